@@ -1,0 +1,3 @@
+from leapforecast.cli import main
+
+main()

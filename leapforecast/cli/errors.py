@@ -1,0 +1,79 @@
+"""Exit statuses and the one place that turns exceptions into messages (as httpie does)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Documented exit codes (README and --help)."""
+
+    SUCCESS = 0
+    ERROR = 1  # an internal error: a bug; the traceback is shown only with --debug
+    USAGE = 2  # bad usage or bad input (scenario, history, option values)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+def err(line: str) -> None:
+    """One line on stderr."""
+    sys.stderr.write(line.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Typer app
+    """Run the Typer app and map every outcome to an ``ExitStatus``."""
+    import typer
+
+    try:  # recent Typer vendors Click; older releases depend on it
+        from typer._click import exceptions as cx
+    except ImportError:  # pragma: no cover
+        from click import exceptions as cx
+
+    from ..errors import LeapforecastError, ScenarioError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="leapforecast", standalone_mode=False)
+        return int(result or 0) if isinstance(result, int) else 0
+    except ScenarioError as exc:
+        for line in exc.lines():
+            err(f"error: {line}")
+        return ExitStatus.USAGE
+    except LeapforecastError as exc:
+        err(f"error: {exc}")
+        return ExitStatus.USAGE
+    except cx.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "leapforecast"
+        err(f"error: {command}: {exc.format_message()} (see '{command} --help')")
+        return ExitStatus.USAGE
+    except typer.Exit as exc:
+        return exc.exit_code
+    except cx.ClickException as exc:
+        err(f"error: {exc.format_message()}")
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err("interrupted")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return ExitStatus.SUCCESS
+    except Exception as exc:  # noqa: BLE001 - the one place internal errors are reported
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        else:
+            err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; please report it)")
+        return ExitStatus.ERROR

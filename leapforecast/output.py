@@ -1,0 +1,40 @@
+"""Writing results: atomically to a file, or to stdout; never over one of the run's inputs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import UsageError
+
+
+def write_text(text: str, path: str | Path | None, *, inputs: list[str | Path] = ()) -> None:
+    """Write ``text`` to ``path`` (temp file + rename, so no half-written file) or stdout."""
+    if path is None or str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    for item in inputs:
+        try:
+            if item and Path(item).exists() and Path(item).resolve() == target.resolve():
+                raise UsageError(f"--output {path}: refusing to overwrite an input of this run")
+        except OSError:
+            continue
+    if target.is_dir():
+        raise UsageError(f"--output {path}: is a directory")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"--output {path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
