@@ -47,6 +47,27 @@ def _main(
 app.command("run")(_run.run)
 app.command("history")(_history.history)
 
+# Command groups added by later capabilities: each module defines ``register(app)``.
+# A module that does not exist yet is skipped; any other import error is a real bug and raises.
+PLUGIN_MODULES = ("authoring", "analysis", "validity", "nowcast", "perf")
+
+
+def _register_plugins() -> None:
+    import importlib
+
+    for name in PLUGIN_MODULES:
+        qualified = f"{__name__}.{name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name == qualified:
+                continue
+            raise
+        module.register(app)
+
+
+_register_plugins()
+
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
