@@ -60,6 +60,8 @@ class Plan:
     capacity_kind: str | None  # None, "growth" or "schedule"
     schedule_keys: list[str | None] = field(default_factory=list)
     copula: tuple[list[int], np.ndarray] | None = None
+    condition: Any = None  # callable(total_demand_first_year, rng) -> conditioned totals
+
 
     @property
     def uncertain(self) -> list[str]:
@@ -273,6 +275,14 @@ def simulate_chunk(
                     one_add[s] += impact / len(ev.segments)
         np.maximum(level * one_mult + one_add, 0.0, out=demand)
         total = demand.sum(axis=0)
+        if t == 0 and plan.condition is not None:
+            # Year-to-date actuals: replace the first year's demand by its conditioned value and
+            # carry the same proportional change into the level that later years grow from.
+            conditioned = np.asarray(plan.condition(total.copy(), stream(seed, chunk, "actuals")), float)
+            ratio = np.divide(conditioned, total, out=np.ones(n), where=total > 0)
+            level *= ratio
+            demand *= ratio
+            total = conditioned
         if plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
                 if t > 0:
@@ -325,6 +335,7 @@ def simulate(
     keep_inputs: bool = False,
     fixed: dict[str, float] | None = None,
     progress: Any = None,
+    condition: Any = None,
 ) -> SimulationResult:
     """Run a scenario and reduce it to a ``SimulationResult``.
 
@@ -342,6 +353,7 @@ def simulate(
     if jobs < 1:
         raise LeapforecastError(f"jobs must be at least 1, got {jobs}")
     plan = compile_plan(scenario, fixed=fixed)
+    plan.condition = condition
     sizes = chunk_sizes(paths)
 
     def run(i: int) -> ChunkOut:
