@@ -283,7 +283,13 @@ def simulate_chunk(
             level *= ratio
             demand *= ratio
             total = conditioned
-        if plan.capacity_kind is not None:
+        if plan.capacity_kind is not None and plan.condition is not None and t == 0:
+            # a conditioned year already is sales (actuals + the nowcast of the rest); capacity
+            # still grows for later years but does not cut what was observed
+            if plan.capacity_kind == "growth":
+                capacity = cap
+            sales, scale = total, None
+        elif plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
                 if t > 0:
                     cap = cap * (1.0 + cap_growth)
