@@ -570,8 +570,10 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
     horizon = spec.simulation.horizon or base_year + 3
     if horizon <= base_year:
         problems.append((["simulation", "horizon"], f"horizon {horizon} must be after the base year {base_year}"))
-    elif horizon - base_year > 50:
+        return problems  # every dated check below would only repeat this one
+    if horizon - base_year > 50:
         problems.append((["simulation", "horizon"], f"horizon {horizon} is {horizon - base_year} years out; at most 50 are supported"))
+        return problems
 
     def check_lower(dist: DistBase, path: list[str], floor: float, strict: bool, what: str) -> None:
         lo, _ = dist.bounds()
@@ -635,12 +637,37 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
     return problems
 
 
-def build(doc: dict[str, Any], sources: list[Source], path: str | None) -> Scenario:
-    """Validate a merged document into a ``Scenario``, raising ``ScenarioError`` with every problem."""
+def _relabel(lines: list[str], overridden: dict[str, str]) -> list[str]:
+    """Point problems with a value given on the command line at that option, not at the file."""
+    if not overridden:
+        return lines
+    out = []
+    for line in lines:
+        parts = line.split(": ", 2)
+        if len(parts) == 3:
+            for key, label in overridden.items():
+                if parts[1] == key or parts[1].startswith(key + ".") or key.startswith(parts[1] + "."):
+                    line = f"{label}: {parts[1]}: {parts[2]}"
+                    break
+        out.append(line)
+    return out
+
+
+def build(
+    doc: dict[str, Any],
+    sources: list[Source],
+    path: str | None,
+    overridden: dict[str, str] | None = None,
+) -> Scenario:
+    """Validate a merged document into a ``Scenario``, raising ``ScenarioError`` with every problem.
+
+    ``overridden`` maps key paths set on the command line to the option that set them.
+    """
+    overridden = overridden or {}
     try:
         spec = ScenarioSpec.model_validate(doc)
     except ValidationError as exc:
-        raise ScenarioError(format_errors(exc, sources)) from None
+        raise ScenarioError(_relabel(format_errors(exc, sources), overridden)) from None
     try:
         history = load_history(_history_ref(spec, sources))
     except HistoryError as exc:
@@ -649,7 +676,7 @@ def build(doc: dict[str, Any], sources: list[Source], path: str | None) -> Scena
     spec = _resolve_bootstraps(doc, spec, history, problems)
     problems += semantic_problems(spec, history)
     if problems:
-        raise ScenarioError([f"{_where(sources, p)}: {'.'.join(p)}: {m}" for p, m in problems])
+        raise ScenarioError(_relabel([f"{_where(sources, p)}: {'.'.join(p)}: {m}" for p, m in problems], overridden))
     return Scenario(spec, history, path, sources)
 
 
@@ -678,12 +705,16 @@ def load_scenario(
     """
     file = resolve_path(path)
     doc, sources = read_chain(file)
+    overridden: dict[str, str] = {}
     for assignment in overrides:
         apply_override(doc, assignment)
+        overridden[assignment.partition("=")[0].strip()] = f"--set {assignment}"
     for key, value in simulation.items():
         if value is not None:
             sim = doc.setdefault("simulation", {})
             if not isinstance(sim, dict):
                 raise ScenarioError("simulation: expected a table", file=sources[0].label)
             sim[key] = value
-    return build(doc, sources, str(file))
+            shown = ",".join(map(str, value)) if isinstance(value, list) else value
+            overridden[f"simulation.{key}"] = f"--{key} {shown}"
+    return build(doc, sources, str(file), overridden)
