@@ -102,12 +102,26 @@ def key_lines(text: str) -> list[tuple[tuple[str, ...], int]]:
 
 def locate(text: str, path: tuple[str, ...]) -> int | None:
     """Line of the key that best matches ``path`` (the longest prefix of it defined in the text)."""
-    best, best_len = None, 0
+    return locate_depth(text, path)[0]
+
+
+def locate_depth(text: str, path: tuple[str, ...]) -> tuple[int | None, int]:
+    """(line, how many leading keys of ``path`` matched); 0 keys when nothing matched.
+
+    When no prefix of ``path`` is defined but a longer key starts with it (``[[growth]]`` read
+    as ``growth.0`` for a ``growth`` error), that key's line is used.
+    """
+    path = tuple(path)
+    best, best_len, below = None, 0, None
     for keys, lineno in key_lines(text):
         n = len(keys)
-        if n <= len(path) and tuple(path[:n]) == keys and n > best_len:
+        if n <= len(path) and path[:n] == keys and n > best_len:
             best, best_len = lineno, n
-    return best
+        elif path and n > len(path) and keys[: len(path)] == path and below is None:
+            below = lineno
+    if best is None and below is not None:
+        return below, len(path)
+    return best, best_len
 
 
 # --------------------------------------------------------------------------- reading and merging
@@ -210,6 +224,9 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
                 + (f"; did you mean '{hint[0]}'?" if hint else ""),
                 file=where,
             )
+    if parent.resolve() in (*_stack, resolved):
+        chain = " -> ".join(_display(p) for p in (*_stack, resolved, parent.resolve()))
+        raise ScenarioError(f"scenario.extends: circular extends ({chain})", file=where)
     parent_doc, parent_sources = read_chain(parent, (*_stack, resolved))
     merged = deep_merge(parent_doc, doc)
     merged.setdefault("scenario", {})["extends"] = parent_ref
@@ -271,9 +288,10 @@ def _list_index(items: list[Any], part: str, here: str, label: str) -> int:
     if part in names:
         return names.index(part)
     hint = difflib.get_close_matches(part, [n for n in names if n], n=1)
+    known = ", ".join(f"'{n}'" for n in names if n) or "none"
     raise ScenarioError(
         f"{here}: no entry named '{part}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
-        + " (use the event's name or its index)",
+        + f" (use a name or an index 0-{len(items) - 1}; names: {known})",
         file=label,
     )
 
@@ -325,7 +343,11 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
                 i += 1
                 continue
             node = None
-        if isinstance(part, str) and ("[" in part or part in ("int", "float", "str", "list", "dict", "bool")):
+        if isinstance(part, str) and (
+            "[" in part
+            or part in ("int", "float", "str", "list", "dict", "bool")
+            or (node is None and _PYDANTIC_TAG.fullmatch(part))  # e.g. year's 'constrained-int'
+        ):
             i += 1
             continue
         path.append(str(part))
@@ -339,6 +361,8 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
         i += 1
     return path, parent
 
+
+_PYDANTIC_TAG = re.compile(r"[a-z]+(?:-[a-z]+)+")
 
 _EXPECT = {
     "float_type": "a number",
@@ -356,6 +380,8 @@ _EXPECT = {
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -369,19 +395,28 @@ def _message(err: dict[str, Any], parent: type[BaseModel] | None, key: str) -> s
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":
         allowed = list(_fields(parent)) if parent else []
-        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
         msg = f"unknown key '{key}'"
         if hint:
             msg += f"; did you mean '{hint[0]}'?"
         return msg + (f" (allowed: {', '.join(allowed)})" if allowed else "")
     if kind == "missing":
-        return "missing required key"
+        return _missing(parent, key)
     if kind == "union_tag_invalid":
         tag = ctx.get("tag")
         hint = difflib.get_close_matches(str(tag), DIST_CLASSES, n=1)
         return f"unknown distribution '{tag}'" + (f"; did you mean '{hint[0]}'?" if hint else "") + (
             f" (known: {', '.join(DIST_CLASSES)})"
         )
+    if kind == "union_tag_not_found" and isinstance(value, dict):
+        known = ", ".join(DIST_CLASSES)
+        if "dist" not in value:
+            return (
+                f'a distribution table needs dist = "NAME" (one of {known}), e.g. '
+                '{ dist = "uniform", low = 0.1, high = 0.3 }; or write a plain number'
+            )
+        got = _show(value["dist"])
+        return f"dist must be a distribution name in quotes (one of {known}), got {got}"
     if kind in ("union_tag_not_found", "model_attributes_type") or (
         kind == "union_tag_invalid" and value is not None
     ):
@@ -397,6 +432,11 @@ def _message(err: dict[str, Any], parent: type[BaseModel] | None, key: str) -> s
     for bound, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
         if bound in ctx and kind.startswith(("greater", "less")):
             return f"expected a value {word} {ctx[bound]:,}, got {_show(value)}"
+    if kind in ("too_short", "too_long") and "actual_length" in ctx:
+        short = kind == "too_short"
+        limit = ctx.get("min_length") if short else ctx.get("max_length")
+        word = "at least" if short else "at most"
+        return f"expected {word} {limit} items, got {ctx['actual_length']}"
     if kind in ("too_short", "too_long"):
         return f"{err['msg'].replace('List', 'list')}, got {_show(value)}"
     if kind == "value_error":
@@ -406,27 +446,58 @@ def _message(err: dict[str, Any], parent: type[BaseModel] | None, key: str) -> s
     return f"{err['msg']}, got {_show(value)}"
 
 
+def _missing(parent: type[BaseModel] | None, key: str) -> str:
+    """Name what the table needs, so a missing key says what to write."""
+    msg = f"missing required key '{key}'"
+    if parent is None:
+        return msg
+    if issubclass(parent, DistBase):
+        fields = parent.model_fields.items()
+        need = [f.alias or n for n, f in fields if f.is_required() and n != "dist"]
+        tag = next((name for name, cls in DIST_CLASSES.items() if cls is parent), parent.__name__)
+        return msg + f" (a {tag} distribution needs {', '.join(need)})"
+    field_info = parent.model_fields.get(key)
+    if field_info is not None and field_info.description:
+        return msg + f" ({field_info.description})"
+    return msg
+
+
+def _position(sources: list[Source], path: list[str]) -> tuple[int, int | None]:
+    """(source index, line) defining the longest prefix of ``path``; the child wins ties."""
+    best, best_depth = (0, None), 0
+    for index, source in enumerate(sources):
+        line, depth = locate_depth(source.text, tuple(path))
+        if line is not None and depth > best_depth:
+            best, best_depth = (index, line), depth
+    return best
+
+
 def _where(sources: list[Source], path: list[str]) -> str:
-    for source in sources:
-        line = locate(source.text, tuple(path))
-        if line is not None and (len(path) == 0 or any(k[: 1] == tuple(path[:1]) for k, _ in key_lines(source.text))):
-            return f"{source.label}:{line}"
-    return sources[0].label if sources else "<scenario>"
+    if not sources:
+        return "<scenario>"
+    index, line = _position(sources, path)
+    return f"{sources[index].label}:{line}" if line is not None else sources[index].label
 
 
 def format_errors(exc: ValidationError, sources: list[Source]) -> list[str]:
     """One line per problem; union alternatives that fail for the same key are reported once."""
-    lines: list[str] = []
+    found: list[tuple[tuple[int, int], str]] = []
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
-        path, parent = _walk(tuple(err["loc"]))
+        loc = tuple(err["loc"])
+        path, parent = _walk(loc)
+        if loc[-2:] == ("fixed", "value") and err["type"] not in ("missing", "extra_forbidden"):
+            path = path[:-1]  # a bare number: the problem is the number, not a 'value' key
         key = path[-1] if path else ""
         dotted = ".".join(path) or "(top level)"
         if dotted in seen:
             continue
         seen.add(dotted)
-        lines.append(f"{_where(sources, path)}: {dotted}: {_message(err, parent, key)}")
-    return lines
+        index, line = _position(sources, path)
+        text = f"{_where(sources, path)}: {dotted}: {_message(err, parent, key)}"
+        found.append(((index, line or 0), text))
+    found.sort(key=lambda item: item[0])  # file order, then line order (stable for equal lines)
+    return [text for _, text in found]
 
 
 # --------------------------------------------------------------------------- semantic checks
