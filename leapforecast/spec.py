@@ -38,8 +38,8 @@ class Model(BaseModel):
 class ScenarioInfo(Model):
     """Who the scenario is and what it claims."""
 
-    name: str = Field(default="unnamed", min_length=1)
-    description: str = ""
+    name: str = Field(default="unnamed", min_length=1, description="short name shown in results")
+    description: str = Field(default="", description="one line: what this scenario claims")
     extends: str | None = Field(default=None, description="file this one inherits from (relative) or builtin:NAME")
 
 
@@ -55,17 +55,22 @@ class SimulationSpec(Model):
     """How many paths, which seed, which design, which targets."""
 
     horizon: YEAR | None = Field(default=None, description="last forecast year; default base_year + 3")
-    paths: int = Field(default=100_000, ge=1, le=MAX_PATHS)
-    seed: int = Field(default=20260101, ge=0, lt=2**63)
-    sampling: Literal["random", "lhs", "sobol"] = "random"
-    targets: list[Units] = Field(default_factory=lambda: [500_000, 750_000, 1_000_000], min_length=1, max_length=20)
+    paths: int = Field(default=100_000, ge=1, le=MAX_PATHS, description="Monte Carlo paths")
+    seed: int = Field(default=20260101, ge=0, lt=2**63, description="same seed, same output")
+    sampling: Literal["random", "lhs", "sobol"] = Field(
+        default="random", description="design of the path-level draws: random, lhs or sobol"
+    )
+    targets: list[Units] = Field(
+        default_factory=lambda: [500_000, 750_000, 1_000_000], min_length=1, max_length=20,
+        description='units a year to report P(units >= target) for; numbers or "500k", "1M"',
+    )
 
 
 class Fade(Model):
     """The trend rate moves towards ``to``, halving its distance every ``half_life`` years."""
 
-    to: Dist
-    half_life: float = Field(gt=0)
+    to: Dist = Field(description="long-run annual growth the trend moves towards, 0.10 = +10%")
+    half_life: float = Field(gt=0, description="years for the gap to the long-run rate to halve")
 
 
 class Growth(Model):
@@ -73,26 +78,30 @@ class Growth(Model):
 
     rate: Dist = Field(description="annual growth of the trend, 0.45 = +45% (median path)")
     volatility: Dist = Field(default_factory=lambda: Fixed(value=0.0), description="sd of log growth per year")
-    fade: Fade | None = None
+    fade: Fade | None = Field(default=None, description="optional fade to a long-run rate")
 
 
 class Saturation(Model):
     """A market ceiling: growth slows logistically as demand approaches it."""
 
     ceiling: Dist = Field(description="units a year the market can take at most")
-    model: Literal["logistic"] = "logistic"
+    model: Literal["logistic"] = Field(default="logistic", description="how growth slows near it")
 
 
 class Event(Model):
     """Something that may happen in a year and moves the level of demand."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="unique; a child's event of this name overrides it")
     year: YEAR | list[YEAR] = Field(description="a year, or [first, last]: one year drawn uniformly")
-    probability: float = Field(default=1.0, ge=0, le=1)
-    kind: Literal["multiply", "add"] = "multiply"
+    probability: float = Field(default=1.0, ge=0, le=1, description="chance it happens, 0 to 1")
+    kind: Literal["multiply", "add"] = Field(
+        default="multiply", description="multiply: level changes by a fraction; add: units"
+    )
     impact: Dist = Field(description="multiply: fraction (-0.05 = -5%); add: units")
-    persistence: Literal["permanent", "one-year"] = "permanent"
-    segment: str | None = None
+    persistence: Literal["permanent", "one-year"] = Field(
+        default="permanent", description="permanent level shift, or only the year it happens"
+    )
+    segment: str | None = Field(default=None, description="only this segment (default: all)")
 
     @model_validator(mode="after")
     def _check_years(self) -> Event:
@@ -133,7 +142,7 @@ class Segment(Model):
     base: float | None = Field(default=None, ge=0, description="units in the base year")
     share: float | None = Field(default=None, ge=0, le=1, description="or a share of the base year's total")
     growth: Growth | None = Field(default=None, description="default: the top-level [growth]")
-    saturation: Saturation | None = None
+    saturation: Saturation | None = Field(default=None, description="this segment's market ceiling")
 
     @model_validator(mode="after")
     def _check(self) -> Segment:
@@ -145,8 +154,10 @@ class Segment(Model):
 class Correlation(Model):
     """A rank (Spearman) correlation between two uncertain path-level inputs."""
 
-    between: list[str] = Field(min_length=2, max_length=2)
-    rho: float = Field(ge=-1, le=1)
+    between: list[str] = Field(
+        min_length=2, max_length=2, description='two inputs, e.g. ["growth.rate", "capacity.units"]'
+    )
+    rho: float = Field(ge=-1, le=1, description="Spearman rank correlation, -1 to 1")
 
 
 class ScenarioSpec(Model):
