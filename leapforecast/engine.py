@@ -239,6 +239,11 @@ def simulate_chunk(
         )
     totals = np.empty((n, T), np.float32)
     seg_totals = np.empty((S, n, T), np.float32) if S > 1 else None
+    targets = np.asarray(plan.targets, np.float64)[:, None]
+    sums = np.zeros(T)
+    count_ge = np.zeros((len(plan.targets), T), np.int64)
+    count_first = np.zeros((len(plan.targets), T), np.int64)
+    not_yet = np.ones((len(plan.targets), n), bool)
     bound = np.zeros(T, np.int64)
     fired = np.zeros(len(plan.events), np.int64)
     if plan.capacity_kind == "growth":
@@ -304,22 +309,21 @@ def simulate_chunk(
         else:
             sales = total
             scale = None
+        # reduce in float64 before storing the float32 copy kept for quantiles
         totals[:, t] = sales
+        sums[t] = sales.sum()
+        ge = sales[None, :] >= targets  # (K, n)
+        count_ge[:, t] = np.count_nonzero(ge, axis=1)
+        count_first[:, t] = np.count_nonzero(ge & not_yet, axis=1)
+        not_yet &= ~ge
         if seg_totals is not None:
             seg_totals[:, :, t] = demand * scale if scale is not None else demand
-    targets = np.asarray(plan.targets, float)
-    totals64 = totals.astype(np.float64)
-    ge = totals64[None, :, :] >= targets[:, None, None]  # (K, n, T)
-    count_ge = ge.sum(axis=1)
-    ever = np.logical_or.accumulate(ge, axis=2)
-    first = np.diff(np.concatenate([np.zeros((len(targets), n, 1), bool), ever], axis=2).astype(np.int8), axis=2)
-    first_reached = first.sum(axis=1)
     return ChunkOut(
         n=n,
         totals=totals,
-        sums=totals64.sum(axis=0),
+        sums=sums,
         count_ge=count_ge,
-        first_reached=first_reached,
+        first_reached=count_first,
         bound=bound,
         fired=fired,
         seg_totals=seg_totals,
@@ -377,24 +381,36 @@ def simulate(
                 outs.append(out)
                 if progress:
                     progress(i + 1, len(sizes))
-    return reduce_chunks(plan, outs, paths=paths, seed=seed)
+    return reduce_chunks(plan, outs, paths=paths, seed=seed, jobs=jobs)
 
 
-def reduce_chunks(plan: Plan, outs: list[ChunkOut], *, paths: int, seed: int) -> SimulationResult:
+def _quantiles(values: np.ndarray, jobs: int = 1) -> np.ndarray:
+    """Exact (linear-interpolated) quantiles per column; columns in parallel threads if asked."""
+    probs = np.asarray(QUANTILES) / 100.0
+    if jobs == 1 or values.shape[1] == 1:
+        return np.quantile(values, probs, axis=0).astype(np.float64)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        cols = list(pool.map(lambda c: np.quantile(values[:, c], probs), range(values.shape[1])))
+    return np.stack(cols, axis=1).astype(np.float64)
+
+
+def reduce_chunks(
+    plan: Plan, outs: list[ChunkOut], *, paths: int, seed: int, jobs: int = 1
+) -> SimulationResult:
     """Combine chunk results in chunk order (so sums are the same whatever the grouping)."""
     scenario = plan.scenario
     totals = np.concatenate([o.totals for o in outs]) if len(outs) > 1 else outs[0].totals
     sums = np.zeros(len(plan.years))
     for o in outs:
         sums += o.sums
-    qs = np.quantile(totals, np.asarray(QUANTILES) / 100.0, axis=0, method="linear").astype(np.float64)
+    qs = _quantiles(totals, jobs)
     seg_summary: dict[str, dict[str, np.ndarray]] = {}
     if outs[0].seg_totals is not None:
         for s, seg in enumerate(plan.segments):
             seg_all = np.concatenate([o.seg_totals[s] for o in outs])
             seg_summary[seg.name] = {
                 "mean": seg_all.astype(np.float64).mean(axis=0),
-                "quantiles": np.quantile(seg_all, np.asarray(QUANTILES) / 100.0, axis=0).astype(np.float64),
+                "quantiles": _quantiles(seg_all, jobs),
             }
     inputs = None
     if outs[0].inputs is not None:
