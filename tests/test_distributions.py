@@ -1,0 +1,87 @@
+"""Each distribution's ppf and mean against scipy.stats; validation of impossible parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter, ValidationError
+from scipy import stats
+
+from leapforecast.distributions import Dist, _betaincinv
+
+ADAPTER = TypeAdapter(Dist)
+U = np.concatenate([np.linspace(0.0005, 0.9995, 2001), [1e-9, 0.005, 0.995, 1 - 1e-9]])
+
+
+def make(spec):
+    return ADAPTER.validate_python(spec)
+
+
+def pert_frozen(low, mode, high, lamb=4.0):
+    a = 1 + lamb * (mode - low) / (high - low)
+    b = 1 + lamb * (high - mode) / (high - low)
+    return stats.beta(a, b, loc=low, scale=high - low)
+
+
+CASES = [
+    (0.3, stats.uniform(0.3, 0.0)),
+    ({"dist": "normal", "mean": 0.2, "sd": 0.1}, stats.norm(0.2, 0.1)),
+    ({"dist": "lognormal", "mu": 13.0, "sigma": 0.2}, stats.lognorm(0.2, scale=np.exp(13.0))),
+    ({"dist": "uniform", "low": 900_000, "high": 1_200_000}, stats.uniform(900_000, 300_000)),
+    ({"dist": "triangular", "low": -0.1, "mode": -0.05, "high": 0.0}, stats.triang(0.5, loc=-0.1, scale=0.1)),
+    ({"dist": "pert", "low": 0.15, "mode": 0.45, "high": 0.75}, pert_frozen(0.15, 0.45, 0.75)),
+    ({"dist": "pert", "low": 0.0, "mode": 0.05, "high": 1.0, "lamb": 6}, pert_frozen(0.0, 0.05, 1.0, 6)),
+    ({"dist": "beta", "alpha": 0.5, "beta": 2.5, "low": 0.1, "high": 0.9}, stats.beta(0.5, 2.5, loc=0.1, scale=0.8)),
+]
+
+
+@pytest.mark.parametrize(("spec", "frozen"), CASES)
+def test_ppf_and_mean_match_scipy(spec, frozen):
+    dist = make(spec)
+    expected = frozen.ppf(U) if not dist.is_fixed else np.full(U.shape, 0.3)
+    assert np.allclose(dist.ppf(U), expected, rtol=1e-9, atol=1e-9 * max(1.0, abs(expected).max()))
+    if not dist.is_fixed:
+        assert dist.mean() == pytest.approx(frozen.mean(), rel=1e-6, abs=1e-9)
+
+
+def test_lognormal_by_interval():
+    d = make({"dist": "lognormal", "p5": 800_000, "p95": 1_300_000})
+    assert d.quantile(0.05) == pytest.approx(800_000)
+    assert d.quantile(0.95) == pytest.approx(1_300_000)
+
+
+def test_choice_weights():
+    d = make({"dist": "choice", "values": [1, 2, 3], "weights": [1, 0, 3]})
+    draws = d.ppf(np.random.default_rng(0).random(100_000))
+    assert set(np.unique(draws)) == {1.0, 3.0}
+    assert (draws == 3).mean() == pytest.approx(0.75, abs=0.01)
+    assert d.mean() == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("shape", [(2.0, 3.3), (1.0, 5.0), (0.3, 2.0), (30.0, 2.0), (200.0, 300.0)])
+def test_fast_beta_quantiles_agree_with_scipy(shape):
+    from scipy.special import betaincinv
+
+    u = np.random.default_rng(1).random(200_000)
+    assert np.abs(_betaincinv(*shape, u) - betaincinv(*shape, u)).max() < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ({"dist": "pert", "low": 0.8, "mode": 0.3, "high": 0.7}, "must not exceed high"),
+        ({"dist": "triangular", "low": 0.1, "mode": 0.9, "high": 0.5}, "must lie between"),
+        ({"dist": "uniform", "low": float("nan"), "high": 1}, "finite"),
+        ({"dist": "normal", "mean": 0, "sd": -1}, "greater than or equal"),
+        ({"dist": "normal", "mean": "1", "sd": 1}, "valid number"),
+        ({"dist": "lognormal", "p5": 10, "p95": 5}, "below p95"),
+        ({"dist": "lognormal", "p5": 10}, "both p5 and p95"),
+        ({"dist": "choice", "values": [1, 2], "weights": [1]}, "weights has 1"),
+        ({"dist": "beta", "alpha": 0, "beta": 1}, "greater than 0"),
+        ({"dist": "normall", "mean": 0, "sd": 1}, "normall"),
+    ],
+)
+def test_impossible_parameters_rejected(spec, fragment):
+    with pytest.raises(ValidationError) as info:
+        make(spec)
+    assert fragment in str(info.value)
