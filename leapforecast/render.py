@@ -78,7 +78,7 @@ def result_tables(result: SimulationResult) -> list[Any]:
             f"base {result.base_year} = {result.base_units:,.0f}",
         )
     )
-    units = Table(title="Units per year (thousands)", title_justify="left", box=box.SIMPLE_HEAD)
+    units = Table(title="Units per year (thousands)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     units.add_column("year", no_wrap=True)
     units.add_column("mean", justify="right", no_wrap=True)
     for q in QUANTILES:
@@ -87,7 +87,7 @@ def result_tables(result: SimulationResult) -> list[Any]:
         units.add_row(str(year), thousands(result.mean[t]), *(thousands(result.quantiles[i, t]) for i in range(len(QUANTILES))))
     out.append(units)
 
-    probs = Table(title="P(units >= target) ± s.e. (points), and P(reached by that year)", title_justify="left", box=box.SIMPLE_HEAD)
+    probs = Table(title="P(units >= target) ± s.e. (points), and P(reached by that year)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     probs.add_column("year", no_wrap=True)
     for target in result.targets:
         probs.add_column(f"≥{short_units(target)}", justify="right", no_wrap=True)
@@ -100,7 +100,7 @@ def result_tables(result: SimulationResult) -> list[Any]:
         probs.add_row(str(year), *cells)
     out.append(probs)
 
-    first = Table(title="First year each target is reached (share of paths)", title_justify="left", box=box.SIMPLE_HEAD)
+    first = Table(title="First year each target is reached (share of paths)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     first.add_column("target")
     for year in result.years:
         first.add_column(str(year), justify="right")
