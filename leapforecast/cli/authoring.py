@@ -1,0 +1,143 @@
+"""Commands for scenario authors: ``validate``, ``schema``, ``scenarios``, ``new``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import Format, FormatOpt, OutputOpt, SetOpt
+
+
+def validate(
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Scenario TOML files (or bundled names) to check.", metavar="FILE..."),
+    ],
+    set_: SetOpt = None,
+) -> None:
+    """Check scenario files and list every problem in every file, one line each, on stderr.
+
+    Prints 'ok FILE' on stdout for each valid file. Exit 0 when all are valid, 2 otherwise.
+
+    Example: leapforecast validate scenarios/*.toml
+    """
+    from ..authoring import validate_files
+    from .errors import err
+
+    results = validate_files(files, overrides=set_ or [])
+    bad = {name: problems for name, problems in results.items() if problems}
+    for name, problems in results.items():
+        if problems:
+            for line in problems:
+                err(f"error: {line}")
+        else:
+            typer.echo(f"ok {name}")
+    if bad:
+        count = sum(len(p) for p in bad.values())
+        err(
+            f"{count} problem{'s' if count != 1 else ''} in {len(bad)} of {len(results)} "
+            f"file{'s' if len(results) != 1 else ''}"
+        )
+        raise typer.Exit(2)
+
+
+def schema(output: OutputOpt = None) -> None:
+    """Print the JSON Schema of scenario files, for editors that check and complete TOML.
+
+    Put '#:schema PATH-OR-URL' on the first line of a scenario for Taplo / Even Better TOML.
+
+    Example: leapforecast schema --output scenario.schema.json
+    """
+    from ..authoring import schema_text
+    from ..output import write_text
+
+    write_text(schema_text(), output)
+
+
+def scenarios(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """List the bundled scenarios with their descriptions.
+
+    Run one with 'leapforecast run NAME'; copy one with 'leapforecast new' and 'extends'.
+
+    Example: leapforecast scenarios --format csv
+    """
+    import json
+
+    from ..authoring import list_scenarios
+    from ..output import write_text
+    from ..render import to_csv
+    from .common import render_tables
+
+    items = list_scenarios()
+    rows = [
+        {
+            "name": s.name,
+            "description": s.description,
+            "extends": s.extends or "",
+            "path": str(s.path),
+        }
+        for s in items
+    ]
+    if fmt is Format.csv:
+        write_text(to_csv(["name", "description", "extends", "path"], rows), output)
+    elif fmt is Format.json:
+        write_text(json.dumps(rows, indent=2) + "\n", output)
+    else:
+        from rich.table import Table
+
+        table = Table(title="Bundled scenarios (leapforecast run NAME)", title_justify="left")
+        table.add_column("name", no_wrap=True)
+        table.add_column("extends", no_wrap=True)
+        table.add_column("description")
+        for row in rows:
+            table.add_row(row["name"], row["extends"], row["description"])
+        text = render_tables([table], output)
+        if text is not None:
+            write_text(text, output)
+
+
+def new(
+    name: Annotated[
+        str, typer.Argument(help="Scenario name; the file is NAME.toml unless --output is given.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to FILE instead of NAME.toml ('-' for stdout).",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Write a commented starter scenario that validates and runs as it is.
+
+    Refuses to overwrite an existing file.
+
+    Example: leapforecast new my-case && leapforecast run my-case.toml
+    """
+    from ..authoring import check_name, schema_reference, starter
+    from ..errors import UsageError
+    from ..output import write_text
+    from .errors import err
+
+    if output is not None and str(output) == "-":
+        write_text(starter(Path(name).name), None)
+        return
+    stem = check_name(Path(name).name)
+    target = output if output is not None else Path(name).parent / f"{stem}.toml"
+    if target.exists() or target.is_symlink():
+        raise UsageError(
+            f"new: {target} already exists; not overwriting it (choose another name or --output)"
+        )
+    write_text(starter(stem, schema=schema_reference(target)), target)
+    err(f"wrote {target}; next: leapforecast validate {target} && leapforecast run {target}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("schema")(schema)
+    app.command("scenarios")(scenarios)
+    app.command("new")(new)
