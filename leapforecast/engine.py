@@ -191,13 +191,13 @@ class ChunkOut:
     """What one chunk contributes to the result."""
 
     n: int
-    totals: np.ndarray  # (n, T) float32 sales
+    totals: np.ndarray  # (T, n) float32 sales
     sums: np.ndarray  # (T,) float64
     count_ge: np.ndarray  # (K, T)
     first_reached: np.ndarray  # (K, T) first year counts
     bound: np.ndarray  # (T,) capacity-bound counts
     fired: np.ndarray  # (E,) event fired counts
-    seg_totals: np.ndarray | None  # (S, n, T) float32
+    seg_totals: np.ndarray | None  # (S, T, n) float32
     inputs: dict[str, np.ndarray] | None = None
 
 
@@ -237,8 +237,8 @@ def simulate_chunk(
             np.full(n, ev.first) if u_year is None
             else ev.first + np.minimum((u_year * span).astype(np.int64), span - 1)
         )
-    totals = np.empty((n, T), np.float32)
-    seg_totals = np.empty((S, n, T), np.float32) if S > 1 else None
+    totals = np.empty((T, n), np.float32)  # year-major: each year's paths are contiguous
+    seg_totals = np.empty((S, T, n), np.float32) if S > 1 else None
     targets = np.asarray(plan.targets, np.float64)[:, None]
     sums = np.zeros(T)
     count_ge = np.zeros((len(plan.targets), T), np.int64)
@@ -249,25 +249,31 @@ def simulate_chunk(
     if plan.capacity_kind == "growth":
         cap = x["capacity.units"].copy()
         cap_growth = x["capacity.growth"]
-    demand = np.empty((S, n))
+    # without fade the log growth of the trend is the same every year: compute it once
+    steady = [
+        None if seg.fade_to is not None else np.log1p(np.maximum(x[seg.rate], -0.99))
+        for seg in plan.segments
+    ]
     for t, year in enumerate(plan.years):
         for s, seg in enumerate(plan.segments):
-            rate = x[seg.rate]
-            if seg.fade_to is not None:
+            if steady[s] is None:
                 long_run = x[seg.fade_to]
-                rate = long_run + (rate - long_run) * 0.5 ** (t / seg.half_life)
-            g = np.log1p(np.maximum(rate, -0.99)) + x[seg.volatility] * noise[s][t]
+                rate = long_run + (x[seg.rate] - long_run) * 0.5 ** (t / seg.half_life)
+                g = np.log1p(np.maximum(rate, -0.99))
+            else:
+                g = steady[s].copy()
+            g += x[seg.volatility] * noise[s][t]
             if seg.ceiling is not None:
                 room = np.clip(1.0 - level[s] / x[seg.ceiling], 0.0, None)
                 g = np.where(g > 0, g * room, g)
-            level[s] *= np.exp(g)
-        one_mult = np.ones((S, n))
-        one_add = np.zeros((S, n))
+            np.exp(g, out=g)
+            level[s] *= g
+        one_mult = one_add = None
         for e, ev in enumerate(plan.events):
             if not ev.first <= year <= ev.last:
                 continue
             hit = occurs[e] & (event_year[e] == year)
-            fired[e] += int(hit.sum())
+            fired[e] += int(np.count_nonzero(hit))
             impact = np.where(hit, x[ev.impact], 0.0)
             for s in ev.segments:
                 if ev.permanent and ev.kind == "multiply":
@@ -275,24 +281,30 @@ def simulate_chunk(
                 elif ev.permanent:
                     level[s] = np.maximum(level[s] + impact / len(ev.segments), 0.0)
                 elif ev.kind == "multiply":
+                    one_mult = np.ones((S, n)) if one_mult is None else one_mult
                     one_mult[s] *= 1.0 + impact
                 else:
+                    one_add = np.zeros((S, n)) if one_add is None else one_add
                     one_add[s] += impact / len(ev.segments)
-        np.maximum(level * one_mult + one_add, 0.0, out=demand)
-        total = demand.sum(axis=0)
+        if one_mult is None and one_add is None:
+            demand = level.copy() if S > 1 or t == 0 and plan.condition is not None else level
+        else:
+            demand = level * one_mult if one_mult is not None else level.copy()
+            if one_add is not None:
+                demand += one_add
+            np.maximum(demand, 0.0, out=demand)
+        total = demand.sum(axis=0) if S > 1 else demand[0]
         if t == 0 and plan.condition is not None:
             # Year-to-date actuals: replace the first year's demand by its conditioned value and
             # carry the same proportional change into the level that later years grow from.
             conditioned = np.asarray(plan.condition(total.copy(), stream(seed, chunk, "actuals")), float)
             ratio = np.divide(conditioned, total, out=np.ones(n), where=total > 0)
             level *= ratio
-            demand *= ratio
+            demand = demand * ratio
             total = conditioned
         if plan.capacity_kind is not None and plan.condition is not None and t == 0:
             # a conditioned year already is sales (actuals + the nowcast of the rest); capacity
             # still grows for later years but does not cut what was observed
-            if plan.capacity_kind == "growth":
-                capacity = cap
             sales, scale = total, None
         elif plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
@@ -302,22 +314,20 @@ def simulate_chunk(
             else:
                 key = plan.schedule_keys[t]
                 capacity = x[f"capacity.schedule.{key}"] if key is not None else np.full(n, np.inf)
-            over = total > capacity
-            bound[t] = int(over.sum())
+            bound[t] = int(np.count_nonzero(total > capacity))
             sales = np.minimum(total, capacity)
-            scale = np.divide(sales, total, out=np.ones(n), where=total > 0)
+            scale = np.divide(sales, total, out=np.ones(n), where=total > 0) if S > 1 else None
         else:
-            sales = total
-            scale = None
+            sales, scale = total, None
         # reduce in float64 before storing the float32 copy kept for quantiles
-        totals[:, t] = sales
+        totals[t] = sales
         sums[t] = sales.sum()
         ge = sales[None, :] >= targets  # (K, n)
         count_ge[:, t] = np.count_nonzero(ge, axis=1)
         count_first[:, t] = np.count_nonzero(ge & not_yet, axis=1)
         not_yet &= ~ge
         if seg_totals is not None:
-            seg_totals[:, :, t] = demand * scale if scale is not None else demand
+            seg_totals[:, t, :] = demand * scale if scale is not None else demand
     return ChunkOut(
         n=n,
         totals=totals,
@@ -385,13 +395,13 @@ def simulate(
 
 
 def _quantiles(values: np.ndarray, jobs: int = 1) -> np.ndarray:
-    """Exact (linear-interpolated) quantiles per column; columns in parallel threads if asked."""
+    """Exact (linear-interpolated) quantiles of each year (row); rows in parallel threads if asked."""
     probs = np.asarray(QUANTILES) / 100.0
-    if jobs == 1 or values.shape[1] == 1:
-        return np.quantile(values, probs, axis=0).astype(np.float64)
+    if jobs == 1 or values.shape[0] == 1:
+        return np.quantile(values, probs, axis=1).astype(np.float64)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        cols = list(pool.map(lambda c: np.quantile(values[:, c], probs), range(values.shape[1])))
-    return np.stack(cols, axis=1).astype(np.float64)
+        rows = list(pool.map(lambda r: np.quantile(values[r], probs), range(values.shape[0])))
+    return np.stack(rows, axis=1).astype(np.float64)
 
 
 def reduce_chunks(
@@ -399,7 +409,7 @@ def reduce_chunks(
 ) -> SimulationResult:
     """Combine chunk results in chunk order (so sums are the same whatever the grouping)."""
     scenario = plan.scenario
-    totals = np.concatenate([o.totals for o in outs]) if len(outs) > 1 else outs[0].totals
+    totals = np.concatenate([o.totals for o in outs], axis=1) if len(outs) > 1 else outs[0].totals
     sums = np.zeros(len(plan.years))
     for o in outs:
         sums += o.sums
@@ -407,9 +417,9 @@ def reduce_chunks(
     seg_summary: dict[str, dict[str, np.ndarray]] = {}
     if outs[0].seg_totals is not None:
         for s, seg in enumerate(plan.segments):
-            seg_all = np.concatenate([o.seg_totals[s] for o in outs])
+            seg_all = np.concatenate([o.seg_totals[s] for o in outs], axis=1)
             seg_summary[seg.name] = {
-                "mean": seg_all.astype(np.float64).mean(axis=0),
+                "mean": seg_all.astype(np.float64).mean(axis=1),
                 "quantiles": _quantiles(seg_all, jobs),
             }
     inputs = None
@@ -434,6 +444,6 @@ def reduce_chunks(
         capacity_bound=sum(o.bound for o in outs) if plan.capacity_kind else None,
         event_fired={ev.name: int(sum(o.fired[e] for o in outs)) for e, ev in enumerate(plan.events)},
         segments=seg_summary,
-        totals=totals,
+        totals=totals.T,  # (paths, T) view of the year-major array
         inputs=inputs,
     )
