@@ -11,7 +11,15 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 
@@ -310,11 +318,29 @@ class Choice(DistBase):
         return float(np.dot(w / w.sum(), self.values))
 
 
+def _units_value(value: Any) -> Any:
+    """Accept unit counts written as 300_000, "300k" or "1M" (checked by the field itself)."""
+    if isinstance(value, str):
+        from .units import parse_units
+
+        try:
+            return float(parse_units(value))
+        except Exception as exc:  # noqa: BLE001 - reported by pydantic with the key path
+            raise ValueError(str(exc)) from None
+    return value
+
+
+UnitsValue = Annotated[float, BeforeValidator(_units_value)]
+
+
 class Bootstrap(DistBase):
     """Resample observed annual growth rates (the outside view).
 
     ``source = "history"`` uses the scenario's own history; a ``builtin:`` name or CSV path uses
-    another one. ``from_year``/``to_year`` keep only intervals ending within that window.
+    another one; ``"peers"`` the bundled reference class of EV makers, keeping the years that
+    started at ``min_units`` a year or more (and below ``max_units``, if given) and, so the
+    scenario uses only what was known then, ended by its base year.
+    ``from_year``/``to_year`` keep only intervals ending within that window.
     The values are filled in when the scenario is compiled (``resolved``).
     """
 
@@ -322,7 +348,18 @@ class Bootstrap(DistBase):
     source: str = "history"
     from_year: int | None = None
     to_year: int | None = None
+    min_units: UnitsValue | None = Field(default=None, ge=0)
+    max_units: UnitsValue | None = Field(default=None, gt=0)
     resolved: tuple[float, ...] | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check_window(self) -> Bootstrap:
+        if (self.min_units is not None or self.max_units is not None) and self.source != "peers":
+            raise ValueError('min_units and max_units apply only to source = "peers"')
+        if self.max_units is not None and self.max_units <= (self.min_units or 0):
+            raise ValueError(f"max_units ({self.max_units:g}) must be above min_units "
+                             f"({self.min_units or 0:g})")
+        return self
 
     def with_values(self, values: list[float]) -> Bootstrap:
         return self.model_copy(update={"resolved": tuple(values)})
@@ -338,6 +375,44 @@ class Bootstrap(DistBase):
         return float(np.mean(self.resolved)) if self.resolved else float("nan")
 
 
+class TrackRecord(DistBase):
+    """Growth implied by management's target, discounted by how past targets were hit.
+
+    The trend rate is ``(target * r / base) ** (1 / years) - 1``: ``r`` (actual / target) comes
+    from the track record, ``base`` is the scenario's base-year units and ``years`` runs from the
+    base year to ``year`` (default: the first forecast year). ``r`` takes the values in ``ratios``
+    or else every closed year of ``source`` up to the base year; ``spread = "resample"`` draws one
+    of them, ``"range"`` any value between the lowest and the highest. Filled in when the scenario
+    is compiled (``resolved``).
+    """
+
+    dist: Literal["track_record"]
+    target: UnitsValue = Field(gt=0)
+    year: int | None = Field(default=None, ge=1900, le=2200)
+    ratios: list[Annotated[float, Field(gt=0)]] | None = Field(default=None, min_length=1)
+    source: str = "builtin:leapmotor"
+    spread: Literal["resample", "range"] = "resample"
+    resolved: tuple[float, ...] | None = Field(default=None, exclude=True)  # (base, years, *ratios)
+
+    def with_values(self, base: float, years: int, ratios: list[float]) -> TrackRecord:
+        return self.model_copy(update={"resolved": (float(base), float(years), *map(float, ratios))})
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        if not self.resolved:
+            raise RuntimeError("track_record distribution used before its record was resolved")
+        base, years = self.resolved[0], self.resolved[1]
+        ratios = np.sort(np.asarray(self.resolved[2:], float))
+        u = np.asarray(u, float)
+        if self.spread == "range":
+            r = ratios[0] + (ratios[-1] - ratios[0]) * u
+        else:
+            r = ratios[np.clip(np.floor(u * len(ratios)).astype(np.int64), 0, len(ratios) - 1)]
+        return (self.target * r / base) ** (1.0 / years) - 1.0
+
+    def mean(self) -> float:
+        return super().mean() if self.resolved else float("nan")
+
+
 DIST_CLASSES: dict[str, type[DistBase]] = {
     "fixed": Fixed,
     "normal": Normal,
@@ -348,6 +423,7 @@ DIST_CLASSES: dict[str, type[DistBase]] = {
     "beta": Beta,
     "choice": Choice,
     "bootstrap": Bootstrap,
+    "track_record": TrackRecord,
 }
 
 

@@ -590,11 +590,60 @@ def input_names(spec: ScenarioSpec) -> dict[str, DistBase]:
 
 
 def _resolve_bootstraps(doc: dict[str, Any], spec: ScenarioSpec, history: History, problems: list[tuple[list[str], str]]) -> ScenarioSpec:
-    """Fill every bootstrap distribution with the growth rates it resamples."""
+    """Fill every bootstrap distribution with the growth rates it resamples, and every
+    track_record with the base and hit ratios it needs. Peer growth and target outcomes are
+    cut at the base year, so a scenario (or a backtest origin) uses only what was known then."""
+    from .distributions import TrackRecord
+
+    base_year = spec.history.base_year or history.base_year
+
+    def fill_track_record(dist: TrackRecord, path: list[str]) -> Any:
+        from .targets import hit_ratios, load_targets
+
+        try:
+            base_units = spec.history.base_units or history.units_at(base_year)
+        except HistoryError:
+            return dist  # the missing base year is reported by semantic_problems
+        year = dist.year or base_year + 1
+        if year <= base_year:
+            problems.append((path + ["year"], f"target year {year} must be after the base year {base_year}"))
+            return dist
+        ratios = list(dist.ratios or [])
+        if not ratios:
+            try:
+                ratios = hit_ratios(load_targets(dist.source), upto=base_year)
+            except HistoryError as exc:
+                problems.append((path + ["source"], str(exc)))
+                return dist
+            if not ratios:
+                problems.append((path + ["source"], f"track record {dist.source} has no closed year on or before {base_year}"))
+                return dist
+        return dist.with_values(base_units, year - base_year, ratios)
+
+    def fill_peers(dist: Bootstrap, path: list[str]) -> Any:
+        from .peers import peer_intervals
+
+        try:
+            intervals = peer_intervals(min_units=dist.min_units or 0.0, max_units=dist.max_units, upto=base_year)
+        except HistoryError as exc:
+            problems.append((path, str(exc)))
+            return dist
+        values = [
+            iv.growth for iv in intervals
+            if (dist.from_year is None or iv.to_year >= dist.from_year) and (dist.to_year is None or iv.to_year <= dist.to_year)
+        ]
+        if not values:
+            problems.append((path, f"bootstrap from peers has no growth intervals in that window up to {base_year}"))
+            return dist
+        return dist.with_values(values)
 
     def fill(dist: Any, path: list[str]) -> Any:
+        if isinstance(dist, TrackRecord):
+            return fill_track_record(dist, path)
         if not isinstance(dist, Bootstrap):
             return dist
+        if dist.source == "peers":
+            return fill_peers(dist, path)
         try:
             src = history if dist.source == "history" else load_history(dist.source)
         except HistoryError as exc:
