@@ -201,7 +201,9 @@ class ChunkOut:
     inputs: dict[str, np.ndarray] | None = None
 
 
-def draw_inputs(plan: Plan, n: int, *, seed: int, chunk: int, sampling: str) -> dict[str, np.ndarray]:
+def draw_inputs(
+    plan: Plan, n: int, *, seed: int, chunk: int, sampling: str
+) -> dict[str, np.ndarray]:
     """Path-level inputs of one chunk: uniforms from the design, correlated, then ``ppf``."""
     uncertain = plan.uncertain
     u = design(uncertain, n, seed=seed, chunk=chunk, method=sampling)
@@ -225,7 +227,9 @@ def simulate_chunk(
     level = np.empty((S, n))
     for s, seg in enumerate(plan.segments):
         level[s] = seg.base
-    noise = [stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n)) for seg in plan.segments]
+    noise = [
+        stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n)) for seg in plan.segments
+    ]
     occurs: list[np.ndarray] = []
     event_year: list[np.ndarray] = []
     for ev in plan.events:
@@ -297,7 +301,8 @@ def simulate_chunk(
         if t == 0 and plan.condition is not None:
             # Year-to-date actuals: replace the first year's demand by its conditioned value and
             # carry the same proportional change into the level that later years grow from.
-            conditioned = np.asarray(plan.condition(total.copy(), stream(seed, chunk, "actuals")), float)
+            rng = stream(seed, chunk, "actuals")
+            conditioned = np.asarray(plan.condition(total.copy(), rng), float)
             ratio = np.divide(conditioned, total, out=np.ones(n), where=total > 0)
             level *= ratio
             demand = demand * ratio
@@ -356,6 +361,8 @@ def simulate(
     fixed: dict[str, float] | None = None,
     progress: Any = None,
     condition: Any = None,
+    executor: str = "threads",
+    scheduler: str | None = None,
 ) -> SimulationResult:
     """Run a scenario and reduce it to a ``SimulationResult``.
 
@@ -376,26 +383,17 @@ def simulate(
     plan.condition = condition
     sizes = chunk_sizes(paths)
 
-    def run(i: int) -> ChunkOut:
-        return simulate_chunk(plan, i, sizes[i], seed=seed, sampling=sim.sampling, keep_inputs=keep_inputs)
+    from .executors import run_chunks
 
-    outs: list[ChunkOut] = []
-    if jobs == 1 or len(sizes) == 1:
-        for i in range(len(sizes)):
-            outs.append(run(i))
-            if progress:
-                progress(i + 1, len(sizes))
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for i, out in enumerate(pool.map(run, range(len(sizes)))):
-                outs.append(out)
-                if progress:
-                    progress(i + 1, len(sizes))
+    outs = run_chunks(
+        plan, sizes, seed=seed, sampling=sim.sampling, keep_inputs=keep_inputs, jobs=jobs,
+        executor=executor, scheduler=scheduler, progress=progress,
+    )
     return reduce_chunks(plan, outs, paths=paths, seed=seed, jobs=jobs)
 
 
 def _quantiles(values: np.ndarray, jobs: int = 1) -> np.ndarray:
-    """Exact (linear-interpolated) quantiles of each year (row); rows in parallel threads if asked."""
+    """Exact (linear-interpolated) quantiles of each year (row); rows in threads if asked."""
     probs = np.asarray(QUANTILES) / 100.0
     if jobs == 1 or values.shape[0] == 1:
         return np.quantile(values, probs, axis=1).astype(np.float64)
@@ -442,7 +440,9 @@ def reduce_chunks(
         count_ge=sum(o.count_ge for o in outs),
         count_first=first,
         capacity_bound=sum(o.bound for o in outs) if plan.capacity_kind else None,
-        event_fired={ev.name: int(sum(o.fired[e] for o in outs)) for e, ev in enumerate(plan.events)},
+        event_fired={
+            ev.name: int(sum(o.fired[e] for o in outs)) for e, ev in enumerate(plan.events)
+        },
         segments=seg_summary,
         totals=totals.T,  # (paths, T) view of the year-major array
         inputs=inputs,
