@@ -1,23 +1,142 @@
-"""``leapforecast run``: simulate a scenario and print the forecast."""
+"""``leapforecast run``: simulate a scenario and print the forecast (with charts and plots)."""
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from .common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets, render_tables
+from .common import (
+    Format,
+    FormatOpt,
+    OutputOpt,
+    SetOpt,
+    TargetOpt,
+    parse_targets,
+    render_tables,
+)
+from .errors import err
+
+YearOpt = Annotated[int | None, typer.Option(
+    "--year", "-y",
+    help="Year for the histogram and the exceedance curve (default: the first forecast year).",
+)]
+PlotOpt = Annotated[Path | None, typer.Option(
+    "--plot", metavar="FILE.png|svg|pdf", dir_okay=False,
+    help="Also save a plot (needs matplotlib: pip install 'leapforecast[plot]').",
+)]
+ChartOpt = Annotated[bool, typer.Option(
+    "--chart", help="Add a fan chart and a histogram drawn in the terminal.",
+)]
+ScenarioArg = Annotated[str | None, typer.Argument(
+    help="Scenario TOML file, or a bundled name (see 'leapforecast scenarios'). "
+    "Default: the bundled base.",
+)]
+PathsOpt = Annotated[int | None, typer.Option(
+    "--paths", "-n", min=1, help="Monte Carlo paths (default: the scenario's).",
+)]
+SeedOpt = Annotated[int | None, typer.Option(
+    "--seed", min=0, help="Random seed (default: the scenario's).",
+)]
+HorizonOpt = Annotated[int | None, typer.Option(
+    "--horizon", help="Last forecast year, e.g. 2030.",
+)]
+JobsOpt = Annotated[int, typer.Option(
+    "--jobs", "-j", min=1, help="Worker threads; the output is identical for any number.",
+)]
+PrecisionOpt = Annotated[float | None, typer.Option(
+    "--precision",
+    help="Add paths until the standard error of every headline probability is at most this, "
+    "e.g. 0.005 (chooses the paths instead of --paths).",
+)]
+MaxPathsOpt = Annotated[int | None, typer.Option(
+    "--max-paths", min=1, help="Path cap for --precision (default 5,000,000).",
+)]
+
+
+@contextmanager
+def progress_bar(
+    description: str, *, delay: float = 1.0, stream: Any = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``progress(done, total)`` callback that draws a bar on stderr once the work has taken
+    ``delay`` seconds, and only when stderr is a terminal (None otherwise)."""
+    stream = sys.stderr if stream is None else stream
+    if not getattr(stream, "isatty", lambda: False)():
+        yield None
+        return
+    start, state = clock(), {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            if clock() - start < delay or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            bar = Progress(
+                TextColumn(description), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(), console=Console(file=stream), transient=True,
+            )
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task(description, total=total)
+        state["bar"].update(state["task"], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
+def write_outputs(
+    tables: list[Any], data: Callable[[Format], str], fmt: Format, output: Path | None, *,
+    inputs: list[str], charts: list[Any] | None = None, figure: Callable[[], Any] | None = None,
+    plot: Path | None = None, notes: list[str] = (),
+) -> None:
+    """Save the plot, write the data (tables, CSV or JSON) and the terminal charts, then notes on
+    stderr. Charts go after the tables; with CSV/JSON they need ``--output`` (stdout is data)."""
+    from ..output import write_text
+
+    if charts and fmt is not Format.table and output is None:
+        from ..errors import UsageError
+
+        raise UsageError("--chart draws on the terminal: use it with --format table, or send "
+                         "the CSV/JSON to a file with --output")
+    if plot is not None:
+        from ..plots import save_figure
+
+        save_figure(figure(), plot, inputs=inputs)
+    if fmt is Format.table:
+        text = render_tables(tables + (charts or []), output)
+    else:
+        text = data(fmt)
+        if charts:
+            render_tables(charts, None)
+    if text is not None:
+        write_text(text, output, inputs=inputs)
+    for note in notes:
+        err(note)
 
 
 def run(
-    scenario: Annotated[str | None, typer.Argument(help="Scenario TOML file, or a bundled name (see 'leapforecast scenarios'). Default: the bundled base.")] = None,
-    paths: Annotated[int | None, typer.Option("--paths", "-n", min=1, help="Monte Carlo paths (default: the scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")] = None,
+    scenario: ScenarioArg = None,
+    paths: PathsOpt = None,
+    seed: SeedOpt = None,
     target: TargetOpt = None,
-    horizon: Annotated[int | None, typer.Option("--horizon", help="Last forecast year, e.g. 2030.")] = None,
+    horizon: HorizonOpt = None,
     set_: SetOpt = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker threads; the output is identical for any number.")] = 1,
+    jobs: JobsOpt = 1,
+    precision: PrecisionOpt = None,
+    max_paths: MaxPathsOpt = None,
+    chart: ChartOpt = False,
+    plot: PlotOpt = None,
+    year: YearOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -26,18 +145,33 @@ def run(
     Example: leapforecast run scenarios/base.toml --paths 200000 --target 1M --format csv
     """
     from .. import render
-    from ..engine import simulate
-    from ..output import write_text
+    from ..convergence import run_scenario
     from ..scenario import load_scenario
 
-    sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target))
-    result = simulate(sc, paths=paths, seed=seed, jobs=jobs)
-    if fmt is Format.table:
-        text = render_tables(render.result_tables(result), output)
-    else:
-        text = render.result_csv(result) if fmt is Format.csv else render.result_json(result)
-    if text is not None:
-        write_text(text, output, inputs=[s.label for s in sc.sources])
+    sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon,
+                       targets=parse_targets(target))
+    with progress_bar("simulating") as progress:
+        result, notes = run_scenario(sc, paths=paths, seed=seed, jobs=jobs, precision=precision,
+                                     max_paths=max_paths, year=year, progress=progress)
+    data = {Format.csv: render.result_csv, Format.json: render.result_json}
+    write_outputs(
+        render.result_tables(result), lambda f: data[f](result), fmt, output,
+        inputs=[s.label for s in sc.sources], notes=notes, plot=plot,
+        charts=render_charts(result, year) if chart else None,
+        figure=lambda: plot_run(result, year),
+    )
 
 
-__all__ = ["run", "Path"]
+def render_charts(result: Any, year: int | None) -> list[Any]:
+    from ..charts import run_charts
+
+    return run_charts(result, year)
+
+
+def plot_run(result: Any, year: int | None) -> Any:
+    from ..plots import run_figure
+
+    return run_figure(result, year)
+
+
+__all__ = ["run", "progress_bar", "write_outputs", "Path"]
