@@ -85,3 +85,38 @@ def test_impossible_parameters_rejected(spec, fragment):
     with pytest.raises(ValidationError) as info:
         make(spec)
     assert fragment in str(info.value)
+
+
+def test_warm_cache_run_needs_no_scipy(tmp_path):
+    """The quantile tables are cached on disk, so a repeated default run never imports SciPy."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LEAPFORECAST_CACHE": str(tmp_path)}
+    code = (
+        "import sys\n"
+        "from leapforecast.cli import main\n"
+        "sys.argv = ['leapforecast', 'run', '-n', '2000', '-f', 'csv']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write('SCIPY' if any(m.startswith('scipy') for m in sys.modules) else 'CLEAN')\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert first.stderr.endswith("SCIPY"), first.stderr  # builds and caches the tables
+    assert list(tmp_path.glob("beta-*.npy"))
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert second.stderr.endswith("CLEAN"), second.stderr
+    assert first.stdout == second.stdout  # cached tables give identical results
+
+
+def test_unwritable_cache_is_ignored(tmp_path, monkeypatch):
+    import leapforecast.distributions as d
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("LEAPFORECAST_CACHE", str(blocker / "sub"))
+    monkeypatch.setattr(d, "_BETA_TABLES", {})
+    u = np.linspace(0.001, 0.999, 101)
+    from scipy.special import betaincinv
+
+    assert np.abs(_betaincinv(2.5, 3.5, u) - betaincinv(2.5, 3.5, u)).max() < 1e-9
