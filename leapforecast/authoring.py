@@ -91,6 +91,12 @@ _PARAM_DOCS = {
     "source": '"history" (this scenario\'s), a builtin:NAME or a CSV path',
     "from_year": "keep growth intervals ending in this year or later",
     "to_year": "keep growth intervals ending in this year or earlier",
+    "min_units": "peers only: keep years that started at this many units a year or more",
+    "max_units": "peers only: and below this many units a year",
+    "target": "management's target, units a year",
+    "year": "year of the target (default: the first forecast year)",
+    "ratios": "actual / target ratios to use (default: the track record of `source`)",
+    "spread": '"resample" one of the ratios, or any value in their "range"',
 }
 
 _UNITS_STRING = {
@@ -107,6 +113,8 @@ _TOP_DOCS = {
     ),
     "correlation": "[[correlation]] tables: Spearman rank correlations between uncertain inputs",
 }
+
+_KEEP_REQUIRED = {"Event": ["name"], "Correlation": ["between", "rho"]}
 
 _INIT_KEYS = {  # keys Taplo inserts when completing a new table
     "Event": ["name", "year", "probability", "kind", "impact", "persistence"],
@@ -139,6 +147,14 @@ def json_schema() -> dict[str, Any]:
         props[key]["description"] = text
     for name, keys in _INIT_KEYS.items():
         defs[name]["x-taplo"] = {"initKeys": keys}
+    for name, d in defs.items():
+        # A file that `extends` another one gives only what differs (an [[event]] with just its
+        # name and a new impact), so tables require nothing but the keys that identify them;
+        # `leapforecast validate` checks required keys after merging.
+        if name not in dist_names and name not in _KEEP_REQUIRED:
+            d.pop("required", None)
+        elif name in _KEEP_REQUIRED:
+            d["required"] = _KEEP_REQUIRED[name]
     for d in defs.values():
         d["description"] = d.get("description", "").replace("``", "`")
     simulation, event = defs["SimulationSpec"]["properties"], defs["Event"]["properties"]
@@ -203,6 +219,14 @@ def _convert(node: Any, dist_names: dict[str, str]) -> Any:
     node = {k: _convert(v, dist_names) for k, v in node.items()}
     if "$ref" in node:
         node["$ref"] = node["$ref"].replace("#/$defs/", "#/definitions/")
+    for short, keyword in (
+        ("ge", "minimum"),
+        ("le", "maximum"),
+        ("gt", "exclusiveMinimum"),
+        ("lt", "exclusiveMaximum"),
+    ):
+        if short in node and isinstance(node[short], int | float) and keyword not in node:
+            node[keyword] = node.pop(short)  # a constraint pydantic could not place
     for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
         value = node.get(bound)
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -319,7 +343,7 @@ def starter(name: str, *, schema: str | None = None) -> str:
     return _STARTER.replace("{schema}", ref).replace("{name}", stem)
 
 
-_STARTER = '''#:schema {schema}
+_STARTER = """#:schema {schema}
 # Scenario "{name}": a starting point. Replace every number with your own view and say where it
 # comes from in a comment (a source, or "assumption"). Check it with
 #   leapforecast validate {name}.toml
@@ -377,4 +401,4 @@ growth = 0.15
 # [[correlation]]
 # between = ["growth.rate", "event.example event.impact"]
 # rho = 0.3
-'''
+"""
