@@ -484,6 +484,12 @@ class TrackRecord(DistBase):
     def with_values(self, base: float, years: int, ratios: list[float]) -> TrackRecord:
         return self.model_copy(update={"resolved": (float(base), float(years), *map(float, ratios))})
 
+    def bounds(self) -> tuple[float, float]:
+        if not self.resolved:
+            return math.nan, math.nan
+        lo, hi = self.ppf(np.array([0.0, 1.0]))
+        return float(lo), float(hi)
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         if not self.resolved:
             raise RuntimeError("track_record distribution used before its record was resolved")

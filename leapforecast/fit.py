@@ -27,6 +27,7 @@ from .history import History
 
 FEW_INTERVALS = 10  # below this many growth intervals, results carry a "few points" warning
 CEILING_FACTOR = 1000.0  # search bound for a ceiling / market size: this many times the data
+KEEP_STARTS = 3  # curve fits polish this many of the best grid starting points
 WIDE_RATIO = 10.0  # an interval whose high/low exceeds this does not pin the parameter down
 
 
@@ -219,8 +220,13 @@ def _least_squares(fun, y: np.ndarray, starts: list[np.ndarray], lower, upper):
     from scipy.optimize import least_squares
 
     best = None
-    for x0 in starts:
-        x0 = np.clip(x0, np.asarray(lower) + 1e-9, np.asarray(upper) - 1e-9)
+    lo, hi = np.asarray(lower) + 1e-9, np.asarray(upper) - 1e-9
+    starts = [np.clip(x0, lo, hi) for x0 in starts]
+    with np.errstate(all="ignore"):
+        costs = [float(np.sum((fun(x0) - y) ** 2)) for x0 in starts]
+    # polish the most promising starting points only (the grid is cheap, a fit is not)
+    order = np.argsort(np.nan_to_num(costs, nan=np.inf))
+    for x0 in (starts[i] for i in order[:KEEP_STARTS]):
         try:
             res = least_squares(
                 lambda th: fun(th) - y,
