@@ -64,10 +64,64 @@ def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
+Column = tuple[str, list[str], str | None]  # header, cells, style
+
+
+class FoldedTable:
+    """A Rich table that folds on a narrow terminal instead of cutting numbers into '…'.
+
+    Columns come in groups that stay together (a target's probability and its 'reached'); when
+    the terminal is too narrow for all of them, the groups are stacked in several tables, each
+    repeating the key column. When everything fits it is exactly one ordinary table.
+    """
+
+    def __init__(self, title: str, key: str, keys: list[str], groups: list[list[Column]]) -> None:
+        self.title, self.key, self.keys, self.groups = title, key, keys, groups
+
+    def table(self, groups: list[list[Column]], title: str | None) -> Any:
+        from rich import box
+        from rich.table import Table
+
+        table = Table(
+            title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+            collapse_padding=True,
+        )
+        table.add_column(self.key, no_wrap=True)
+        for group in groups:
+            for header, _, style in group:
+                table.add_column(header, justify="right", no_wrap=True, style=style)
+        for r, key in enumerate(self.keys):
+            table.add_row(key, *(cells[r] for group in groups for _, cells, _ in group))
+        return table
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        natural = options.update_width(1_000_000)
+
+        def fits(groups: list[Any]) -> bool:
+            width = Measurement.get(console, natural, self.table(groups, None)).maximum
+            return width <= options.max_width
+
+        packs: list[list[Any]] = [[]]
+        for group in self.groups:
+            if packs[-1] and not fits(packs[-1] + [group]):
+                packs.append([])
+            packs[-1].append(group)
+        if len(packs) > 1:  # as many tables, but evenly filled when that fits too
+            size = -(-len(self.groups) // len(packs))
+            even = [self.groups[i : i + size] for i in range(0, len(self.groups), size)]
+            if len(even) == len(packs) and all(fits(pack) for pack in even):
+                packs = even
+        for i, pack in enumerate(packs):
+            yield self.table(pack, self.title if i == 0 else None)
+
+
 def result_tables(result: SimulationResult) -> list[Any]:
-    """Rich renderables for a terminal: units, probabilities, first year reached, extras."""
-    from rich import box
-    from rich.table import Table
+    """Rich renderables for a terminal: units, probabilities, first year reached, extras.
+
+    The tables fold into several narrower ones on a narrow terminal (see ``FoldedTable``).
+    """
     from rich.text import Text
 
     out: list[Any] = []
@@ -78,36 +132,31 @@ def result_tables(result: SimulationResult) -> list[Any]:
             f"base {result.base_year} = {result.base_units:,.0f}",
         )
     )
-    units = Table(title="Units per year (thousands)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    units.add_column("year", no_wrap=True)
-    units.add_column("mean", justify="right", no_wrap=True)
-    for q in QUANTILES:
-        units.add_column(f"p{q}", justify="right", no_wrap=True, style="bold" if q == 50 else None)
-    for t, year in enumerate(result.years):
-        units.add_row(str(year), thousands(result.mean[t]), *(thousands(result.quantiles[i, t]) for i in range(len(QUANTILES))))
-    out.append(units)
+    years = [str(y) for y in result.years]
+    ts = range(len(result.years))
+    units_groups = [[("mean", [thousands(result.mean[t]) for t in ts], None)]] + [
+        [(f"p{q}", [thousands(v) for v in result.quantiles[i]], "bold" if q == 50 else None)]
+        for i, q in enumerate(QUANTILES)
+    ]
+    out.append(FoldedTable("Units per year (thousands)", "year", years, units_groups))
 
-    probs = Table(title="P(units >= target) ± s.e. (points), and P(reached by that year)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    probs.add_column("year", no_wrap=True)
-    for target in result.targets:
-        probs.add_column(f"≥{short_units(target)}", justify="right", no_wrap=True)
-        probs.add_column("reached", justify="right", style="dim", no_wrap=True)
     pg, se, pr = result.prob_ge, result.se_ge, result.prob_reached
-    for t, year in enumerate(result.years):
-        cells = []
-        for k in range(len(result.targets)):
-            cells += [f"{pct(pg[k, t])} ±{100 * se[k, t]:.2f}", pct(pr[k, t])]
-        probs.add_row(str(year), *cells)
-    out.append(probs)
+    prob_groups = [
+        [
+            (f"≥{short_units(target)}", [f"{pct(pg[k, t])} ±{100 * se[k, t]:.2f}" for t in ts],
+             None),
+            ("reached", [pct(pr[k, t]) for t in ts], "dim"),
+        ]
+        for k, target in enumerate(result.targets)
+    ]
+    title = "P(units >= target) ± s.e. (points), and P(reached by that year)"
+    out.append(FoldedTable(title, "year", years, prob_groups))
 
-    first = Table(title="First year each target is reached (share of paths)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    first.add_column("target")
-    for year in result.years:
-        first.add_column(str(year), justify="right")
-    first.add_column(f"not by {result.years[-1]}", justify="right")
-    for target, row in result.first_year_distribution().items():
-        first.add_row(f"{target:,}", *(pct(row[str(y)]) for y in result.years), pct(row["never"]))
-    out.append(first)
+    dist = result.first_year_distribution()
+    first_groups = [[(str(y), [pct(r[str(y)]) for r in dist.values()], None)] for y in result.years]
+    first_groups.append([(f"not by {result.years[-1]}", [pct(r["never"]) for r in dist.values()], None)])
+    title = "First year each target is reached (share of paths)"
+    out.append(FoldedTable(title, "target", [f"{t:,}" for t in dist], first_groups))
 
     extras = []
     if result.capacity_bound is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from enum import IntEnum
@@ -45,7 +46,12 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result = app(args=args, prog_name="leapforecast", standalone_mode=False)
+        # Drive the Click command directly rather than through ``app(...)``: Typer's main loop
+        # turns Ctrl-C into a silent exit 130 and a closed pipe into ``sys.exit(1)``, and both
+        # must reach the handlers below (one line ``interrupted``; a closed pipe is success).
+        command = typer.main.get_command(app)
+        with command.make_context("leapforecast", list(args)) as ctx:
+            result = command.invoke(ctx)
         return int(result or 0) if isinstance(result, int) else 0
     except ScenarioError as exc:
         for line in exc.lines():
@@ -69,6 +75,20 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
     except BrokenPipeError:
         _quiet_stdout()
         return ExitStatus.SUCCESS
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # Rich exits 1 on a closed pipe
+            _quiet_stdout()
+            return ExitStatus.SUCCESS
+        raise
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # a closed pipe reported as a plain OSError
+            _quiet_stdout()
+            return ExitStatus.SUCCESS
+        err(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        return ExitStatus.USAGE
+    except MemoryError:
+        err("error: out of memory; use fewer --paths or an earlier --horizon")
+        return ExitStatus.USAGE
     except Exception as exc:  # noqa: BLE001 - the one place internal errors are reported
         if debug:
             import traceback
