@@ -195,7 +195,6 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from .render import pct, thousands
     from .units import short_units
 
     i10, i50, i90 = (QUANTILES.index(q) for q in (10, 50, 90))
@@ -204,10 +203,10 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
         f"  {len(cmp.results)} scenarios, {cmp.paths:,} paths each, seed {cmp.seed}, "
         "common random numbers",
     )]
-    main = Table(title="Units (thousands) and P(units >= target) ± s.e. (points)",
-                 title_justify="left", box=box.SIMPLE_HEAD)
+    main = Table(title="Units (thousands) and P(units >= target) in % ± s.e.",
+                 title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     main.add_column("year", no_wrap=True)
-    main.add_column("scenario", overflow="fold", max_width=24)
+    main.add_column("scenario", overflow="fold", min_width=8, max_width=20)
     main.add_column("median", justify="right", no_wrap=True, style="bold")
     main.add_column("p10-p90", justify="right", no_wrap=True)
     for target in cmp.targets:
@@ -218,17 +217,17 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
                 continue
             t = res.years.index(year)
             q = res.quantiles[:, t]
-            cells = [f"{pct(res.prob_ge[k, t])} ±{100 * res.se_ge[k, t]:.2f}"
+            cells = [f"{100 * res.prob_ge[k, t]:.1f} ±{100 * res.se_ge[k, t]:.2f}"
                      for k in range(len(cmp.targets))]
-            main.add_row(str(year) if j == 0 else "", label, thousands(q[i50]),
-                         f"{thousands(q[i10])}-{thousands(q[i90])}", *cells,
+            main.add_row(str(year) if j == 0 else "", label, f"{q[i50] / 1e3:,.0f}",
+                         f"{q[i10] / 1e3:,.0f}-{q[i90] / 1e3:,.0f}", *cells,
                          end_section=j == len(cmp.results) - 1)
     out.append(main)
     ref = cmp.labels[cmp.reference]
-    diff = Table(title=f"Difference from {ref} in P(units >= target), points ± paired s.e.",
-                 title_justify="left", box=box.SIMPLE_HEAD)
+    diff = Table(title=f"Difference from {ref}: P(units >= target) in points ± paired s.e.",
+                 title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     diff.add_column("year", no_wrap=True)
-    diff.add_column("scenario", overflow="fold", max_width=24)
+    diff.add_column("scenario", overflow="fold", min_width=8, max_width=20)
     for target in cmp.targets:
         diff.add_column(f"Δ≥{short_units(target)}", justify="right", no_wrap=True)
     others = [i for i in range(len(cmp.results)) if i != cmp.reference]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,8 @@ class SobolIndex:
 
 def _check_n(n: int) -> None:
     if n < 16 or n & (n - 1):
-        raise UsageError(f"Sobol base sample size must be a power of two >= 16, got {n}")
+        raise UsageError(f"--sobol {n}: the Sobol base sample must be a power of two >= 16, "
+                         "e.g. 1024")
 
 
 def _design(k: int, n: int, seed: int) -> np.ndarray:
@@ -103,8 +105,12 @@ def _analyze(names: list[str], y: np.ndarray, seed: int, resamples: int) -> list
     """SALib's estimators (Saltelli 2010 first order, Jansen total) on outputs in design order."""
     _, analyze = _salib()
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
-    res = analyze.analyze(problem, np.ascontiguousarray(y, float).ravel(), calc_second_order=False,
-                          num_resamples=resamples, seed=_salib_seed(seed, 2))
+    with warnings.catch_warnings():
+        # SALib warns when a factor changes nothing (its indices are then exactly 0)
+        warnings.simplefilter("ignore", UserWarning)
+        res = analyze.analyze(problem, np.ascontiguousarray(y, float).ravel(),
+                              calc_second_order=False, num_resamples=resamples,
+                              seed=_salib_seed(seed, 2))
     return [
         SobolIndex(name, float(res["S1"][i]), float(res["S1_conf"][i]), float(res["ST"][i]),
                    float(res["ST_conf"][i]))
@@ -496,8 +502,8 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
             f"{r.median_swing / 1000:+,.1f}k",
         )
     out.append(tor)
-    var = Table(title=f"Rank correlation with units in {report.year}, and Sobol indices"
-                + (f" (n={report.sobol_n}, response: {report.sobol_response})"
+    var = Table(title=f"Rank correlation with units in {report.year}"
+                + (f"; Sobol indices of {report.sobol_response} (n={report.sobol_n})"
                    if report.sobol_n else ""),
                 title_justify="left", box=box.SIMPLE_HEAD)
     var.add_column("input", overflow="fold", min_width=16, max_width=30)

@@ -1,0 +1,205 @@
+"""``compare``, ``sensitivity`` and ``sweep``: which scenario, which assumption, how sure are we."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from .common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets
+from .run import (
+    HorizonOpt,
+    JobsOpt,
+    PlotOpt,
+    ScenarioArg,
+    SeedOpt,
+    YearOpt,
+    progress_bar,
+    write_outputs,
+)
+
+
+class Response(StrEnum):
+    probability = "probability"
+    units = "units"
+
+
+OneTargetOpt = Annotated[str | None, typer.Option(
+    "--target", "-t",
+    help="Target units a year: 1M, 750k, 1_000_000 (default: the scenario's largest).",
+)]
+SensitivityPathsOpt = Annotated[int | None, typer.Option(
+    "--paths", "-n", min=1, help="Paths for each tornado run (default: the scenario's).",
+)]
+SweepPathsOpt = Annotated[int, typer.Option(
+    "--paths", "-n", min=1, help="Paths for each grid point or bisection step.",
+)]
+
+
+def _one_target(value: str | None) -> int | None:
+    targets = parse_targets([value] if value else None)
+    return targets[0] if targets else None
+
+
+def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
+    return [s.label for sc in scenarios for s in sc.sources]
+
+
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(
+        help="Two or more scenario files or bundled names; the first is the reference.",
+    )],
+    paths: Annotated[int | None, typer.Option(
+        "--paths", "-n", min=1, help="Paths for every scenario (default: the first's).",
+    )] = None,
+    seed: SeedOpt = None,
+    target: TargetOpt = None,
+    horizon: HorizonOpt = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    plot: PlotOpt = None,
+    year: YearOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Compare scenarios side by side on common random numbers, with paired differences.
+
+    CSV is long: scenario,year,metric,value (the run CSV's metrics, plus delta_prob_ge_T and
+    se_delta_prob_ge_T against the first scenario).
+
+    Example: leapforecast compare base bull bear --paths 50000 --format csv
+    """
+    from ..compare import compare as run_compare
+    from ..compare import comparison_tables
+    from ..render import to_csv
+    from ..scenario import load_scenario
+
+    loaded = [load_scenario(s, overrides=set_ or [], horizon=horizon) for s in scenarios]
+    with progress_bar("comparing") as progress:
+        cmp = run_compare(loaded, paths=paths, seed=seed, targets=parse_targets(target),
+                          jobs=jobs, progress=progress)
+    write_outputs(
+        comparison_tables(cmp),
+        lambda f: to_csv(cmp.columns(), cmp.rows()) if f is Format.csv else cmp.to_json(),
+        fmt, output, inputs=_sources(*loaded), plot=plot, figure=lambda: _plot_compare(cmp, year),
+    )
+
+
+def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
+    from ..plots import comparison_figure
+
+    return comparison_figure(cmp, year)
+
+
+def sensitivity(
+    scenario: ScenarioArg = None,
+    target: OneTargetOpt = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", "-y", help="Year of the probability (default: the first forecast year).",
+    )] = None,
+    paths: SensitivityPathsOpt = None,
+    seed: SeedOpt = None,
+    sobol: Annotated[int, typer.Option(
+        "--sobol", min=0, help="Sobol base sample (a power of two; costs n x (inputs + 3) "
+        "paths); 0 skips the Sobol indices.",
+    )] = 2048,
+    response: Annotated[Response, typer.Option(
+        "--response", help="What the Sobol indices decompose: the indicator units >= target, "
+        "or units in the year.",
+    )] = Response.probability,
+    horizon: HorizonOpt = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    plot: PlotOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Rank every uncertain input: tornado swings at p10/p90, rank correlations, Sobol indices.
+
+    CSV: one row per input (input,low,high,prob_low,prob_high,prob_swing,median_low,...,
+    sobol_st_conf); blank where a method does not apply.
+
+    Example: leapforecast sensitivity base --target 1M --year 2026 --format csv
+    """
+    from ..render import to_csv
+    from ..scenario import load_scenario
+    from ..sensitivity import sensitivity as run_sensitivity
+    from ..sensitivity import sensitivity_tables
+
+    sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
+    with progress_bar("tornado") as progress:
+        report = run_sensitivity(sc, target=_one_target(target), year=year, paths=paths,
+                                 seed=seed, sobol=sobol, response=response.value, jobs=jobs,
+                                 progress=progress)
+    write_outputs(
+        sensitivity_tables(report),
+        lambda f: to_csv(report.columns(), report.rows()) if f is Format.csv else report.to_json(),
+        fmt, output, inputs=_sources(sc), plot=plot, figure=lambda: _plot_tornado(report),
+        notes=[f"note: {n}" for n in report.notes],
+    )
+
+
+def _plot_tornado(report):  # noqa: ANN001, ANN202
+    from ..plots import tornado_figure
+
+    return tornado_figure(report)
+
+
+def sweep(
+    scenario: ScenarioArg = None,
+    vary: Annotated[list[str] | None, typer.Option(
+        "--vary", "-v", metavar="KEY.PATH=START:STOP:STEP",
+        help="A key to vary over START:STOP:STEP (stop included) or v1,v2,...; give one or two.",
+    )] = None,
+    target: OneTargetOpt = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", "-y", help="Year of the probability (default: the first forecast year).",
+    )] = None,
+    solve: Annotated[bool, typer.Option(
+        "--solve", help="Find the value of the (one) --vary key at which P(>= target) = "
+        "--level, by bisection over START:STOP.",
+    )] = False,
+    level: Annotated[float, typer.Option(
+        "--level", help="Probability --solve aims for.",
+    )] = 0.5,
+    paths: SweepPathsOpt = 20_000,
+    seed: SeedOpt = None,
+    horizon: HorizonOpt = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """P(>= target) over a grid of one or two keys (a heat map for two), or a break-even.
+
+    CSV: KEY[,KEY2],target,year,prob_ge,se_ge,p10,p50,p90 per grid point; with --solve one row
+    (key,target,year,level,value,se,...).
+
+    Example: leapforecast sweep base --vary growth.rate=0.3:1.2 --solve --target 1M --year 2026
+    """
+    from .. import sweep as sw
+    from ..errors import UsageError
+    from ..render import to_csv
+    from ..scenario import load_scenario
+
+    if not vary or len(vary) > 2 or (solve and len(vary) != 1):
+        raise UsageError("give --vary KEY.PATH=START:STOP:STEP once or twice "
+                         "(exactly once with --solve)")
+    sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
+    with progress_bar("sweeping") as progress:
+        options = dict(target=_one_target(target), year=year, paths=paths, seed=seed, jobs=jobs,
+                       progress=progress)
+        res = (sw.solve(sc, vary[0], level=level, **options) if solve
+               else sw.sweep(sc, vary, **options))
+    tables = sw.break_even_tables(res) if solve else sw.sweep_tables(res)
+    write_outputs(
+        tables, lambda f: to_csv(res.columns(), res.rows()) if f is Format.csv else res.to_json(),
+        fmt, output, inputs=_sources(sc),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare)
+    app.command("sensitivity")(sensitivity)
+    app.command("sweep")(sweep)
