@@ -439,8 +439,15 @@ def growth_toml(lg: LogGrowthFit, logistic: CurveFit | None = None) -> str:
         f"{lg.n_intervals} growth intervals).",
         f"# Mean log growth {lg.mean.value:.3f} a year (median growth {lg.rate.value:+.1%}).",
     ]
+    import textwrap
+
     for w in lg.warnings:
-        lines.append("# Warning: " + w.split(": ", 1)[-1])
+        lines += textwrap.wrap(
+            "Warning: " + w.split(": ", 1)[-1],
+            width=96,
+            initial_indent="# ",
+            subsequent_indent="#   ",
+        )
     lines.append("[growth]")
     if math.isfinite(lg.mean.low):
         low, high = _pert_matching(lg.rate.value, lg.rate.low, lg.rate.high)
@@ -597,10 +604,10 @@ def report_dict(report: FitReport) -> dict[str, object]:
 
 
 def report_tables(report: FitReport) -> list[object]:
-    """Rich renderables: log-growth estimates, curve fits, and the TOML block as plain text."""
+    """Rich renderables: log-growth estimates and curve fits. The TOML block is written as raw
+    text after them (a console would wrap or crop long lines and break the TOML)."""
     from rich import box
     from rich.table import Table
-    from rich.text import Text
 
     lg = report.log_growth
     level = f"{lg.level:.0%}"
@@ -665,6 +672,4 @@ def report_tables(report: FitReport) -> list[object]:
                     "yes" if c.identified else "no",
                 )
         out.append(t2)
-    out.append(Text("Paste into a scenario:", style="bold"))
-    out.append(Text(report.toml))
     return out

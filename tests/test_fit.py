@@ -153,6 +153,8 @@ def test_cli_fit_formats(cli, tmp_path):
     code, out, err = cli("fit", "--toml")
     assert code == 0 and "[growth]" in out and "warning:" in err
     assert tomllib.loads(out)["growth"]["rate"]["dist"] == "pert"
+    code, out, _ = cli("fit")  # the table view ends with the block, never wrapped
+    assert tomllib.loads(out.split("Paste into a scenario:\n", 1)[1])["growth"]
     code, out, _ = cli("fit", "--format", "csv")
     assert code == 0 and out.splitlines()[0] == ",".join(fit.FIT_COLUMNS)
     assert "logistic,ceiling,," in out  # not identified: no estimate

@@ -28,7 +28,11 @@ def _warn(lines: tuple[str, ...] | list[str]) -> None:
 def fit(
     file: Annotated[
         str | None,
-        typer.Option("--file", help="CSV with columns year,units (default: bundled Leapmotor)."),
+        typer.Option(
+            "--file",
+            metavar="CSV",
+            help="CSV with columns year,units (default: bundled Leapmotor).",
+        ),
     ] = None,
     level: Annotated[
         float, typer.Option("--level", min=0.5, max=0.99, help="Confidence level of the intervals.")
@@ -58,7 +62,12 @@ def fit(
     if toml:
         text = report.toml
     elif fmt is Format.table:
-        text = render_tables(report_tables(report), output)
+        tables = render_tables(report_tables(report), output)
+        block = "Paste into a scenario:\n" + report.toml
+        if tables is None:
+            write_text(block, None)  # raw, so the terminal cannot wrap the TOML
+            return
+        text = tables + block
     elif fmt is Format.csv:
         text = render.to_csv(FIT_COLUMNS, report_rows(report))
     else:
@@ -72,17 +81,22 @@ def peers(
         str,
         typer.Option(
             "--min-units",
+            metavar="UNITS",
             help="Scale threshold: growth counts from the year a maker first sold this many "
             "(300k, 1M).",
         ),
     ] = "300k",
     max_units: Annotated[
-        str | None, typer.Option("--max-units", help="Optional upper end of the scale window.")
+        str | None,
+        typer.Option(
+            "--max-units", metavar="UNITS", help="Optional upper end of the scale window."
+        ),
     ] = None,
     file: Annotated[
         str | None,
         typer.Option(
             "--file",
+            metavar="CSV",
             help="CSV with columns maker,year,units[,quality,source] (default: bundled peers).",
         ),
     ] = None,
@@ -147,6 +161,7 @@ def backtest(
         typer.Option(
             "--method",
             "-m",
+            metavar="[history|fitted|peers|scenario]",
             help="Method to score (repeatable; default history, fitted, peers, plus scenario "
             "with --scenario).",
         ),
@@ -155,16 +170,18 @@ def backtest(
         str | None,
         typer.Option(
             "--scenario",
+            metavar="FILE",
             help="Scenario file (or bundled name) to backtest as a method on its own history.",
         ),
     ] = None,
     horizon: Annotated[
-        str, typer.Option("--horizon", help="Years ahead, comma-separated.")
+        str, typer.Option("--horizon", metavar="H[,H...]", help="Years ahead, comma-separated.")
     ] = "1,2",
     series: Annotated[
         list[str] | None,
         typer.Option(
             "--series",
+            metavar="NAME",
             help="Forecast only this series, e.g. Leapmotor (repeatable; the rest still serve "
             "as peers).",
         ),
