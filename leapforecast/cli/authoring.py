@@ -100,7 +100,10 @@ def scenarios(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
 
 def new(
     name: Annotated[
-        str, typer.Argument(help="Scenario name; the file is NAME.toml unless --output is given.")
+        str,
+        typer.Argument(
+            help="Scenario name; the file is NAME.toml unless --output is given.", metavar="NAME"
+        ),
     ],
     output: Annotated[
         Path | None,
