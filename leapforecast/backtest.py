@@ -318,13 +318,16 @@ def reference_class(ctx: Context, *, window: float = 2.0, min_pool: int = 5) -> 
     return _paths_from_growth(ctx, draws)
 
 
-def rebase_scenario(scenario: Any, origin: int, *, horizon: int, paths: int) -> Any:
-    """The scenario as it would run from ``origin``: history cut there, base year = origin,
-    bootstraps, peers and target records re-resolved from data known then. Events dated outside
-    the window do not fire; segment ``base`` values in units are not rescaled."""
+def rebase_scenario(
+    scenario: Any, origin: int, *, horizon: int, paths: int, history: History | None = None
+) -> Any:
+    """The scenario as it would run from ``origin``: its history (or ``history``, e.g. a file
+    with newer outcomes) cut there, base year = origin, bootstraps, peers and target records
+    re-resolved from data known then. Events dated outside the window do not fire; segment
+    ``base`` values in units are not rescaled."""
     from .scenario import _resolve_bootstraps
 
-    hist = scenario.history.upto(origin)
+    hist = (scenario.history if history is None else history).upto(origin)
     if hist.years[-1] != origin:
         raise ScenarioError(f"history {hist.source} has no year {origin}")
     spec = scenario.spec
@@ -345,13 +348,15 @@ def rebase_scenario(scenario: Any, origin: int, *, horizon: int, paths: int) -> 
     return dataclasses.replace(scenario, history=hist, spec=spec)
 
 
-def _scenario_method(scenario: Any) -> Callable[[Context], np.ndarray | None]:
+def _scenario_method(scenario: Any, subject: str) -> Callable[[Context], np.ndarray | None]:
     from .engine import simulate
 
     def run(ctx: Context) -> np.ndarray | None:
-        if ctx.history.source != scenario.history.source:
+        if ctx.name != subject:
             return None
-        rebased = rebase_scenario(scenario, ctx.origin, horizon=max(ctx.horizons), paths=ctx.draws)
+        rebased = rebase_scenario(
+            scenario, ctx.origin, horizon=max(ctx.horizons), paths=ctx.draws, history=ctx.history
+        )
         seed = int(ctx.rng.integers(0, 2**62))
         result = simulate(rebased, paths=ctx.draws, seed=seed)
         totals = np.maximum(np.asarray(result.totals, float), 1.0)
@@ -363,12 +368,21 @@ def _scenario_method(scenario: Any) -> Callable[[Context], np.ndarray | None]:
 # --------------------------------------------------------------------------- the backtest
 
 
-def default_universe() -> dict[str, History]:
-    """Leapmotor plus the bundled reference class."""
+def default_universe(history: str | None = None, peers: str | None = None) -> dict[str, History]:
+    """The subject first (bundled Leapmotor, or a ``history`` CSV named by its file stem), then
+    the reference class (bundled, or a ``peers`` CSV with a maker column)."""
+    from pathlib import Path
+
     from .history import load_history
     from .peers import load_peers
 
-    return {"Leapmotor": load_history("builtin:leapmotor"), **load_peers()}
+    name = "Leapmotor" if history is None else Path(history).stem
+    universe = {name: load_history(history or "builtin:leapmotor")}
+    for maker, hist in load_peers(peers).items():
+        if maker in universe:
+            raise UsageError(f"peer '{maker}' has the same name as the history; rename the file")
+        universe[maker] = hist
+    return universe
 
 
 def _check(
@@ -410,6 +424,7 @@ def backtest(
     seed: int = DEFAULT_SEED,
     min_points: int = 3,
     window: float = 2.0,
+    subject: str | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``methods`` over ``universe`` (default: Leapmotor and peers).
 
@@ -417,16 +432,17 @@ def backtest(
     intervals, the least ``fitted`` needs); a (series, origin, horizon) is scored only when every
     requested method can forecast it, so all methods and baselines are compared on the same cases.
     ``series`` restricts which series are forecast (the others still serve as peers);
-    ``window`` is the peer scale window (see ``peer_pool``).
+    ``window`` is the peer scale window (see ``peer_pool``); the scenario method forecasts only
+    ``subject`` (default: the first series, Leapmotor), from that series' data at each origin.
     """
     methods = tuple(dict.fromkeys(methods))
     horizons = tuple(sorted(set(horizons)))
     _check(methods, horizons, draws, seed, min_points, scenario, window)
     universe = default_universe() if universe is None else dict(universe)
-    if scenario is not None and "scenario" in methods:
-        if not any(h.source == scenario.history.source for h in universe.values()):
-            universe[scenario.history.source] = scenario.history
     names = tuple(universe)
+    subject = names[0] if subject is None else subject
+    if subject not in universe:
+        raise UsageError(f"unknown subject series '{subject}' (known: {', '.join(names)})")
     if series:
         lookup = {n.lower(): n for n in names}
         unknown = [s for s in series if s.lower() not in lookup]
@@ -439,7 +455,7 @@ def backtest(
         "peers": lambda ctx: reference_class(ctx, window=window),
     }
     if "scenario" in methods:
-        funcs["scenario"] = _scenario_method(scenario)
+        funcs["scenario"] = _scenario_method(scenario, subject)
     cases: list[Case] = []
     for name in names:
         hist = universe[name]
@@ -500,6 +516,7 @@ def backtest(
             "min_points": min_points,
             "peer_window": window,
             "scenario": getattr(scenario, "path", None),
+            "subject": subject,
         },
     )
 

@@ -192,3 +192,42 @@ def test_cli_backtest(cli, tmp_path):
     ):
         code, _, err = cli("backtest", *args)
         assert code == 2 and msg in err
+
+
+def test_outcomes_from_files_extend_the_backtest(cli, tmp_path):
+    """Outcomes kept out of the repository come in through --history / --peers files."""
+    hist = tmp_path / "subject.csv"
+    lm = load_history()
+    rows = "\n".join(f"{y},{u:.0f}" for y, u in zip(lm.years, lm.units, strict=True))
+    hist.write_text(f"year,units\n{rows}\n2026,700000\n", encoding="utf-8")
+    peers_csv = tmp_path / "peers.csv"
+    peers_csv.write_text(
+        "maker,year,units\nA,2019,200000\nA,2020,300000\nA,2021,420000\nA,2022,500000\n"
+        "A,2023,650000\nA,2024,700000\nA,2025,720000\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli(
+        "backtest",
+        "--history",
+        str(hist),
+        "--peers",
+        str(peers_csv),
+        "--scenario",
+        "base",
+        "--series",
+        "subject",
+        "--horizon",
+        "1",
+        "--cases",
+        "--format",
+        "csv",
+        "--draws",
+        "500",
+    )
+    assert code == 0, err
+    lines = [r.split(",") for r in out.splitlines()[1:]]
+    scen = [r for r in lines if r[4] == "scenario"]
+    assert [(r[1], r[2]) for r in scen] == [("2023", "2024"), ("2024", "2025"), ("2025", "2026")]
+    assert scen[-1][5] == "700000"
+    universe = bt.default_universe(str(hist), str(peers_csv))
+    assert list(universe) == ["subject", "A"]

@@ -201,6 +201,22 @@ def backtest(
             "series' level.",
         ),
     ] = 2.0,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            metavar="CSV",
+            help="Subject series year,units (default: bundled Leapmotor), e.g. newer outcomes.",
+        ),
+    ] = None,
+    peers_file: Annotated[
+        str | None,
+        typer.Option(
+            "--peers",
+            metavar="CSV",
+            help="Reference class maker,year,units[,quality,source] (default: bundled peers).",
+        ),
+    ] = None,
     cases: Annotated[
         bool,
         typer.Option(
@@ -214,6 +230,8 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest over Leapmotor and the peer makers: interval coverage, CRPS and
     pinball loss of each method against naive baselines (no change; last growth repeated).
+
+    The scenario method forecasts only the subject series (Leapmotor or --history).
 
     Example: leapforecast backtest --horizon 1,2 --scenario scenarios/base.toml --format csv
     """
@@ -231,7 +249,9 @@ def backtest(
         sc = load_scenario(scenario, overrides=set_ or [])
         if "scenario" not in methods:
             methods.append("scenario")
+    universe = lib.default_universe(history, peers_file)
     result = lib.backtest(
+        universe,
         methods=tuple(methods),
         horizons=_horizons(horizon),
         scenario=sc,
@@ -260,6 +280,7 @@ def backtest(
         }
         text = json.dumps(doc, indent=2) + "\n"
     inputs = [s.label for s in sc.sources] if sc is not None else []
+    inputs += [f for f in (history, peers_file) if f]
     if text is not None:
         write_text(text, output, inputs=inputs)
 
