@@ -754,6 +754,24 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                 problems.append((["correlation", str(i), "between"], f"'{name}' is not an uncertain input" + (f"; did you mean '{hint[0]}'?" if hint else f" (uncertain inputs: {', '.join(known) or 'none'})")))
         if corr.between[0] == corr.between[1]:
             problems.append((["correlation", str(i), "between"], "an input cannot be correlated with itself"))
+    if spec.correlation and not problems:
+        from .sampling import copula_factor
+
+        pairs = [(c.between[0], c.between[1], c.rho) for c in spec.correlation]
+        try:
+            copula_factor(list(known), pairs)
+        except ScenarioError as exc:
+            problems.append((["correlation"], exc.message.removeprefix("correlation: ")))
+    if spec.segment and not problems:
+        total = spec.history.base_units or history.units_at(base_year)
+        given = sum(
+            s.base if s.base is not None else s.share * total
+            for s in spec.segment.values()
+            if s.base is not None or s.share is not None
+        )
+        rest = [n for n, s in spec.segment.items() if s.base is None and s.share is None]
+        if rest and given > total:
+            problems.append((["segment", rest[0]], f"the other segments' bases ({given:,.0f}) exceed the base year's total ({total:,.0f}), so nothing remains for it"))
     return problems
 
 
@@ -828,7 +846,14 @@ def load_scenario(
     overridden: dict[str, str] = {}
     for assignment in overrides:
         apply_override(doc, assignment)
-        overridden[assignment.partition("=")[0].strip()] = f"--set {assignment}"
+        key = assignment.partition("=")[0].strip()
+        overridden[key] = f"--set {assignment}"
+        parts = key.split(".")
+        events = doc.get("event")
+        if len(parts) > 1 and parts[0] == "event" and isinstance(events, list):
+            names = [e.get("name") if isinstance(e, dict) else None for e in events]
+            if parts[1] in names:  # problems are reported by index: event.<i>.key
+                overridden[".".join(["event", str(names.index(parts[1]))] + parts[2:])] = f"--set {assignment}"
     for key, value in simulation.items():
         if value is not None:
             sim = doc.setdefault("simulation", {})

@@ -74,17 +74,7 @@ def test_the_corpus_is_complete():
     assert {p.name for p in BAD.glob("*.toml")} == set(CASES) | others
 
 
-ENGINE_ONLY = pytest.mark.xfail(
-    reason="run: the engine's correlation check (sampling.copula_factor) has no FILE:LINE; "
-    "validate adds it",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=ENGINE_ONLY) if n == "not_psd.toml" else n for n in sorted(CASES)],
-)
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_run_gives_one_precise_line(cli, name):
     _check_one(cli, "run", name)
 
