@@ -35,8 +35,12 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _PERIOD_RE = re.compile(r"^(\d{4})-([QqHh])([1-4])$")
 _PERIOD_MONTHS = {
-    ("Q", 1): (1, 2, 3), ("Q", 2): (4, 5, 6), ("Q", 3): (7, 8, 9), ("Q", 4): (10, 11, 12),
-    ("H", 1): (1, 2, 3, 4, 5, 6), ("H", 2): (7, 8, 9, 10, 11, 12),
+    ("Q", 1): (1, 2, 3),
+    ("Q", 2): (4, 5, 6),
+    ("Q", 3): (7, 8, 9),
+    ("Q", 4): (10, 11, 12),
+    ("H", 1): (1, 2, 3, 4, 5, 6),
+    ("H", 2): (7, 8, 9, 10, 11, 12),
 }
 
 
@@ -53,7 +57,9 @@ def parse_month(text: str, *, where: str = "month") -> int:
     """``2026-01`` -> month index; a one-line ``HistoryError`` naming ``where`` otherwise."""
     match = _MONTH_RE.match(text.strip())
     if not match:
-        raise HistoryError(f"{where}: {text.strip()!r} is not a month; expected YYYY-MM, e.g. 2026-01")
+        raise HistoryError(
+            f"{where}: {text.strip()!r} is not a month; expected YYYY-MM, e.g. 2026-01"
+        )
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise HistoryError(f"{where}: {text.strip()!r} has month {month}; expected 01 to 12")
@@ -75,10 +81,18 @@ class Aggregate:
 # Published totals that cover months missing from the bundled CSV (shared/data/README.md).
 BUILTIN_AGGREGATES = {
     "leapmotor": (
-        Aggregate("2024-H1", tuple(month_index(2024, m) for m in range(1, 7)), 86_696,
-                  "published H1 2024 total (shared/data/README.md)"),
-        Aggregate("2024-Q3", tuple(month_index(2024, m) for m in range(7, 10)), 86_165,
-                  "published Q3 2024 total (shared/data/README.md)"),
+        Aggregate(
+            "2024-H1",
+            tuple(month_index(2024, m) for m in range(1, 7)),
+            86_696,
+            "published H1 2024 total (shared/data/README.md)",
+        ),
+        Aggregate(
+            "2024-Q3",
+            tuple(month_index(2024, m) for m in range(7, 10)),
+            86_165,
+            "published Q3 2024 total (shared/data/README.md)",
+        ),
     )
 }
 
@@ -99,7 +113,7 @@ class MonthlyHistory:
         return [month_label(m) for m in self.months]
 
     def as_dict(self) -> dict[int, float]:
-        return dict(zip(self.months, self.units))
+        return dict(zip(self.months, self.units, strict=True))
 
     def upto(self, index: int) -> MonthlyHistory:
         """The history as known at the end of month ``index`` (aggregates that end later go)."""
@@ -114,15 +128,57 @@ class MonthlyHistory:
 
     def year(self, year: int) -> dict[int, float]:
         """{calendar month 1..12: units} for the months of ``year`` that are known."""
-        return {m % 12 + 1: u for m, u in zip(self.months, self.units) if m // 12 == year}
+        return {
+            m % 12 + 1: u for m, u in zip(self.months, self.units, strict=True) if m // 12 == year
+        }
 
     def complete_years(self) -> list[int]:
         return sorted({m // 12 for m in self.months if len(self.year(m // 12)) == 12})
 
     def yoy(self) -> list[float | None]:
-        """Growth on the same month a year earlier (0.5 = +50%), None where that month is unknown."""
+        """Growth on the same month a year earlier (0.5 = +50%); None where that is unknown."""
         known = self.as_dict()
-        return [None if m - 12 not in known else u / known[m - 12] - 1 for m, u in zip(self.months, self.units)]
+        return [
+            None if m - 12 not in known else u / known[m - 12] - 1
+            for m, u in zip(self.months, self.units, strict=True)
+        ]
+
+
+def monthly_rows(hist: MonthlyHistory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(month rows: month, units, yoy, share of a complete year, source; period rows)."""
+    totals = {y: sum(hist.year(y).values()) for y in hist.complete_years()}
+    rows = []
+    notes = hist.notes or ("",) * len(hist.months)
+    for m, u, g, note in zip(hist.months, hist.units, hist.yoy(), notes, strict=True):
+        share = u / totals[m // 12] if m // 12 in totals else None
+        rows.append(
+            {
+                "month": month_label(m),
+                "units": round(u),
+                "yoy": None if g is None else round(g, 6),
+                "share": None if share is None else round(share, 6),
+                "source": note,
+            }
+        )
+    periods = [
+        {"month": a.label, "units": round(a.units), "source": a.source} for a in hist.aggregates
+    ]
+    return rows, periods
+
+
+def seasonal_rows(profile: SeasonalProfile) -> list[dict[str, Any]]:
+    """One row per calendar month: factor with its 80% interval, share of a flat year."""
+    return [
+        {
+            "month": f"{m + 1:02d}",
+            "name": MONTH_NAMES[m],
+            "factor": round(float(profile.factor[m]), 4),
+            "factor_p10": round(float(profile.factor_lo[m]), 4),
+            "factor_p90": round(float(profile.factor_hi[m]), 4),
+            "share": round(float(profile.share[m]), 6),
+        }
+        for m in range(12)
+    ]
 
 
 def _data_path(name: str) -> Path:
@@ -137,17 +193,20 @@ def load_monthly(source: str | Path | None = None) -> MonthlyHistory:
     """
     text_source = DEFAULT_SOURCE if source is None else str(source)
     if text_source.startswith(BUILTIN_PREFIX):
-        key = text_source[len(BUILTIN_PREFIX):]
+        key = text_source[len(BUILTIN_PREFIX) :]
         if key not in BUILTIN:
             hint = difflib.get_close_matches(key, BUILTIN, n=1)
             extra = f"; did you mean '{BUILTIN_PREFIX}{hint[0]}'?" if hint else ""
             raise HistoryError(
                 f"unknown built-in monthly history '{text_source}' (known: "
-                + ", ".join(BUILTIN_PREFIX + k for k in BUILTIN) + f"){extra}"
+                + ", ".join(BUILTIN_PREFIX + k for k in BUILTIN)
+                + f"){extra}"
             )
         text = _data_path(BUILTIN[key]).read_text(encoding="utf-8")
         hist = parse_monthly(text, source=text_source)
-        return MonthlyHistory(hist.months, hist.units, hist.source, hist.notes, BUILTIN_AGGREGATES.get(key, ()))
+        return MonthlyHistory(
+            hist.months, hist.units, hist.source, hist.notes, BUILTIN_AGGREGATES.get(key, ())
+        )
     path = Path(source)
     return parse_monthly(read_text_file(path, HistoryError), source=str(path))
 
@@ -172,7 +231,8 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
             if column == "month" and "year" in header:
                 extra = "; this looks like an annual history (year,units): drop --monthly"
             raise HistoryError(
-                f"{where}: missing column '{column}' (header has: {', '.join(header) or 'nothing'}){extra}"
+                f"{where}: missing column '{column}' "
+                f"(header has: {', '.join(header) or 'nothing'}){extra}"
             )
     im, iu = header.index("month"), header.index("units")
     isrc = header.index("source") if "source" in header else None
@@ -192,10 +252,14 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
         period = _PERIOD_RE.match(mtext)
         if period:
             if not periods:
-                raise HistoryError(f"{here}: {mtext!r} is a period total; give single months (YYYY-MM) here")
+                raise HistoryError(
+                    f"{here}: {mtext!r} is a period total; give single months (YYYY-MM) here"
+                )
             year, kind, n = int(period.group(1)), period.group(2).upper(), int(period.group(3))
             if (kind, n) not in _PERIOD_MONTHS:
-                raise HistoryError(f"{here}: {mtext!r} is not a period; use YYYY-Q1..Q4 or YYYY-H1/H2")
+                raise HistoryError(
+                    f"{here}: {mtext!r} is not a period; use YYYY-Q1..Q4 or YYYY-H1/H2"
+                )
             label = f"{year}-{kind}{n}"
             if any(a.label == label for _, a in aggs):
                 raise HistoryError(f"{here}: duplicate period {label}")
@@ -207,34 +271,43 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
             raise HistoryError(f"{here}: duplicate month {month_label(index)}")
         if months and index < months[-1]:
             raise HistoryError(
-                f"{here}: month {month_label(index)} comes after {month_label(months[-1])}; sort the rows by month"
+                f"{here}: month {month_label(index)} comes after {month_label(months[-1])}; "
+                "sort the rows by month"
             )
         months.append(index)
         units.append(value)
         notes.append(note)
     if not months:
-        raise HistoryError(f"{where}: no month rows; expected at least one month,units row (e.g. 2026-01,32059)")
-    known = dict(zip(months, units))
+        raise HistoryError(
+            f"{where}: no month rows; expected at least one month,units row (e.g. 2026-01,32059)"
+        )
+    known = dict(zip(months, units, strict=True))
     for lineno, agg in aggs:
         try:
             reduce_aggregates(known, [agg])
         except HistoryError as exc:
             raise HistoryError(f"{where}: line {lineno}: {exc}") from None
     reduce_aggregates(known, [a for _, a in aggs], where=where)
-    return MonthlyHistory(tuple(months), tuple(units), source, tuple(notes), tuple(a for _, a in aggs))
+    return MonthlyHistory(
+        tuple(months), tuple(units), source, tuple(notes), tuple(a for _, a in aggs)
+    )
 
 
 def _check_units(utext: str, here: str) -> float:
     try:
         value = _parse_number(utext)
     except ValueError:
-        raise HistoryError(f"{here}: units {utext!r} is not a number (write plain digits, e.g. 32059)") from None
+        raise HistoryError(
+            f"{here}: units {utext!r} is not a number (write plain digits, e.g. 32059)"
+        ) from None
     if not math.isfinite(value):
         raise HistoryError(f"{here}: units {utext!r} is not a finite number")
     if value < 0:
         raise HistoryError(f"{here}: units {utext} is negative")
     if value == 0:
-        raise HistoryError(f"{here}: units is 0; log growth from zero is undefined (leave the month out)")
+        raise HistoryError(
+            f"{here}: units is 0; log growth from zero is undefined (leave the month out)"
+        )
     if value > 1e8:
         raise HistoryError(f"{here}: units {utext} is implausibly large for one month (over 1e8)")
     return value
@@ -250,7 +323,9 @@ def reduce_aggregates(
     consistency check (0.5% tolerance). Returns [(missing month indexes, their total)].
     """
     prefix = f"{where}: " if where else ""
-    tops: list[tuple[set[int], set[int], float, str]] = []  # (months, missing, missing total, label)
+    tops: list[
+        tuple[set[int], set[int], float, str]
+    ] = []  # (months, missing, missing total, label)
     out: list[tuple[tuple[int, ...], float]] = []
     for agg in sorted(aggregates, key=lambda a: len(a.months)):
         months = set(agg.months)
@@ -259,7 +334,9 @@ def reduce_aggregates(
         rest, free = missing_total, set(missing)
         for inner in [t for t in tops if t[0] & months]:
             if not inner[0] <= months:
-                raise HistoryError(f"{prefix}periods {inner[3]} and {agg.label} overlap without nesting")
+                raise HistoryError(
+                    f"{prefix}periods {inner[3]} and {agg.label} overlap without nesting"
+                )
             rest -= inner[2]
             free -= inner[1]
             tops.remove(inner)
@@ -372,8 +449,12 @@ class MonthlyFit:
         state = means[comp] + np.einsum("nij,nj->ni", chols[comp], z)
         noise = noises[comp]
         return {
-            "level": state[:, 0], "slope": state[:, 1], "seasonal": state[:, 2:] @ _BASIS.T,
-            "sigma_e": noise[:, 0], "eta": noise[:, 1], "tau": noise[:, 2],
+            "level": state[:, 0],
+            "slope": state[:, 1],
+            "seasonal": state[:, 2:] @ _BASIS.T,
+            "sigma_e": noise[:, 0],
+            "eta": noise[:, 1],
+            "tau": noise[:, 2],
         }
 
     def simulate(self, n: int, rng: np.random.Generator, horizon: int) -> np.ndarray:
@@ -396,7 +477,9 @@ class MonthlyFit:
         lo, hi = np.quantile(factor, [0.1, 0.9], axis=0)
         slo, shi = np.quantile(share, [0.1, 0.9], axis=0)
         mean_share = share.mean(axis=0)
-        return SeasonalProfile(factor.mean(axis=0), lo, hi, s.std(axis=0), mean_share / mean_share.sum(), slo, shi)
+        return SeasonalProfile(
+            factor.mean(axis=0), lo, hi, s.std(axis=0), mean_share / mean_share.sum(), slo, shi
+        )
 
 
 def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFit:
@@ -426,29 +509,35 @@ def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFi
     pick = np.zeros((13, design.shape[1]))
     pick[0] = design[-1]
     pick[0, -11:] = 0.0
-    pick[1, 1:n + 1] = 1.0  # slope at end = b0 + all slope changes (ramps' slopes)
+    pick[1, 1 : n + 1] = 1.0  # slope at end = b0 + all slope changes (ramps' slopes)
     pick[2:, -11:] = np.eye(11)
     fits = []
     for se in SIGMA_E_GRID:
         for eta in ETA_GRID:
             for tau in TAU_GRID:
                 for ss in SIGMA_S_GRID:
-                    prior = np.r_[_LEVEL_VAR, _SLOPE_VAR, np.full(n - 1, tau**2), np.full(n - 1, eta**2),
-                                  np.full(11, ss**2)]
+                    prior = np.r_[
+                        _LEVEL_VAR,
+                        _SLOPE_VAR,
+                        np.full(n - 1, tau**2),
+                        np.full(n - 1, eta**2),
+                        np.full(11, ss**2),
+                    ]
                     theta, cov, loglik = _fit_one(obs_rows, obs_y, agg_rows, agg_y, se, prior)
                     fits.append((loglik, se, eta, tau, ss, pick @ theta, pick @ cov @ pick.T))
     best = max(f[0] for f in fits)
     weights = np.array([math.exp(f[0] - best) for f in fits])
     weights /= weights.sum()
     components = []
-    for w, (_, se, eta, tau, ss, mean, cov) in zip(weights, fits):
+    for w, (_, se, eta, tau, ss, mean, cov) in zip(weights, fits, strict=True):
         if w < _MIN_WEIGHT:
             continue
         chol = np.linalg.cholesky(0.5 * (cov + cov.T) + 1e-12 * np.eye(13))
         components.append(Component(float(w), se, eta, tau, ss, mean, chol))
     total = sum(c.weight for c in components)
     components = [
-        Component(c.weight / total, c.sigma_e, c.eta, c.tau, c.sigma_s, c.mean, c.chol) for c in components
+        Component(c.weight / total, c.sigma_e, c.eta, c.tau, c.sigma_s, c.mean, c.chol)
+        for c in components
     ]
     return MonthlyFit(end, first, len(hist.months), len(sums), tuple(components), history.source)
 
@@ -465,8 +554,13 @@ def _design(first: int, n: int) -> np.ndarray:
 
 
 def _fit_one(
-    obs_rows: np.ndarray, obs_y: np.ndarray, agg_rows: list[np.ndarray], agg_y: np.ndarray,
-    sigma_e: float, prior: np.ndarray, iterations: int = 30,
+    obs_rows: np.ndarray,
+    obs_y: np.ndarray,
+    agg_rows: list[np.ndarray],
+    agg_y: np.ndarray,
+    sigma_e: float,
+    prior: np.ndarray,
+    iterations: int = 30,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Gauss-Newton for the posterior mode with aggregates linearised (log of a sum of months);
     returns (mode, posterior covariance, log marginal likelihood of the linearised model)."""
@@ -475,7 +569,7 @@ def _fit_one(
         rows, ys, var = [obs_rows], [obs_y], [np.full(len(obs_y), sigma_e**2)]
         if agg_rows and theta.any():
             lin_rows, lin_y, lin_var = [], [], []
-            for block, y in zip(agg_rows, agg_y):
+            for block, y in zip(agg_rows, agg_y, strict=True):
                 f = block @ theta
                 w = np.exp(f - f.max())
                 w /= w.sum()

@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from .errors import HistoryError, LeapforecastError, UsageError
-from .monthly import MonthlyFit, MonthlyHistory, fit_monthly, load_monthly, month_index, month_label, parse_month
+from .monthly import (
+    MonthlyFit,
+    MonthlyHistory,
+    fit_monthly,
+    load_monthly,
+    month_index,
+    month_label,
+    parse_month,
+)
 from .results import QUANTILES, wilson
 
 PILOT = 20_000  # paths used to estimate the prior covariance (fixed, so the gain never varies)
@@ -69,8 +77,11 @@ def check_actuals(actuals: Mapping[str | int, float] | MonthlyHistory | None) ->
         return {}
     if isinstance(actuals, MonthlyHistory):
         if actuals.aggregates:
-            raise UsageError(f"actuals {actuals.source}: period totals (e.g. 2026-Q1) are not supported; give months")
-        items: list[tuple[Any, float]] = list(zip(actuals.months, actuals.units))
+            raise UsageError(
+                f"actuals {actuals.source}: period totals (e.g. 2026-Q1) are not supported; "
+                "give months"
+            )
+        items: list[tuple[Any, float]] = list(zip(actuals.months, actuals.units, strict=True))
     elif isinstance(actuals, Mapping):
         items = list(actuals.items())
     else:
@@ -88,13 +99,20 @@ def check_actuals(actuals: Mapping[str | int, float] | MonthlyHistory | None) ->
         try:
             units = float(value)
         except (TypeError, ValueError):
-            raise UsageError(f"actuals: {month_label(index)} units {value!r} is not a number") from None
+            raise UsageError(
+                f"actuals: {month_label(index)} units {value!r} is not a number"
+            ) from None
         if not math.isfinite(units) or units <= 0:
-            raise UsageError(f"actuals: {month_label(index)} units must be a positive number, got {value!r}")
+            raise UsageError(
+                f"actuals: {month_label(index)} units must be a positive number, got {value!r}"
+            )
         out[index] = units
     years = sorted({m // 12 for m in out})
     if len(years) > 1:
-        raise UsageError(f"actuals span several years ({', '.join(map(str, years))}); give the months of one year")
+        raise UsageError(
+            f"actuals span several years ({', '.join(map(str, years))}); "
+            "give the months of one year"
+        )
     return dict(sorted(out.items()))
 
 
@@ -123,7 +141,8 @@ def _fit_for(monthly: MonthlyHistory | MonthlyFit | str | Path | None, year: int
     if isinstance(monthly, MonthlyFit):
         if monthly.end != month_index(year, 1) - 1:
             raise LeapforecastError(
-                f"the monthly fit ends {month_label(monthly.end)}; the nowcast of {year} needs one ending {year - 1}-12"
+                f"the monthly fit ends {month_label(monthly.end)}; "
+                f"the nowcast of {year} needs one ending {year - 1}-12"
             )
         return monthly
     hist = monthly if isinstance(monthly, MonthlyHistory) else load_monthly(monthly)
@@ -196,7 +215,9 @@ class YearToDate:
             x = self.shapes(len(total), rng)
             return total.copy(), total[:, None] * np.exp(x - _logsumexp(x)[:, None])
         months = np.empty((len(total), 12))
-        months[:, np.array(self.observed_months) - 1] = [self.observed[m] for m in self.observed_months]
+        months[:, np.array(self.observed_months) - 1] = [
+            self.observed[m] for m in self.observed_months
+        ]
         if not self.remaining_months:
             return np.full(len(total), self.ytd), months
         log_ra, v_u = self.views(total, rng)
@@ -204,7 +225,9 @@ class YearToDate:
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
         v_u = v_u + (log_r - log_rm)[:, None] * self.beta[None, :]
         rest = np.exp(log_r)
-        months[:, np.array(self.remaining_months) - 1] = rest[:, None] * np.exp(v_u - _logsumexp(v_u)[:, None])
+        months[:, np.array(self.remaining_months) - 1] = rest[:, None] * np.exp(
+            v_u - _logsumexp(v_u)[:, None]
+        )
         return self.ytd + rest, months
 
     def __call__(self, total: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -228,6 +251,14 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
     return simple + (1.0 - simple @ ones)[:, None] * (inv_one / (ones @ inv_one))[None, :]
 
 
+def annual_log_sd(scenario: Any, *, seed: int) -> float:
+    """sd of the log of the first forecast year's total under ``scenario`` (a ``PILOT`` run)."""
+    from .engine import simulate
+
+    pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
+    return float(np.std(np.log(np.maximum(pilot, 1.0))))
+
+
 def year_to_date(
     actuals: Mapping[str | int, float] | MonthlyHistory | None,
     *,
@@ -246,8 +277,6 @@ def year_to_date(
     (``PILOT`` paths). ``seed`` fixes the pilot (default: the scenario's), so the weights, and
     hence every result, are reproducible.
     """
-    from .engine import simulate
-
     observed = check_actuals(actuals)
     sc = None
     if scenario is not None or prior_log_sd is None:
@@ -259,20 +288,22 @@ def year_to_date(
     target_year = _resolve_year(observed, year, sc.base_year + 1 if sc is not None else 0)
     if sc is not None and sc.base_year + 1 != target_year:
         raise UsageError(
-            f"actuals are for {target_year} but the scenario's first forecast year is {sc.base_year + 1}; "
+            f"actuals are for {target_year} but the scenario's first forecast year is "
+            f"{sc.base_year + 1}; "
             f"set history.base_year={target_year - 1}"
         )
     if seed is None:
         seed = sc.spec.simulation.seed if sc is not None else 0
     if prior_log_sd is None:
-        pilot = simulate(sc, paths=PILOT, seed=seed).totals[:, 0].astype(float)
-        prior_log_sd = float(np.std(np.log(np.maximum(pilot, 1.0))))
+        prior_log_sd = annual_log_sd(sc, seed=seed)
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
     fit = _fit_for(monthly, target_year)
     ytd = YearToDate(target_year, {m % 12 + 1: u for m, u in observed.items()}, fit, prior_log_sd)
     if ytd.observed and ytd.remaining_months:
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,))))
+        rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
+        )
         o = np.array(ytd.observed_months) - 1
         u = np.array(ytd.remaining_months) - 1
         ytd.weights = kriging_weights(np.cov(ytd.shapes(PILOT, rng), rowvar=False), o, u)
@@ -345,24 +376,66 @@ class NowcastResult:
         return month, self.observed[month]
 
     def columns(self) -> list[str]:
-        return ["row", "label", "probability", "se", "needed_per_month", "mean", *(f"p{q}" for q in QUANTILES)]
+        return [
+            "row",
+            "label",
+            "probability",
+            "se",
+            "needed_per_month",
+            "mean",
+            *(f"p{q}" for q in QUANTILES),
+        ]
 
     def rows(self) -> list[dict[str, Any]]:
-        """The CSV contract: one row per target, the year's total, each actual and remaining month."""
+        """The CSV contract: a row per target, the year's total, each actual and remaining month."""
         blank = {c: "" for c in self.columns()}
         out: list[dict[str, Any]] = []
         for k, target in enumerate(self.targets):
             needed = self.needed[k]
-            out.append({**blank, "row": "target", "label": target, "probability": float(self.prob_ge[k]),
-                        "se": float(self.se_ge[k]), "needed_per_month": "" if needed is None else round(needed)})
-        out.append({**blank, "row": "total", "label": self.year, "mean": round(self.mean),
-                    **{f"p{q}": round(float(v)) for q, v in zip(QUANTILES, self.quantiles)}})
+            out.append(
+                {
+                    **blank,
+                    "row": "target",
+                    "label": target,
+                    "probability": float(self.prob_ge[k]),
+                    "se": float(self.se_ge[k]),
+                    "needed_per_month": "" if needed is None else round(needed),
+                }
+            )
+        out.append(
+            {
+                **blank,
+                "row": "total",
+                "label": self.year,
+                "mean": round(self.mean),
+                **{
+                    f"p{q}": round(float(v)) for q, v in zip(QUANTILES, self.quantiles, strict=True)
+                },
+            }
+        )
         for month, units in sorted(self.observed.items()):
-            out.append({**blank, "row": "actual", "label": f"{self.year}-{month:02d}", "mean": round(units),
-                        **{f"p{q}": round(units) for q in QUANTILES}})
+            out.append(
+                {
+                    **blank,
+                    "row": "actual",
+                    "label": f"{self.year}-{month:02d}",
+                    "mean": round(units),
+                    **{f"p{q}": round(units) for q in QUANTILES},
+                }
+            )
         for i, month in enumerate(self.remaining):
-            out.append({**blank, "row": "month", "label": f"{self.year}-{month:02d}", "mean": round(float(self.month_mean[i])),
-                        **{f"p{q}": round(float(v)) for q, v in zip(QUANTILES, self.month_quantiles[i])}})
+            out.append(
+                {
+                    **blank,
+                    "row": "month",
+                    "label": f"{self.year}-{month:02d}",
+                    "mean": round(float(self.month_mean[i])),
+                    **{
+                        f"p{q}": round(float(v))
+                        for q, v in zip(QUANTILES, self.month_quantiles[i], strict=True)
+                    },
+                }
+            )
         return out
 
     def document(self) -> dict[str, Any]:
@@ -370,25 +443,44 @@ class NowcastResult:
         from ._version import __version__
 
         def qdict(values: np.ndarray) -> dict[str, int]:
-            return {f"p{q}": round(float(v)) for q, v in zip(QUANTILES, values)}
+            return {f"p{q}": round(float(v)) for q, v in zip(QUANTILES, values, strict=True)}
 
         return {
-            "metadata": {"year": self.year, "scenario": self.scenario, "scenario_sha256": self.scenario_sha256,
-                         "paths": self.paths, "seed": self.seed, "version": __version__},
+            "metadata": {
+                "year": self.year,
+                "scenario": self.scenario,
+                "scenario_sha256": self.scenario_sha256,
+                "paths": self.paths,
+                "seed": self.seed,
+                "version": __version__,
+            },
             "actuals": {f"{self.year}-{m:02d}": round(u) for m, u in sorted(self.observed.items())},
             "year_to_date": round(self.ytd),
             "targets": [
-                {"target": t, "probability": float(self.prob_ge[k]), "se": float(self.se_ge[k]),
-                 "ci95": list(wilson(int(self.count_ge[k]), self.paths)),
-                 "needed_per_month": None if self.needed[k] is None else round(self.needed[k])}
+                {
+                    "target": t,
+                    "probability": float(self.prob_ge[k]),
+                    "se": float(self.se_ge[k]),
+                    "ci95": list(wilson(int(self.count_ge[k]), self.paths)),
+                    "needed_per_month": None if self.needed[k] is None else round(self.needed[k]),
+                }
                 for k, t in enumerate(self.targets)
             ],
             "total": {"mean": round(self.mean), **qdict(self.quantiles)},
             "prior_total": qdict(self.prior_quantiles),
-            "months": [{"month": f"{self.year}-{m:02d}", "mean": round(float(self.month_mean[i])),
-                        **qdict(self.month_quantiles[i])} for i, m in enumerate(self.remaining)],
-            "model": {"sigma_e": round(self.sigma_e, 4), "tau": round(self.tau, 4),
-                      "prior_log_sd": round(self.prior_log_sd, 4)},
+            "months": [
+                {
+                    "month": f"{self.year}-{m:02d}",
+                    "mean": round(float(self.month_mean[i])),
+                    **qdict(self.month_quantiles[i]),
+                }
+                for i, m in enumerate(self.remaining)
+            ],
+            "model": {
+                "sigma_e": round(self.sigma_e, 4),
+                "tau": round(self.tau, 4),
+                "prior_log_sd": round(self.prior_log_sd, 4),
+            },
         }
 
 
@@ -401,12 +493,14 @@ def nowcast(
     paths: int | None = None,
     seed: int | None = None,
     monthly: MonthlyHistory | MonthlyFit | str | Path | None = None,
+    prior_log_sd: float | None = None,
 ) -> NowcastResult:
     """Nowcast the full year from year-to-date ``actuals`` ({"2026-01": 32059, ...}).
 
     ``scenario`` (default: the bundled base) is the annual prior; its history.base_year moves to
     the year before ``year`` if needed. ``year`` defaults to the actuals' year, else the
-    scenario's first forecast year. ``paths``/``seed`` default to the scenario's.
+    scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``
+    and ``prior_log_sd`` are as in ``year_to_date``.
     """
     from .engine import chunk_sizes, simulate
     from .sampling import stream
@@ -420,7 +514,7 @@ def nowcast(
         sc = sc.with_overrides(targets=sorted(set(int(t) for t in targets)))
     paths = sc.spec.simulation.paths if paths is None else int(paths)
     seed = sc.spec.simulation.seed if seed is None else int(seed)
-    ytd = year_to_date(observed, scenario=sc, monthly=monthly, seed=seed)
+    ytd = year_to_date(observed, scenario=sc, monthly=monthly, seed=seed, prior_log_sd=prior_log_sd)
     prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
     totals = np.empty(paths)
     months = np.empty((paths, 12))
@@ -428,7 +522,9 @@ def nowcast(
     for i, n in enumerate(chunk_sizes(paths)):
         # the same stream the engine hands the hook for chunk i, so run --actuals agrees
         rng = stream(seed, i, "actuals")
-        totals[start:start + n], months[start:start + n] = ytd.draw(prior[start:start + n], rng)
+        totals[start : start + n], months[start : start + n] = ytd.draw(
+            prior[start : start + n], rng
+        )
         start += n
     qs = np.asarray(QUANTILES) / 100.0
     rem = [m - 1 for m in ytd.remaining_months]
@@ -447,7 +543,9 @@ def nowcast(
         count_ge=(totals[None, :] >= tgt[:, None]).sum(axis=1),
         prior_quantiles=np.quantile(prior, qs),
         month_mean=months[:, rem].mean(axis=0) if rem else np.empty(0),
-        month_quantiles=np.quantile(months[:, rem], qs, axis=0).T if rem else np.empty((0, len(qs))),
+        month_quantiles=np.quantile(months[:, rem], qs, axis=0).T
+        if rem
+        else np.empty((0, len(qs))),
         sigma_e=ytd.fit.sigma_e,
         tau=ytd.fit.tau,
         prior_log_sd=ytd.prior_log_sd,
@@ -460,7 +558,9 @@ def nowcast(
 PINBALL_LEVELS = tuple(q / 100 for q in QUANTILES)
 
 
-def pinball(actual: float, quantiles: np.ndarray, levels: tuple[float, ...] = PINBALL_LEVELS) -> float:
+def pinball(
+    actual: float, quantiles: np.ndarray, levels: tuple[float, ...] = PINBALL_LEVELS
+) -> float:
     """Mean pinball (quantile) loss over ``levels``, in units; a point forecast scores half its
     absolute error (the levels are symmetric), so model and naive scores compare directly."""
     q = np.asarray(quantiles, float)
@@ -469,7 +569,13 @@ def pinball(actual: float, quantiles: np.ndarray, levels: tuple[float, ...] = PI
     return float(np.mean(np.maximum(tau * diff, (tau - 1) * diff)))
 
 
-def trend_scenario(year: int, *, annual: str | Path | None = None, paths: int | None = None, seed: int | None = None) -> Any:
+def trend_scenario(
+    year: int,
+    *,
+    annual: str | Path | None = None,
+    paths: int | None = None,
+    seed: int | None = None,
+) -> Any:
     """The annual prior a backtest can use honestly: trend growth and its spread measured on the
     annual history up to ``year - 1`` only (log growth ~ Normal(mean, sd) of the past intervals),
     with no events, capacity or judgement added afterwards."""
@@ -478,16 +584,25 @@ def trend_scenario(year: int, *, annual: str | Path | None = None, paths: int | 
 
     hist = load_history(annual).upto(year - 1)
     if len(hist.years) < 3:
-        raise HistoryError(f"history {hist.source}: a trend prior for {year} needs 3 years up to {year - 1}")
+        raise HistoryError(
+            f"history {hist.source}: a trend prior for {year} needs 3 years up to {year - 1}"
+        )
     stats = hist.stats()
     source = str(annual) if annual is not None else hist.source
     doc: dict[str, Any] = {
-        "scenario": {"name": f"trend prior to {year - 1}",
-                     "description": f"log growth ~ Normal({stats.mean_log_growth:.3f}, {stats.sd_log_growth:.3f}) "
-                                    f"from {hist.source} {hist.years[0]}-{hist.years[-1]}"},
+        "scenario": {
+            "name": f"trend prior to {year - 1}",
+            "description": (
+                f"log growth ~ Normal({stats.mean_log_growth:.3f}, {stats.sd_log_growth:.3f}) "
+                f"from {hist.source} {hist.years[0]}-{hist.years[-1]}"
+            ),
+        },
         "history": {"source": source, "base_year": year - 1},
         "simulation": {"horizon": year},
-        "growth": {"rate": round(math.expm1(stats.mean_log_growth), 6), "volatility": round(stats.sd_log_growth, 6)},
+        "growth": {
+            "rate": round(math.expm1(stats.mean_log_growth), 6),
+            "volatility": round(stats.sd_log_growth, 6),
+        },
     }
     if paths is not None:
         doc["simulation"]["paths"] = int(paths)
@@ -536,19 +651,41 @@ class BacktestResult:
         }
 
     def columns(self) -> list[str]:
-        return ["cutoff", "months", "ytd", "mean", *(f"p{q}" for q in QUANTILES), "actual",
-                "in80", "in90", "pinball", "naive", "naive_pinball"]
+        return [
+            "cutoff",
+            "months",
+            "ytd",
+            "mean",
+            *(f"p{q}" for q in QUANTILES),
+            "actual",
+            "in80",
+            "in90",
+            "pinball",
+            "naive",
+            "naive_pinball",
+        ]
 
     def table_rows(self) -> list[dict[str, Any]]:
         out = []
         for r in self.rows:
-            out.append({
-                "cutoff": "none" if r.cutoff == 0 else f"{self.year}-{r.cutoff:02d}",
-                "months": r.cutoff, "ytd": round(r.ytd), "mean": round(r.mean),
-                **{f"p{q}": round(float(v)) for q, v in zip(QUANTILES, r.quantiles)},
-                "actual": round(self.actual), "in80": int(r.inside80), "in90": int(r.inside90),
-                "pinball": round(r.pinball), "naive": round(r.naive), "naive_pinball": round(r.naive_pinball),
-            })
+            out.append(
+                {
+                    "cutoff": "none" if r.cutoff == 0 else f"{self.year}-{r.cutoff:02d}",
+                    "months": r.cutoff,
+                    "ytd": round(r.ytd),
+                    "mean": round(r.mean),
+                    **{
+                        f"p{q}": round(float(v))
+                        for q, v in zip(QUANTILES, r.quantiles, strict=True)
+                    },
+                    "actual": round(self.actual),
+                    "in80": int(r.inside80),
+                    "in90": int(r.inside90),
+                    "pinball": round(r.pinball),
+                    "naive": round(r.naive),
+                    "naive_pinball": round(r.naive_pinball),
+                }
+            )
         return out
 
 
@@ -575,27 +712,46 @@ def backtest(
             raise HistoryError(f"monthly history {hist.source} has no complete year to backtest")
         year = complete[-1]
     if year not in complete:
-        raise HistoryError(f"monthly history {hist.source} does not have all twelve months of {year}")
+        raise HistoryError(
+            f"monthly history {hist.source} does not have all twelve months of {year}"
+        )
     if paths < 1:
         raise UsageError(f"paths must be at least 1, got {paths}")
     sc = trend_scenario(year, annual=annual) if scenario is None else _scenario_for(scenario, year)
     months = hist.year(year)
     actual = float(sum(months.values()))
     fit = _fit_for(hist, year)
+    spread = annual_log_sd(sc, seed=seed)
     known = hist.as_dict()
     rows = []
     for k in cutoffs:
         if not 0 <= k <= 11:
             raise UsageError(f"cut-off {k}: expected 0 (no months) to 11 (January to November)")
         actuals = {month_index(year, m): months[m] for m in range(1, k + 1)}
-        res = nowcast(actuals, scenario=sc, year=year, paths=paths, seed=seed, monthly=fit)
+        res = nowcast(
+            actuals,
+            scenario=sc,
+            year=year,
+            paths=paths,
+            seed=seed,
+            monthly=fit,
+            prior_log_sd=spread,
+        )
         cut = month_index(year, 1) + k - 1
         last = [known[m] for m in sorted(known) if m <= cut][-3:]
         naive = float(res.ytd + (12 - k) * np.mean(last))
         q = res.quantiles
-        rows.append(BacktestRow(
-            cutoff=k, ytd=res.ytd, mean=res.mean, quantiles=q,
-            inside80=bool(q[1] <= actual <= q[5]), inside90=bool(q[0] <= actual <= q[6]),
-            pinball=pinball(actual, q), naive=naive, naive_pinball=pinball(actual, np.full(len(q), naive)),
-        ))
+        rows.append(
+            BacktestRow(
+                cutoff=k,
+                ytd=res.ytd,
+                mean=res.mean,
+                quantiles=q,
+                inside80=bool(q[1] <= actual <= q[5]),
+                inside90=bool(q[0] <= actual <= q[6]),
+                pinball=pinball(actual, q),
+                naive=naive,
+                naive_pinball=pinball(actual, np.full(len(q), naive)),
+            )
+        )
     return BacktestResult(year, actual, sc.name, paths, seed, tuple(rows))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -10,11 +10,26 @@ from .common import Format, FormatOpt, OutputOpt, render_tables
 
 
 def history(
-    file: Annotated[str | None, typer.Option("--file", help="CSV with columns year,units (default: bundled Leapmotor).")] = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            help="CSV with columns year,units (default: bundled Leapmotor); with --monthly, "
+            "month,units.",
+        ),
+    ] = None,
+    monthly: Annotated[
+        bool,
+        typer.Option(
+            "--monthly",
+            help="Monthly deliveries instead: growth on a year earlier and the seasonal profile.",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    """Show annual deliveries, growth on the year, CAGR and log-growth statistics.
+    """Show annual deliveries, growth on the year, CAGR and log-growth statistics
+    (with --monthly: months, growth on a year earlier and the seasonal profile).
 
     Example: leapforecast history --file my_maker.csv --format csv
     """
@@ -22,6 +37,11 @@ def history(
     from ..history import load_history
     from ..output import write_text
 
+    if monthly:
+        text = _monthly(file, fmt, output)
+        if text is not None:
+            write_text(text, output, inputs=[file] if file else [])
+        return
     hist = load_history(file)
     rows = render.history_rows(hist)
     if fmt is Format.table:
@@ -32,3 +52,85 @@ def history(
         text = render.history_json(hist, rows)
     if text is not None:
         write_text(text, output, inputs=[file] if file else [])
+
+
+def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
+    import json
+
+    from .. import render
+    from ..monthly import fit_monthly, load_monthly, monthly_rows, seasonal_rows
+
+    hist = load_monthly(file)
+    fit = fit_monthly(hist)
+    months, periods = monthly_rows(hist)
+    season = seasonal_rows(fit.profile())
+    if fmt is Format.csv:
+        columns = ["kind", "month", "units", "yoy", "share", "factor", "factor_p10", "factor_p90"]
+        columns.append("source")
+        blank = dict.fromkeys(columns, "")
+        rows = [
+            {**blank, "kind": "month", **{k: ("" if v is None else v) for k, v in r.items()}}
+            for r in months
+        ]
+        rows += [{**blank, "kind": "period", **r} for r in periods]
+        rows += [{**blank, "kind": "season", **r} for r in season]
+        return render.to_csv(columns, rows)
+    if fmt is Format.json:
+        doc = {
+            "source": hist.source, "months": months, "periods": periods,
+            "seasonal": {
+                "fitted": f"{_label(fit.first)} to {_label(fit.end)}",
+                "months_used": fit.n_months,
+                "period_constraints": fit.n_aggregates,
+                "sigma_e": round(fit.sigma_e, 4),
+                "eta": round(fit.eta, 4),
+                "tau": round(fit.tau, 4),
+                "profile": season,
+            },
+        }
+        return json.dumps(doc, indent=2) + "\n"
+    return render_tables(_monthly_tables(hist, fit, months, periods, season), output)
+
+
+def _label(index: int) -> str:
+    from ..monthly import month_label
+
+    return month_label(index)
+
+
+def _monthly_tables(
+    hist: Any, fit: Any, months: list[dict], periods: list[dict], season: list[dict]
+) -> list[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Monthly history: {hist.source}", title_justify="left")
+    table.add_column("month")
+    table.add_column("units", justify="right")
+    table.add_column("vs a year earlier", justify="right")
+    table.add_column("share of year", justify="right")
+    table.add_column("source", overflow="fold", max_width=60, style="dim")
+    for r in months:
+        yoy = "" if r["yoy"] is None else f"{100 * r['yoy']:+.1f}%"
+        share = "" if r["share"] is None else f"{100 * r['share']:.1f}%"
+        table.add_row(r["month"], f"{r['units']:,}", yoy, share, r["source"])
+    for r in periods:
+        source = "period total: " + r["source"]
+        table.add_row(r["month"], f"{r['units']:,}", "", "", source, style="italic")
+    title = f"Seasonal profile (fitted {_label(fit.first)} to {_label(fit.end)})"
+    profile = Table(title=title, title_justify="left")
+    profile.add_column("month")
+    profile.add_column("factor", justify="right")
+    profile.add_column("80% interval", justify="right")
+    profile.add_column("share of a flat year", justify="right")
+    for r in season:
+        interval = f"{r['factor_p10']:.2f}-{r['factor_p90']:.2f}"
+        profile.add_row(r["name"], f"{r['factor']:.2f}", interval, f"{100 * r['share']:.1f}%")
+    note = Text(
+        "factor 1.00 = an average month once the trend is taken out; the trend, seasonality and "
+        "noise are fitted together, and months missing from the file enter only through the period "
+        f"totals that cover them ({fit.n_aggregates} constraint(s)). Noise (log, a month): "
+        f"irregular {fit.sigma_e:.3f}, level shifts {fit.eta:.3f}, slope changes {fit.tau:.3f}.",
+        style="dim",
+    )
+    return [table, profile, note]

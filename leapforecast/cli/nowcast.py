@@ -1,4 +1,4 @@
-"""``leapforecast nowcast``: P(full-year target) from year-to-date monthly actuals, and its backtest."""
+"""``leapforecast nowcast``: P(full-year target) from year-to-date monthly actuals; its backtest."""
 
 from __future__ import annotations
 
@@ -11,16 +11,73 @@ from .common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targe
 
 
 def nowcast(
-    actuals: Annotated[Path | None, typer.Option("--actuals", "-a", dir_okay=False, help="CSV with columns month,units (YYYY-MM) for the months of the year so far.")] = None,
-    month: Annotated[list[str] | None, typer.Option("--month", "-m", metavar="YYYY-MM=UNITS", help="One month's deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).")] = None,
+    actuals: Annotated[
+        Path | None,
+        typer.Option(
+            "--actuals",
+            "-a",
+            dir_okay=False,
+            help="CSV with columns month,units (YYYY-MM) for the months of the year so far.",
+        ),
+    ] = None,
+    month: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--month",
+            "-m",
+            metavar="YYYY-MM=UNITS",
+            help="One month's deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).",
+        ),
+    ] = None,
     target: TargetOpt = None,
-    year: Annotated[int | None, typer.Option("--year", "-y", min=1900, max=2200, help="Year to nowcast (default: the actuals' year, else the scenario's first forecast year; with --backtest the last complete year).")] = None,
-    scenario: Annotated[str | None, typer.Option("--scenario", help="Annual scenario used as the prior and for its events (default: the bundled base; for --backtest a trend prior from the annual history).")] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            "-y",
+            min=1900,
+            max=2200,
+            help="Year to nowcast (default: the actuals' year, else the scenario's first "
+            "forecast year; with --backtest the last complete year).",
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="Annual scenario used as the prior and for its events (default: the bundled "
+            "base; for --backtest a trend prior from the annual history).",
+        ),
+    ] = None,
     set_: SetOpt = None,
-    history: Annotated[str | None, typer.Option("--history", help="Monthly history (month,units CSV) that calibrates seasonality and noise (default: bundled Leapmotor).")] = None,
-    paths: Annotated[int | None, typer.Option("--paths", "-n", min=1, help="Monte Carlo paths (default: the scenario's; 20000 for --backtest).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")] = None,
-    backtest: Annotated[bool, typer.Option("--backtest", help="Nowcast a complete past year from each cut-off (none, Jan, Jan-Feb, ... Jan-Nov) and score it.")] = False,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            help="Monthly history (month,units CSV) that calibrates seasonality and noise "
+            "(default: bundled Leapmotor).",
+        ),
+    ] = None,
+    paths: Annotated[
+        int | None,
+        typer.Option(
+            "--paths",
+            "-n",
+            min=1,
+            help="Monte Carlo paths (default: the scenario's; 20000 for --backtest).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
+    ] = None,
+    backtest: Annotated[
+        bool,
+        typer.Option(
+            "--backtest",
+            help="Nowcast a complete past year from each cut-off (none, Jan, Jan-Feb, ... "
+            "Jan-Nov) and score it.",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -35,12 +92,16 @@ def nowcast(
     inputs = [str(p) for p in (actuals,) if p is not None] + ([history] if history else [])
     if backtest:
         if actuals is not None or month:
-            raise UsageError("--backtest takes its actuals from the monthly history; drop --actuals/--month")
+            raise UsageError(
+                "--backtest takes its actuals from the monthly history; drop --actuals/--month"
+            )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
         text = _backtest(year, scenario, set_, history, paths, seed, fmt, output)
     else:
-        text = _nowcast(actuals, month, target, year, scenario, set_, history, paths, seed, fmt, output)
+        text = _nowcast(
+            actuals, month, target, year, scenario, set_, history, paths, seed, fmt, output
+        )
     if text is not None:
         write_text(text, output, inputs=inputs)
 
@@ -51,7 +112,9 @@ def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
     return load_scenario(scenario, overrides=set_ or [])
 
 
-def _nowcast(actuals, month, target, year, scenario, set_, history, paths, seed, fmt, output) -> str | None:  # noqa: ANN001
+def _nowcast(
+    actuals, month, target, year, scenario, set_, history, paths, seed, fmt, output
+) -> str | None:  # noqa: ANN001
     import json
 
     from .. import render
@@ -63,7 +126,9 @@ def _nowcast(actuals, month, target, year, scenario, set_, history, paths, seed,
         from ..errors import HistoryError
         from ..history import read_text_file
 
-        hist = parse_monthly(read_text_file(actuals, HistoryError), source=str(actuals), periods=False)
+        hist = parse_monthly(
+            read_text_file(actuals, HistoryError), source=str(actuals), periods=False
+        )
         given.update({month_label(m): u for m, u in zip(hist.months, hist.units, strict=True)})
     for label, units in parse_month_values(month or []).items():
         if label in given:
@@ -73,8 +138,13 @@ def _nowcast(actuals, month, target, year, scenario, set_, history, paths, seed,
         given[label] = units
     check_actuals(given)
     result = nowcast(
-        given, scenario=_scenario(scenario, set_), year=year, targets=parse_targets(target),
-        paths=paths, seed=seed, monthly=load_monthly(history),
+        given,
+        scenario=_scenario(scenario, set_),
+        year=year,
+        targets=parse_targets(target),
+        paths=paths,
+        seed=seed,
+        monthly=load_monthly(history),
     )
     if fmt is Format.csv:
         return render.to_csv(result.columns(), result.rows())
@@ -92,15 +162,26 @@ def _backtest(year, scenario, set_, history, paths, seed, fmt, output) -> str | 
 
     sc = _scenario(scenario, set_) if scenario or set_ else None
     result = backtest(
-        year, monthly=load_monthly(history), scenario=sc,
-        paths=20_000 if paths is None else paths, seed=20260101 if seed is None else seed,
+        year,
+        monthly=load_monthly(history),
+        scenario=sc,
+        paths=20_000 if paths is None else paths,
+        seed=20260101 if seed is None else seed,
     )
     if fmt is Format.csv:
         return render.to_csv(result.columns(), result.table_rows())
     if fmt is Format.json:
-        doc = {"year": result.year, "actual": round(result.actual), "prior": result.prior, "paths": result.paths,
-               "seed": result.seed, "summary": result.summary(),
-               "rows": [{**r, "in80": bool(r["in80"]), "in90": bool(r["in90"])} for r in result.table_rows()]}
+        doc = {
+            "year": result.year,
+            "actual": round(result.actual),
+            "prior": result.prior,
+            "paths": result.paths,
+            "seed": result.seed,
+            "summary": result.summary(),
+            "rows": [
+                {**r, "in80": bool(r["in80"]), "in90": bool(r["in90"])} for r in result.table_rows()
+            ],
+        }
         return json.dumps(doc, indent=2) + "\n"
     return render_tables(_backtest_tables(result), output)
 
@@ -119,12 +200,18 @@ def _nowcast_tables(result: Any) -> list[Any]:
     from ..results import QUANTILES
     from ..units import short_units
 
-    seen = ", ".join(f"{MONTH_NAMES[m - 1]} {u:,.0f}" for m, u in sorted(result.observed.items())) or "none"
-    out: list[Any] = [Text.assemble(
-        (f"Nowcast {result.year}", "bold"),
-        f"  prior: {result.scenario}; {result.paths:,} paths, seed {result.seed}\n"
-        f"actuals: {seen}; year to date {result.ytd:,.0f}; {len(result.remaining)} months to go",
-    )]
+    seen = (
+        ", ".join(f"{MONTH_NAMES[m - 1]} {u:,.0f}" for m, u in sorted(result.observed.items()))
+        or "none"
+    )
+    out: list[Any] = [
+        Text.assemble(
+            (f"Nowcast {result.year}", "bold"),
+            f"  prior: {result.scenario}; {result.paths:,} paths, seed {result.seed}\n"
+            f"actuals: {seen}; year to date {result.ytd:,.0f}; "
+            f"{len(result.remaining)} months to go",
+        )
+    ]
     probs = Table(title="P(full year >= target)", title_justify="left", box=box.SIMPLE_HEAD)
     probs.add_column("target")
     probs.add_column("P ± s.e.", justify="right")
@@ -134,8 +221,11 @@ def _nowcast_tables(result: Any) -> list[Any]:
         probs.add_column(f"vs {MONTH_NAMES[latest[0] - 1]}", justify="right")
     for k, target in enumerate(result.targets):
         needed = result.needed[k]
-        cells = [short_units(target), f"{pct(result.prob_ge[k])} ±{100 * result.se_ge[k]:.2f}",
-                 "-" if needed is None else f"{needed:,.0f}"]
+        cells = [
+            short_units(target),
+            f"{pct(result.prob_ge[k])} ±{100 * result.se_ge[k]:.2f}",
+            "-" if needed is None else f"{needed:,.0f}",
+        ]
         if latest:
             cells.append("-" if needed is None else f"{needed / latest[1]:.2f}x")
         probs.add_row(*cells)
@@ -146,20 +236,34 @@ def _nowcast_tables(result: Any) -> list[Any]:
     for q in QUANTILES:
         total.add_column(f"p{q}", justify="right", style="bold" if q == 50 else None)
     total.add_row("nowcast", _k(result.mean), *(_k(v) for v in result.quantiles))
-    total.add_row(Text("annual prior", style="dim"), "", *(Text(_k(v), style="dim") for v in result.prior_quantiles))
+    total.add_row(
+        Text("annual prior", style="dim"),
+        "",
+        *(Text(_k(v), style="dim") for v in result.prior_quantiles),
+    )
     out.append(total)
     if result.remaining:
-        months = Table(title="Remaining months (thousands)", title_justify="left", box=box.SIMPLE_HEAD)
+        months = Table(
+            title="Remaining months (thousands)", title_justify="left", box=box.SIMPLE_HEAD
+        )
         months.add_column("month")
         months.add_column("mean", justify="right")
         for q in QUANTILES:
             months.add_column(f"p{q}", justify="right", style="bold" if q == 50 else None)
         for i, m in enumerate(result.remaining):
-            months.add_row(f"{result.year}-{m:02d}", _k(result.month_mean[i]), *(_k(v) for v in result.month_quantiles[i]))
+            months.add_row(
+                f"{result.year}-{m:02d}",
+                _k(result.month_mean[i]),
+                *(_k(v) for v in result.month_quantiles[i]),
+            )
         out.append(months)
-    out.append(Text(
-        f"monthly model: irregular noise {result.sigma_e:.3f}, slope noise {result.tau:.3f} (log, a month); "
-        f"annual model spread {result.prior_log_sd:.3f} (log)", style="dim"))
+    out.append(
+        Text(
+            f"monthly model noise (log, a month): irregular {result.sigma_e:.3f}, "
+            f"slope {result.tau:.3f}; annual model spread {result.prior_log_sd:.3f} (log)",
+            style="dim",
+        )
+    )
     return out
 
 
@@ -168,25 +272,59 @@ def _backtest_tables(result: Any) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    out: list[Any] = [Text.assemble(
-        (f"Nowcast backtest {result.year}", "bold"),
-        f"  actual {result.actual:,.0f}; prior: {result.prior}; {result.paths:,} paths, seed {result.seed}",
-    )]
-    table = Table(title="Full-year nowcast from each cut-off (thousands)", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("cut-off", "YTD", "p5", "p10", "p50", "p90", "p95", "in 80%", "in 90%", "pinball", "naive", "naive pinball"):
+    out: list[Any] = [
+        Text.assemble(
+            (f"Nowcast backtest {result.year}", "bold"),
+            f"  actual {result.actual:,.0f}; prior: {result.prior}; "
+            f"{result.paths:,} paths, seed {result.seed}",
+        )
+    ]
+    table = Table(
+        title="Full-year nowcast from each cut-off (thousands)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for name in (
+        "cut-off",
+        "YTD",
+        "p5",
+        "p10",
+        "p50",
+        "p90",
+        "p95",
+        "in 80%",
+        "in 90%",
+        "pinball",
+        "naive",
+        "naive pinball",
+    ):
         table.add_column(name, justify="left" if name == "cut-off" else "right")
     for r in result.rows:
         label = "none" if r.cutoff == 0 else f"{result.year}-{r.cutoff:02d}"
         q = r.quantiles
-        table.add_row(label, _k(r.ytd), _k(q[0]), _k(q[1]), _k(q[3]), _k(q[5]), _k(q[6]),
-                      "yes" if r.inside80 else "NO", "yes" if r.inside90 else "NO",
-                      _k(r.pinball), _k(r.naive), _k(r.naive_pinball))
+        table.add_row(
+            label,
+            _k(r.ytd),
+            _k(q[0]),
+            _k(q[1]),
+            _k(q[3]),
+            _k(q[5]),
+            _k(q[6]),
+            "yes" if r.inside80 else "NO",
+            "yes" if r.inside90 else "NO",
+            _k(r.pinball),
+            _k(r.naive),
+            _k(r.naive_pinball),
+        )
     out.append(table)
     s = result.summary()
-    out.append(Text(
-        f"cut-offs Jan-Nov: actual inside the 80% interval {s['coverage80']:.0%}, inside the 90% interval "
-        f"{s['coverage90']:.0%}; mean pinball loss {s['pinball']:,.0f} vs naive run-rate {s['naive_pinball']:,.0f}"
-    ))
+    out.append(
+        Text(
+            f"cut-offs Jan-Nov: actual inside the 80% interval {s['coverage80']:.0%}, "
+            f"inside the 90% interval {s['coverage90']:.0%}; mean pinball loss "
+            f"{s['pinball']:,.0f} vs naive run-rate {s['naive_pinball']:,.0f}"
+        )
+    )
     return out
 
 
