@@ -345,8 +345,8 @@ def sweep_tables(sw: Sweep) -> list[Any]:
                           f"{thousands(sw.p10[i])}-{thousands(sw.p90[i])}")
         return [head, table]
     a0, a1 = sw.axes
-    table = Table(title=f"{label} in %: rows {a0.key}, columns {a1.key}", title_justify="left",
-                  box=box.SIMPLE_HEAD)
+    title = Text(f"{label} in %: rows {a0.key}, columns {a1.key}", style="italic")
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column(a0.key, justify="right", overflow="fold", max_width=14)
     for v in a1.values:
         table.add_column(compact_value(v), justify="right", no_wrap=True)
@@ -354,7 +354,7 @@ def sweep_tables(sw: Sweep) -> list[Any]:
         cells = [Text(f"{100 * sw.prob[i, j]:5.1f}", style=_heat(float(sw.prob[i, j])))
                  for j in range(len(a1.values))]
         table.add_row(compact_value(v0), *cells)
-    return [head, table]
+    return [head, title, table]
 
 
 def break_even_tables(be: BreakEven) -> list[Any]:

@@ -1,0 +1,187 @@
+"""Sensitivity: Sobol indices against known answers, tornado against a closed form, every
+bundled scenario through the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from leapforecast.scenario import bundled_scenarios, load_scenario
+from leapforecast.sensitivity import (
+    NOISE,
+    rank_correlations,
+    sensitivity,
+    sobol_analyze,
+    sobol_indices,
+    tornado,
+)
+
+BUNDLED = sorted(bundled_scenarios())
+B = 596_555  # Leapmotor 2025, the base of the bundled history
+
+
+def _uniform(lo: float, hi: float):
+    return lambda u: lo + (hi - lo) * u
+
+
+def test_ishigami_indices_match_the_analytic_values():
+    """Ishigami (a=7, b=0.1) on [-pi, pi]^3: S1 = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424,
+    0.2437) (Sobol' & Levitan 1999). This checks the SALib sampling/analysis wiring."""
+    a, b = 7.0, 0.1
+
+    def ishigami(x: np.ndarray) -> np.ndarray:
+        return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+    var = a**2 / 8 + b * np.pi**4 / 5 + b**2 * np.pi**8 / 18 + 0.5
+    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    s1 = np.array([v1, v2, 0.0]) / var
+    st = np.array([v1 + v13, v2, v13]) / var
+    res = sobol_analyze(ishigami, ["x1", "x2", "x3"], [_uniform(-np.pi, np.pi)] * 3,
+                        n=8192, seed=1)
+    np.testing.assert_allclose([r.s1 for r in res], s1, atol=0.02)
+    np.testing.assert_allclose([r.st for r in res], st, atol=0.02)
+    # ranking: x2 alone matters most; with interactions x1 leads
+    assert max(res, key=lambda r: r.s1).name == "x2"
+    assert [r.name for r in sorted(res, key=lambda r: -r.st)] == ["x1", "x2", "x3"]
+
+
+def test_linear_model_indices_are_the_variance_shares():
+    """y = sum a_i x_i with independent normals: S1_i = ST_i = a_i^2 s_i^2 / sum a_j^2 s_j^2."""
+    coef, sd = np.array([1.0, 2.0, 0.5, 0.0]), np.array([1.0, 0.5, 2.0, 1.0])
+    share = coef**2 * sd**2 / np.sum(coef**2 * sd**2)
+    ppfs = [lambda u, s=s: norm.ppf(u, scale=s) for s in sd]
+    res = sobol_analyze(lambda x: x @ coef, ["a", "b", "c", "d"], ppfs, n=4096, seed=3)
+    np.testing.assert_allclose([r.s1 for r in res], share, atol=0.03)
+    np.testing.assert_allclose([r.st for r in res], share, atol=0.02)
+
+
+def _one_year(write_scenario, rate: str, volatility: float = 0.15):
+    return load_scenario(write_scenario(f"""
+        [simulation]
+        horizon = 2026
+        targets = [700_000, 1_000_000]
+        [growth]
+        rate = {rate}
+        volatility = {volatility}
+    """))
+
+
+def test_scenario_sobol_indices_of_units_match_the_analytic_split(write_scenario):
+    """One year, units = B (1+r) exp(sigma z), r ~ U(0.2, 0.6): the trend rate and the noise
+    have known first-order and total indices; the engine + design must recover them."""
+    sigma = 0.15
+    sc = _one_year(write_scenario, '{ dist = "uniform", low = 0.2, high = 0.6 }', sigma)
+    m1, v1 = 1.4, 0.4**2 / 12  # 1 + r
+    m2, v2 = math.exp(sigma**2 / 2), math.exp(2 * sigma**2) - math.exp(sigma**2)  # exp(sigma z)
+    var = (v1 + m1**2) * (v2 + m2**2) - (m1 * m2) ** 2
+    s_rate, s_noise = v1 * m2**2 / var, m1**2 * v2 / var
+    res = {s.name: s for s in sobol_indices(sc, n=4096, seed=1, response="units")}
+    assert set(res) == {"growth.rate", NOISE}
+    assert res["growth.rate"].s1 == pytest.approx(s_rate, abs=0.04)
+    assert res[NOISE].s1 == pytest.approx(s_noise, abs=0.04)
+    assert res["growth.rate"].st == pytest.approx(1 - s_noise, abs=0.04)
+    assert res[NOISE].st == pytest.approx(1 - s_rate, abs=0.04)
+
+
+def test_tornado_probabilities_match_the_closed_form(write_scenario):
+    """With the rate held at r, P(units_2026 >= K) = 1 - Phi((ln(K/B) - ln(1+r)) / sigma)."""
+    sigma, target = 0.15, 1_000_000
+    sc = _one_year(write_scenario, '{ dist = "pert", low = 0.2, mode = 0.45, high = 0.9 }', sigma)
+    rows, base = tornado(sc, target=target, year=2026, paths=40_000, seed=4)
+    (row,) = rows
+    dist = sc.spec.growth.rate
+    for q, p in ((0.1, row.prob_low), (0.9, row.prob_high)):
+        r = dist.quantile(q)
+        exact = 1 - norm.cdf((math.log(target / B) - math.log1p(r)) / sigma)
+        se = math.sqrt(exact * (1 - exact) / 40_000)
+        assert abs(p - exact) < 4 * se + 1e-4
+    assert row.low == pytest.approx(dist.quantile(0.1))
+    assert row.high == pytest.approx(dist.quantile(0.9))
+    assert row.median_low == pytest.approx(B * (1 + row.low), rel=0.01)
+
+
+def test_tornado_ranks_the_input_that_matters_first(write_scenario):
+    sc = load_scenario(write_scenario("""
+        [simulation]
+        horizon = 2027
+        [growth]
+        rate = { dist = "uniform", low = 0.1, high = 0.9 }
+        volatility = 0.05
+        [[event]]
+        name = "small"
+        year = 2026
+        kind = "multiply"
+        impact = { dist = "uniform", low = -0.02, high = 0.0 }
+        [[event]]
+        name = "maybe"
+        year = 2027
+        probability = 0.5
+        kind = "multiply"
+        impact = -0.2
+    """))
+    report = sensitivity(sc, target=1_000_000, year=2027, paths=20_000, sobol=512, seed=1)
+    names = [r.name for r in report.inputs]
+    assert names[0] == "growth.rate"
+    assert names[-1] == NOISE
+    maybe = next(r for r in report.inputs if r.name == "event.maybe.occurs")
+    assert (maybe.low, maybe.high) == (0.0, 1.0)
+    assert maybe.prob_high < maybe.prob_low  # the event happening hurts
+    assert maybe.spearman < 0  # correlation with 'it happens', not with the raw uniform
+    shares = [abs(r.variance_share) for r in report.inputs if r.variance_share is not None]
+    assert sum(shares) == pytest.approx(1.0)
+    assert max(report.inputs, key=lambda r: r.sobol.st if r.sobol else -1).name == "growth.rate"
+
+
+def test_rank_correlations_need_kept_inputs():
+    from leapforecast.engine import simulate
+    from leapforecast.errors import LeapforecastError
+
+    res = simulate(load_scenario(), paths=2000, seed=1)
+    with pytest.raises(LeapforecastError, match="keep_inputs"):
+        rank_correlations(res, 2026)
+
+
+def test_without_salib_the_sobol_part_is_skipped_with_a_note(monkeypatch):
+    for name in ("SALib", "SALib.analyze", "SALib.sample"):
+        monkeypatch.setitem(sys.modules, name, None)
+    report = sensitivity(load_scenario(), paths=2000, sobol=64)
+    assert report.sobol_n is None
+    assert any("leapforecast[sensitivity]" in n for n in report.notes)
+    assert all(r.sobol is None for r in report.inputs)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_bundled_scenario_in_every_format(cli, name):
+    args = ("sensitivity", name, "-n", "1500", "--sobol", "32", "--seed", "3")
+    outs = {}
+    for fmt in ("table", "csv", "json"):
+        code, out, err = cli(*args, "-f", fmt)
+        assert code == 0, err
+        outs[fmt] = out
+    assert cli(*args, "-f", "csv")[1] == outs["csv"]
+    frame = pd.read_csv(io.StringIO(outs["csv"]))
+    assert list(frame.columns)[:4] == ["input", "low", "high", "prob_low"]
+    assert frame["prob_low"].dropna().between(0, 1).all()
+    doc = json.loads(outs["json"])
+    assert doc["metadata"]["target"] == max(load_scenario(name).targets)
+    assert "Tornado" in outs["table"] and "\x1b[" not in outs["table"]
+
+
+def test_cli_errors_and_plot(cli, tmp_path):
+    code, _, err = cli("sensitivity", "--sobol", "100", "-n", "1000")
+    assert code == 2 and "power of two" in err
+    code, _, err = cli("sensitivity", "--year", "2031", "-n", "1000")
+    assert code == 2 and "--year 2031" in err
+    target = tmp_path / "tornado.png"
+    code, _, err = cli("sensitivity", "-n", "2000", "--sobol", "0", "--plot", str(target))
+    assert code == 0, err
+    assert target.read_bytes()[:4] == b"\x89PNG"
