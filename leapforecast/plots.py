@@ -127,9 +127,10 @@ def tornado_chart(report: Any, *, ax: Any = None) -> Any:
     highs = [r.prob_high for r in rows][::-1]
     y = np.arange(len(rows))
     q_lo, q_hi = round(100 * report.low), round(100 * report.high)
-    ax.barh(y, [v - base for v in lows], left=base, color="#9aa5b1", label=f"input at p{q_lo}")
+    ax.barh(y, [v - base for v in lows], left=base, color="#9aa5b1",
+            label=f"input at p{q_lo} (an event's 'occurs': it does not happen)")
     ax.barh(y, [v - base for v in highs], left=base, color=BLUE, alpha=0.85,
-            label=f"input at p{q_hi}")
+            label=f"input at p{q_hi} (an event's 'occurs': it happens)")
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(y, names, fontsize=8)
     from matplotlib.ticker import PercentFormatter
