@@ -589,7 +589,13 @@ def input_names(spec: ScenarioSpec) -> dict[str, DistBase]:
     return {k: v for k, v in names.items() if not v.is_fixed}
 
 
-def _resolve_bootstraps(doc: dict[str, Any], spec: ScenarioSpec, history: History, problems: list[tuple[list[str], str]]) -> ScenarioSpec:
+def _resolve_bootstraps(
+    doc: dict[str, Any],
+    spec: ScenarioSpec,
+    history: History,
+    problems: list[tuple[list[str], str]],
+    sources: list[Source] | None = None,
+) -> ScenarioSpec:
     """Fill every bootstrap distribution with the growth rates it resamples, and every
     track_record with the base and hit ratios it needs. Peer growth and target outcomes are
     cut at the base year, so a scenario (or a backtest origin) uses only what was known then."""
@@ -645,7 +651,10 @@ def _resolve_bootstraps(doc: dict[str, Any], spec: ScenarioSpec, history: Histor
         if dist.source == "peers":
             return fill_peers(dist, path)
         try:
-            src = history if dist.source == "history" else load_history(dist.source)
+            src = (
+                history if dist.source == "history"
+                else load_history(_relative_ref(dist.source, path + ["source"], sources or []))
+            )
         except HistoryError as exc:
             problems.append((path + ["source"], str(exc)))
             return dist
@@ -811,22 +820,25 @@ def build(
     except HistoryError as exc:
         raise ScenarioError([f"{_where(sources, ['history', 'source'])}: history.source: {exc}"]) from None
     problems: list[tuple[list[str], str]] = []
-    spec = _resolve_bootstraps(doc, spec, history, problems)
+    spec = _resolve_bootstraps(doc, spec, history, problems, sources)
     problems += semantic_problems(spec, history)
     if problems:
         raise ScenarioError(_relabel([f"{_where(sources, p)}: {'.'.join(p)}: {m}" for p, m in problems], overridden))
     return Scenario(spec, history, path, sources)
 
 
-def _history_ref(spec: ScenarioSpec, sources: list[Source]) -> str:
-    """A history path in a scenario is relative to the scenario file that names it."""
-    ref = spec.history.source
+def _relative_ref(ref: str, key: list[str], sources: list[Source]) -> str:
+    """A file named in a scenario is relative to the scenario file that names it."""
     if ref.startswith("builtin:") or Path(ref).is_absolute():
         return ref
     for source in sources:
-        if locate(source.text, ("history", "source")) is not None and Path(source.label).exists():
+        if locate(source.text, tuple(key)) is not None and Path(source.label).exists():
             return str(Path(source.label).parent / ref)
     return ref
+
+
+def _history_ref(spec: ScenarioSpec, sources: list[Source]) -> str:
+    return _relative_ref(spec.history.source, ["history", "source"], sources)
 
 
 def load_scenario(

@@ -217,3 +217,14 @@ def test_common_random_numbers_across_variants(write_scenario):
     rb = simulate(b, paths=3000, seed=2, keep_inputs=True)
     assert np.array_equal(ra.inputs["growth.volatility"], rb.inputs["growth.volatility"])
     assert (rb.inputs["growth.rate"] >= ra.inputs["growth.rate"]).all()
+
+
+def test_bootstrap_csv_is_relative_to_the_scenario(tmp_path, monkeypatch):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "h.csv").write_text("year,units\n2020,100\n2021,150\n2022,300\n")
+    (folder / "s.toml").write_text('[growth]\nrate = { dist = "bootstrap", source = "h.csv" }\n')
+    monkeypatch.chdir(tmp_path)
+    res = simulate(lf.load_scenario(folder / "s.toml"), paths=4000, seed=1)
+    # one draw of +50% or +100% growth: 2026 sales are base x 1.5 or base x 2
+    assert set(np.round(np.unique(res.totals[:, 0]) / 596_555, 3)) == {1.5, 2.0}
