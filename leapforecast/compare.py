@@ -224,8 +224,9 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
                          end_section=j == len(cmp.results) - 1)
     out.append(main)
     ref = cmp.labels[cmp.reference]
-    diff = Table(title=f"Difference from {ref}: P(units >= target) in points ± paired s.e.",
-                 title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    out.append(Text(f"Difference from {ref}: P(units >= target) in points ± paired s.e.",
+                    style="italic"))
+    diff = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     diff.add_column("year", no_wrap=True)
     diff.add_column("scenario", overflow="fold", min_width=8, max_width=20)
     for target in cmp.targets:
@@ -241,7 +242,8 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
                 diff.add_row(str(year) if j == 0 else "", cmp.labels[i], *cells,
                              end_section=j == len(others) - 1)
     out.append(diff)
-    out.append(Text("Paired s.e.: each path differs only by the scenario, so the noise cancels.",
+    out.append(Text("Paired s.e.: scenarios share random draws where they share inputs, so much "
+                    "of the noise cancels in a difference.",
                     style="dim"))
     return out
 

@@ -471,21 +471,22 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from .render import pct, thousands
+    from .render import pct
     from .units import short_units
 
     label = f"P(≥{short_units(report.target)} in {report.year})"
     out: list[Any] = [Text.assemble(
         (report.scenario, "bold"),
         f"  {label} = {pct(report.base_prob)} ±{100 * report.base_se:.2f}, median "
-        f"{thousands(report.base_median)}k; {report.paths:,} paths, seed {report.seed}",
+        f"{report.base_median / 1e3:,.0f}k; {report.paths:,} paths, seed {report.seed}",
     )]
     swings = [abs(r.prob_swing) for r in report.inputs if r.prob_swing is not None]
     scale = max(swings, default=0.0) or 1.0
     lo_q, hi_q = round(100 * report.low), round(100 * report.high)
-    tor = Table(title=f"Tornado: {label} in % with each input held at its p{lo_q} and p{hi_q}",
-                title_justify="left", box=box.SIMPLE_HEAD)
-    tor.add_column("input", overflow="fold", min_width=16, max_width=26)
+    out.append(Text(f"Tornado: {label} in % with each input held at its p{lo_q} and p{hi_q}",
+                    style="italic"))
+    tor = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    tor.add_column("input", overflow="fold", min_width=16, max_width=30)
     tor.add_column(f"p{lo_q} → p{hi_q}", justify="right", no_wrap=True)
     tor.add_column("P %", justify="right", no_wrap=True)
     tor.add_column("swing", justify="left", no_wrap=True)
@@ -494,7 +495,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         if r.prob_swing is None:
             continue
         bar = Text(f"{100 * r.prob_swing:+5.1f} ")
-        bar.append("█" * round(8 * abs(r.prob_swing) / scale),
+        bar.append("█" * round(6 * abs(r.prob_swing) / scale),
                    style="green" if r.prob_swing >= 0 else "red")
         tor.add_row(
             r.name, f"{compact_value(r.low)} → {compact_value(r.high)}",
@@ -502,10 +503,10 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
             f"{r.median_swing / 1000:+,.1f}k",
         )
     out.append(tor)
-    var = Table(title=f"Rank correlation with units in {report.year}"
-                + (f"; Sobol indices of {report.sobol_response} (n={report.sobol_n})"
-                   if report.sobol_n else ""),
-                title_justify="left", box=box.SIMPLE_HEAD)
+    out.append(Text(f"Rank correlation with units in {report.year}"
+                    + (f"; Sobol indices of {report.sobol_response} (n={report.sobol_n})"
+                       if report.sobol_n else ""), style="italic"))
+    var = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     var.add_column("input", overflow="fold", min_width=16, max_width=30)
     var.add_column("spearman", justify="right")
     var.add_column("share", justify="right")
