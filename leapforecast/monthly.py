@@ -523,8 +523,8 @@ def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFi
                         np.full(n - 1, eta**2),
                         np.full(11, ss**2),
                     ]
-                    theta, cov, loglik = _fit_one(obs_rows, obs_y, agg_rows, agg_y, se, prior)
-                    fits.append((loglik, se, eta, tau, ss, pick @ theta, pick @ cov @ pick.T))
+                    mean, cov, loglik = _fit_one(obs_rows, obs_y, agg_rows, agg_y, se, prior, pick)
+                    fits.append((loglik, se, eta, tau, ss, mean, cov))
     best = max(f[0] for f in fits)
     weights = np.array([math.exp(f[0] - best) for f in fits])
     weights /= weights.sum()
@@ -560,14 +560,18 @@ def _fit_one(
     agg_y: np.ndarray,
     sigma_e: float,
     prior: np.ndarray,
+    pick: np.ndarray,
     iterations: int = 30,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Gauss-Newton for the posterior mode with aggregates linearised (log of a sum of months);
-    returns (mode, posterior covariance, log marginal likelihood of the linearised model)."""
+    """Gauss-Newton for the posterior mode with aggregates linearised (log of a sum of months),
+    in observation space (a few dozen observations, however long the trend vector).
+
+    Returns the posterior mean and covariance of ``pick @ theta`` and the log marginal
+    likelihood of the linearised model."""
     theta = np.zeros(obs_rows.shape[1])
-    for _ in range(iterations):
+    for step in range(iterations):
         rows, ys, var = [obs_rows], [obs_y], [np.full(len(obs_y), sigma_e**2)]
-        if agg_rows and theta.any():
+        if agg_rows and step > 0:
             lin_rows, lin_y, lin_var = [], [], []
             for block, y in zip(agg_rows, agg_y, strict=True):
                 f = block @ theta
@@ -582,14 +586,16 @@ def _fit_one(
             ys.append(np.array(lin_y))
             var.append(np.array(lin_var))
         J, y, v = np.vstack(rows), np.concatenate(ys), np.concatenate(var)
-        precision = J.T @ (J / v[:, None]) + np.diag(1.0 / prior)
-        cov = np.linalg.inv(precision)
-        new = cov @ (J.T @ (y / v))
-        converged = theta.any() and np.max(np.abs(new - theta)) < 1e-10
+        pjt = (J * prior).T
+        S = J @ pjt + np.diag(v)
+        alpha = np.linalg.solve(S, y)
+        new = pjt @ alpha
+        converged = step > 0 and np.max(np.abs(new - theta)) < 1e-10
         theta = new
-        if converged or not agg_rows and _ > 0:
+        if converged or (not agg_rows and step == 0):
             break
-    S = (J * prior) @ J.T + np.diag(v)
+    apjt = pick @ pjt
+    cov = (pick * prior) @ pick.T - apjt @ np.linalg.solve(S, apjt.T)
     _, logdet = np.linalg.slogdet(S)
-    loglik = -0.5 * (logdet + y @ np.linalg.solve(S, y) + len(y) * math.log(2 * math.pi))
-    return theta, cov, float(loglik)
+    loglik = -0.5 * (logdet + y @ alpha + len(y) * math.log(2 * math.pi))
+    return pick @ theta, cov, float(loglik)
