@@ -432,7 +432,9 @@ def sensitivity(
             if row.name == name:
                 row.spearman, row.variance_share = rho, share
     sobol_n = None
-    if sobol:
+    if not rows:
+        notes.append("the scenario has no uncertain inputs: every input is a fixed number")
+    elif sobol:
         try:
             indices = sobol_indices(scenario, target=target, year=year, n=sobol, seed=base.seed,
                                     response=response)
