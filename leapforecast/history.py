@@ -203,6 +203,11 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
             raise HistoryError(
                 f"{where}: line {lineno}: units is 0; growth from zero is undefined (leave the year out)"
             )
+        if uval < 1:  # also keeps growth ratios finite (1e-300 -> 1e9 would overflow)
+            raise HistoryError(
+                f"{where}: line {lineno}: units {utext} is below 1; write whole units (e.g. 596555), "
+                "not thousands or millions"
+            )
         if uval > 1e9:
             raise HistoryError(f"{where}: line {lineno}: units {utext} is implausibly large (over 1e9)")
         year = int(yval)
