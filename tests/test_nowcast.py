@@ -1,0 +1,338 @@
+"""Nowcast: exact conditioning limits, the engine link, invariants, the 2025 backtest, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from leapforecast.engine import simulate
+from leapforecast.errors import UsageError
+from leapforecast.monthly import fit_monthly, load_monthly, month_index
+from leapforecast.nowcast import (
+    backtest,
+    check_actuals,
+    kriging_weights,
+    nowcast,
+    parse_month_values,
+    pinball,
+    trend_scenario,
+    year_to_date,
+)
+from leapforecast.scenario import load_scenario
+
+MONTHS_2025 = load_monthly().year(2025)
+TOTAL_2025 = 596_555
+
+PLAIN = """
+    [scenario]
+    name = "plain"
+    [simulation]
+    horizon = 2027
+    paths = 3000
+    seed = 11
+    targets = [500_000, 750_000, 1_000_000]
+    [growth]
+    rate = { dist = "triangular", low = 0.1, mode = 0.3, high = 0.5 }
+    volatility = 0.1
+"""
+
+
+def _months(year: int, k: int, source: dict[int, float] = MONTHS_2025) -> dict[str, float]:
+    return {f"{year}-{m:02d}": source[m] for m in range(1, k + 1)}
+
+
+@pytest.fixture(scope="module")
+def fit2026():
+    return fit_monthly(load_monthly(), end=month_index(2025, 12))
+
+
+@pytest.fixture(scope="module")
+def fit2025():
+    return fit_monthly(load_monthly(), end=month_index(2024, 12))
+
+
+@pytest.fixture
+def plain(write_scenario):
+    """No capacity and no events: the engine's first-year demand is its sales."""
+    return load_scenario(write_scenario(PLAIN))
+
+
+# --------------------------------------------------------------------------- the two limits
+
+
+def test_all_twelve_months_give_their_sum_with_no_spread(fit2025) -> None:
+    res = nowcast(
+        _months(2025, 12),
+        year=2025,
+        paths=2000,
+        seed=1,
+        monthly=fit2025,
+        targets=[500_000, TOTAL_2025, TOTAL_2025 + 1, 1_000_000],
+    )
+    assert res.ytd == TOTAL_2025
+    assert np.all(res.totals == TOTAL_2025)
+    assert np.all(res.quantiles == TOTAL_2025) and res.mean == TOTAL_2025
+    assert res.prob_ge.tolist() == [1.0, 1.0, 0.0, 0.0]
+    assert res.se_ge.tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert res.remaining == () and res.needed == [None] * 4
+
+
+def test_no_months_is_exactly_the_annual_model(fit2026) -> None:
+    sc = load_scenario()  # the bundled base, with capacity and events
+    res = nowcast(None, scenario=sc, paths=3000, seed=5, monthly=fit2026)
+    annual = simulate(sc, paths=3000, seed=5)
+    assert res.year == annual.years[0] == 2026
+    assert np.array_equal(res.totals, annual.totals[:, 0].astype(float))
+    assert np.array_equal(res.count_ge, annual.count_ge[:, 0])
+    assert np.allclose(res.quantiles, res.prior_quantiles)
+    # the twelve simulated months of each path add up to its annual total
+    assert res.month_mean.sum() == pytest.approx(res.mean, rel=1e-9)
+
+
+def test_engine_hook_limits(plain, fit2026) -> None:
+    sc = plain
+    twelve = {f"2026-{m:02d}": 50_000 + 1_000 * m for m in range(1, 13)}
+    ytd = year_to_date(twelve, scenario=sc, monthly=fit2026)
+    conditioned = simulate(sc, paths=2000, seed=3, condition=ytd)
+    assert np.all(conditioned.totals[:, 0] == sum(twelve.values()))
+    later = conditioned.totals[:, 1]
+    assert later.std() > 0 and np.median(later) > sum(twelve.values())  # grows from the actuals
+    none = year_to_date({}, scenario=sc, monthly=fit2026)
+    assert np.array_equal(
+        simulate(sc, paths=2000, seed=3, condition=none).totals,
+        simulate(sc, paths=2000, seed=3).totals,
+    )
+
+
+def test_engine_hook_and_nowcast_agree(plain, fit2026) -> None:
+    actuals = {"2026-01": 32_059, "2026-02": 30_000, "2026-03": 45_000}
+    res = nowcast(actuals, scenario=plain, paths=2500, seed=9, monthly=fit2026)
+    ytd = year_to_date(actuals, scenario=plain, monthly=fit2026, seed=9)
+    run = simulate(plain, paths=2500, seed=9, condition=ytd)
+    assert np.allclose(run.totals[:, 0], res.totals, rtol=1e-6)
+
+
+def test_base_scenario_hook_with_capacity_has_no_spread_for_a_full_year(fit2026) -> None:
+    sc = load_scenario()
+    twelve = {f"2026-{m:02d}": 80_000 for m in range(1, 13)}
+    run = simulate(
+        sc, paths=1000, seed=2, condition=year_to_date(twelve, scenario=sc, monthly=fit2026)
+    )
+    assert np.all(run.totals[:, 0] == 960_000)
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+def test_probability_is_monotone_in_target_and_needed_is_arithmetic(fit2026) -> None:
+    targets = list(range(400_000, 1_200_001, 50_000)) + [20_000]
+    res = nowcast({"2026-01": 32_059}, targets=targets, paths=4000, seed=4, monthly=fit2026)
+    assert res.targets == sorted(targets)
+    assert np.all(np.diff(res.prob_ge) <= 0)
+    assert res.needed[0] == 0.0  # 20k is already reached by January
+    k = res.targets.index(1_000_000)
+    assert res.needed[k] == pytest.approx((1_000_000 - 32_059) / 11)
+
+
+def test_months_are_consistent_with_the_total(fit2026) -> None:
+    res = nowcast({"2026-01": 32_059, "2026-02": 28_000}, paths=3000, seed=8, monthly=fit2026)
+    assert res.remaining == tuple(range(3, 13))
+    assert res.mean == pytest.approx(res.ytd + res.month_mean.sum(), rel=1e-9)
+    assert np.all(np.diff(res.month_quantiles, axis=1) >= 0)
+    assert np.all(np.diff(res.quantiles) >= 0)
+    assert np.all(res.totals > res.ytd)
+
+
+def test_more_months_narrow_the_interval(fit2025) -> None:
+    sc = trend_scenario(2025)
+    widths = []
+    for k in (0, 1, 6, 11):
+        res = nowcast(_months(2025, k), scenario=sc, paths=3000, seed=6, monthly=fit2025)
+        widths.append(np.log(res.quantiles[-1] / res.quantiles[0]))
+    assert widths[0] > widths[1] > widths[2] > widths[3]
+
+
+def test_same_seed_same_result_and_seed_matters(fit2026) -> None:
+    a = nowcast({"2026-01": 32_059}, paths=2000, seed=1, monthly=fit2026)
+    b = nowcast({"2026-01": 32_059}, paths=2000, seed=1, monthly=fit2026)
+    c = nowcast({"2026-01": 32_059}, paths=2000, seed=2, monthly=fit2026)
+    assert np.array_equal(a.totals, b.totals) and a.rows() == b.rows()
+    assert not np.array_equal(a.totals, c.totals)
+
+
+def test_kriging_weights_carry_a_level_shift_exactly() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 5)).cumsum(axis=1)
+    cov = np.cov(x, rowvar=False)
+    w = kriging_weights(cov, np.array([0, 1]), np.array([2, 3, 4]))
+    assert np.allclose(w.sum(axis=1), 1.0)
+    obs = np.array([1.0, 2.0])
+    assert np.allclose(w @ (obs + 5.0), w @ obs + 5.0)
+
+
+def test_pinball_closed_forms() -> None:
+    assert pinball(10.0, np.full(7, 10.0)) == 0.0
+    assert pinball(12.0, np.full(7, 10.0)) == pytest.approx(1.0)  # half the absolute error
+    assert pinball(8.0, np.full(7, 10.0)) == pytest.approx(1.0)
+    assert pinball(5.0, np.array([4.0, 6.0]), levels=(0.1, 0.9)) == pytest.approx((0.1 + 0.1) / 2)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_actuals_validation() -> None:
+    assert check_actuals({"2026-02": 1, "2026-01": 2}) == {
+        month_index(2026, 1): 2.0,
+        month_index(2026, 2): 1.0,
+    }
+    with pytest.raises(UsageError, match="span several years"):
+        check_actuals({"2025-12": 1, "2026-01": 2})
+    with pytest.raises(UsageError, match="positive"):
+        check_actuals({"2026-01": -5})
+    with pytest.raises(UsageError, match="not a month"):
+        check_actuals({"January": 5})
+    with pytest.raises(UsageError, match="given twice"):
+        check_actuals({month_index(2026, 1): 5, "2026-01": 6})
+
+
+def test_month_values() -> None:
+    assert parse_month_values(["2026-01=32059", "2026-2=28k"]) == {
+        "2026-01": 32_059,
+        "2026-02": 28_000,
+    }
+    for bad, message in [
+        (["2026-01"], "expected MONTH=UNITS"),
+        (["2026-13=5"], "has month 13"),
+        (["2026-01=lots"], "number of units"),
+        (["2026-01=0"], "positive"),
+        (["2026-01=5", "2026-01=6"], "given twice"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            parse_month_values(bad)
+
+
+def test_year_and_scenario_mismatches(fit2026) -> None:
+    with pytest.raises(UsageError, match="--year 2027: the actuals are for 2026"):
+        nowcast({"2026-01": 5}, year=2027, monthly=fit2026)
+    with pytest.raises(UsageError, match="first forecast year is 2026; set history.base_year=2024"):
+        year_to_date({"2025-01": 5}, scenario=load_scenario(), prior_log_sd=0.1)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def test_backtest_2025_runs_and_is_reproducible() -> None:
+    a = backtest(2025, paths=1500, seed=3, cutoffs=(0, 1, 6, 11))
+    b = backtest(2025, paths=1500, seed=3, cutoffs=(0, 1, 6, 11))
+    assert a.actual == TOTAL_2025 and a.prior == "trend prior to 2024"
+    assert a.table_rows() == b.table_rows()
+    rows = a.rows
+    assert [r.cutoff for r in rows] == [0, 1, 6, 11]
+    assert [r.ytd for r in rows] == [0, 25_170, 221_664, 536_132]
+    for r in rows:
+        q = r.quantiles
+        assert r.inside80 == (q[1] <= TOTAL_2025 <= q[5])
+        assert r.inside90 == (q[0] <= TOTAL_2025 <= q[6])
+        assert r.pinball == pytest.approx(pinball(TOTAL_2025, q))
+    assert rows[-1].naive == 536_132 + np.mean([66_657, 70_289, 70_327])
+    assert (
+        rows[-1].quantiles[-1] - rows[-1].quantiles[0]
+        < rows[1].quantiles[-1] - rows[1].quantiles[0]
+    )
+    summary = a.summary()
+    assert summary["cutoffs"] == 3 and 0 <= summary["coverage80"] <= summary["coverage90"] <= 1
+
+
+def test_backtest_needs_a_complete_year() -> None:
+    with pytest.raises(Exception, match="does not have all twelve months of 2024"):
+        backtest(2024, paths=100)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_formats(cli, tmp_path) -> None:
+    args = (
+        "nowcast",
+        "--month",
+        "2026-01=32059",
+        "--target",
+        "1M",
+        "--target",
+        "750k",
+        "--paths",
+        "2000",
+    )
+    code, out, err = cli(*args, "--format", "csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "row,label,probability,se,needed_per_month,mean,p5,p10,p25,p50,p75,p90,p95"
+    assert lines[1].startswith("target,750000,") and lines[2].startswith("target,1000000,")
+    assert lines[2].split(",")[4] == str(round((1_000_000 - 32_059) / 11))
+    assert lines[4] == "actual,2026-01,,,,32059,32059,32059,32059,32059,32059,32059,32059"
+    assert sum(line.startswith("month,2026-") for line in lines) == 11
+    assert "," not in lines[3].split(",")[0]
+    code2, out2, _ = cli(*args, "--format", "csv")
+    assert out2 == out  # same seed, same bytes
+    code, out, err = cli(*args, "--format", "json")
+    doc = json.loads(out)
+    assert doc["year_to_date"] == 32_059 and [t["target"] for t in doc["targets"]] == [
+        750_000,
+        1_000_000,
+    ]
+    assert doc["targets"][0]["probability"] >= doc["targets"][1]["probability"]
+    assert len(doc["months"]) == 11 and doc["metadata"]["paths"] == 2000
+    code, out, err = cli(*args)
+    assert code == 0 and "P(full year >= target)" in out and "2026-12" in out
+
+
+def test_cli_actuals_file_and_output(cli, tmp_path) -> None:
+    actuals = tmp_path / "ytd.csv"
+    actuals.write_text("month,units\n2026-01,32059\n2026-02,30000\n", encoding="utf-8")
+    out_file = tmp_path / "nowcast.csv"
+    code, out, err = cli(
+        "nowcast", "--actuals", str(actuals), "--paths", "1500", "-f", "csv", "-o", str(out_file)
+    )
+    assert code == 0 and out == "", err
+    text = out_file.read_text()
+    assert "actual,2026-02,,,,30000" in text
+    code, _, err = cli(
+        "nowcast", "--actuals", str(actuals), "--month", "2026-02=1", "--paths", "100"
+    )
+    assert code == 2 and "2026-02" in err and "also in --actuals" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--month", "2026-01"), "expected MONTH=UNITS"),
+        (("--month", "2025-12=5", "--month", "2026-01=5"), "span several years"),
+        (("--month", "2026-01=5", "--year", "2027"), "the actuals are for 2026"),
+        (("--backtest", "--month", "2026-01=5"), "drop --actuals/--month"),
+        (("--target", "lots", "--month", "2026-01=5"), "number of units"),
+    ],
+)
+def test_cli_errors(cli, args, message) -> None:
+    code, out, err = cli("nowcast", *args, "--paths", "100")
+    assert code == 2 and out == ""
+    assert message in err and err.count("\n") == 1
+
+
+def test_cli_actuals_file_rejects_periods(cli, tmp_path) -> None:
+    actuals = tmp_path / "ytd.csv"
+    actuals.write_text("month,units\n2026-01,32059\n2026-Q1,90000\n", encoding="utf-8")
+    code, _, err = cli("nowcast", "--actuals", str(actuals), "--paths", "100")
+    assert code == 2 and "line 3" in err and "give single months" in err
+
+
+def test_cli_backtest_csv(cli) -> None:
+    code, out, err = cli("nowcast", "--backtest", "--paths", "1000", "--format", "csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("cutoff,months,ytd,mean,p5,")
+    assert [line.split(",")[0] for line in lines[1:]] == ["none"] + [
+        f"2025-{m:02d}" for m in range(1, 12)
+    ]
+    assert all(line.split(",")[11] == "596555" for line in lines[1:])
