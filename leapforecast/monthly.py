@@ -19,6 +19,7 @@ import difflib
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -366,6 +367,7 @@ ETA_GRID = (0.005, 0.02, 0.05, 0.1)  # sd of a monthly shift in the trend's leve
 SIGMA_S_GRID = (0.1, 0.2, 0.4)  # prior sd of a seasonal log-factor
 _LEVEL_VAR, _SLOPE_VAR = 100.0**2, 1.0  # effectively flat priors on the first level and slope
 _MIN_WEIGHT = 1e-6
+_PINNED = 1e-6  # prior sd of the seasonal coordinates around a profile set by hand
 
 
 def _seasonal_basis() -> np.ndarray:
@@ -482,12 +484,17 @@ class MonthlyFit:
         )
 
 
-def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFit:
+def fit_monthly(
+    history: MonthlyHistory, *, end: int | None = None, seasonal: Sequence[float] | None = None
+) -> MonthlyFit:
     """Fit the structural model to the months up to ``end`` (default: the last month).
 
     Published totals over missing months enter as constraints on the sums of those months
-    (linearised and iterated). Needs at least three known months.
+    (linearised and iterated). Needs at least three known months. ``seasonal`` fixes the
+    profile instead of estimating it: twelve positive factors or shares, January first (only
+    their ratios matter); the trend and the noise are still fitted around it.
     """
+    fixed = check_seasonal(seasonal) if seasonal is not None else None
     if end is None:
         end = history.months[-1]
     hist = history.upto(end)
@@ -505,6 +512,10 @@ def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFi
     obs_y = np.log(np.array(hist.units))
     agg_rows = [design[np.array(m) - first] for m, _ in sums]
     agg_y = np.log(np.array([v for _, v in sums]))
+    offsets = [np.zeros(len(m)) for m, _ in sums]
+    if fixed is not None:  # take the given profile out; the seasonal coordinates are pinned at 0
+        obs_y = obs_y - fixed[np.array(hist.months) % 12]
+        offsets = [fixed[np.array(m) % 12] for m, _ in sums]
     # state at ``end``: level, slope, seasonal coordinates
     pick = np.zeros((13, design.shape[1]))
     pick[0] = design[-1]
@@ -515,7 +526,7 @@ def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFi
     for se in SIGMA_E_GRID:
         for eta in ETA_GRID:
             for tau in TAU_GRID:
-                for ss in SIGMA_S_GRID:
+                for ss in SIGMA_S_GRID if fixed is None else (_PINNED,):
                     prior = np.r_[
                         _LEVEL_VAR,
                         _SLOPE_VAR,
@@ -523,7 +534,11 @@ def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFi
                         np.full(n - 1, eta**2),
                         np.full(11, ss**2),
                     ]
-                    mean, cov, loglik = _fit_one(obs_rows, obs_y, agg_rows, agg_y, se, prior, pick)
+                    mean, cov, loglik = _fit_one(
+                        obs_rows, obs_y, agg_rows, agg_y, se, prior, pick, offsets
+                    )
+                    if fixed is not None:
+                        mean[2:] += _BASIS.T @ fixed
                     fits.append((loglik, se, eta, tau, ss, mean, cov))
     best = max(f[0] for f in fits)
     weights = np.array([math.exp(f[0] - best) for f in fits])
@@ -540,6 +555,22 @@ def fit_monthly(history: MonthlyHistory, *, end: int | None = None) -> MonthlyFi
         for c in components
     ]
     return MonthlyFit(end, first, len(hist.months), len(sums), tuple(components), history.source)
+
+
+def check_seasonal(values: Sequence[float]) -> np.ndarray:
+    """Twelve positive factors or shares (January first) -> log-factors that sum to zero."""
+    try:
+        arr = np.asarray([float(v) for v in values])
+    except (TypeError, ValueError):
+        raise HistoryError(f"seasonal profile: expected twelve numbers, got {values!r}") from None
+    if arr.shape != (12,):
+        raise HistoryError(
+            f"seasonal profile: expected twelve numbers (January first), got {arr.size}"
+        )
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise HistoryError("seasonal profile: every month's factor must be a positive number")
+    logs = np.log(arr)
+    return logs - logs.mean()
 
 
 def _design(first: int, n: int) -> np.ndarray:
@@ -561,6 +592,7 @@ def _fit_one(
     sigma_e: float,
     prior: np.ndarray,
     pick: np.ndarray,
+    offsets: list[np.ndarray],
     iterations: int = 30,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Gauss-Newton for the posterior mode with aggregates linearised (log of a sum of months),
@@ -573,8 +605,8 @@ def _fit_one(
         rows, ys, var = [obs_rows], [obs_y], [np.full(len(obs_y), sigma_e**2)]
         if agg_rows and step > 0:
             lin_rows, lin_y, lin_var = [], [], []
-            for block, y in zip(agg_rows, agg_y, strict=True):
-                f = block @ theta
+            for block, y, offset in zip(agg_rows, agg_y, offsets, strict=True):
+                f = block @ theta + offset
                 w = np.exp(f - f.max())
                 w /= w.sum()
                 r = w @ block

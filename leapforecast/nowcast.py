@@ -22,7 +22,7 @@ Everything is vectorised over paths and seeded through ``numpy.random.SeedSequen
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,11 @@ def _scenario_for(scenario: Any, year: int) -> Any:
     return sc
 
 
-def _fit_for(monthly: MonthlyHistory | MonthlyFit | str | Path | None, year: int) -> MonthlyFit:
+def _fit_for(
+    monthly: MonthlyHistory | MonthlyFit | str | Path | None,
+    year: int,
+    seasonal: Sequence[float] | None = None,
+) -> MonthlyFit:
     """The monthly model fitted to the months before ``year`` only (the year's own months are
     evidence for the update, not for the prior)."""
     if isinstance(monthly, MonthlyFit):
@@ -152,7 +156,7 @@ def _fit_for(monthly: MonthlyHistory | MonthlyFit | str | Path | None, year: int
             f"monthly history {hist.source}: the nowcast of {year} needs at least 3 months before "
             f"{year} to learn seasonality and noise, found {len(before.months)}"
         )
-    return fit_monthly(before, end=month_index(year, 1) - 1)
+    return fit_monthly(before, end=month_index(year, 1) - 1, seasonal=seasonal)
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -267,6 +271,7 @@ def year_to_date(
     monthly: MonthlyHistory | MonthlyFit | str | Path | None = None,
     prior_log_sd: float | None = None,
     seed: int | None = None,
+    seasonal: Sequence[float] | None = None,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -275,7 +280,8 @@ def year_to_date(
     bundled; only its months before the year are used). ``prior_log_sd``: sd of the log of the
     year's total under the annual model; by default estimated from a pilot run of ``scenario``
     (``PILOT`` paths). ``seed`` fixes the pilot (default: the scenario's), so the weights, and
-    hence every result, are reproducible.
+    hence every result, are reproducible. ``seasonal``: twelve factors or shares (January first)
+    that fix the seasonal profile instead of estimating it.
     """
     observed = check_actuals(actuals)
     sc = None
@@ -298,7 +304,7 @@ def year_to_date(
         prior_log_sd = annual_log_sd(sc, seed=seed)
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
-    fit = _fit_for(monthly, target_year)
+    fit = _fit_for(monthly, target_year, seasonal)
     ytd = YearToDate(target_year, {m % 12 + 1: u for m, u in observed.items()}, fit, prior_log_sd)
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(
@@ -494,13 +500,14 @@ def nowcast(
     seed: int | None = None,
     monthly: MonthlyHistory | MonthlyFit | str | Path | None = None,
     prior_log_sd: float | None = None,
+    seasonal: Sequence[float] | None = None,
 ) -> NowcastResult:
     """Nowcast the full year from year-to-date ``actuals`` ({"2026-01": 32059, ...}).
 
     ``scenario`` (default: the bundled base) is the annual prior; its history.base_year moves to
     the year before ``year`` if needed. ``year`` defaults to the actuals' year, else the
-    scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``
-    and ``prior_log_sd`` are as in ``year_to_date``.
+    scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``,
+    ``prior_log_sd`` and ``seasonal`` are as in ``year_to_date``.
     """
     from .engine import chunk_sizes, simulate
     from .sampling import stream
@@ -514,7 +521,14 @@ def nowcast(
         sc = sc.with_overrides(targets=sorted(set(int(t) for t in targets)))
     paths = sc.spec.simulation.paths if paths is None else int(paths)
     seed = sc.spec.simulation.seed if seed is None else int(seed)
-    ytd = year_to_date(observed, scenario=sc, monthly=monthly, seed=seed, prior_log_sd=prior_log_sd)
+    ytd = year_to_date(
+        observed,
+        scenario=sc,
+        monthly=monthly,
+        seed=seed,
+        prior_log_sd=prior_log_sd,
+        seasonal=seasonal,
+    )
     prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
     totals = np.empty(paths)
     months = np.empty((paths, 12))
@@ -698,6 +712,7 @@ def backtest(
     paths: int = 20_000,
     seed: int = 20260101,
     cutoffs: Iterable[int] = range(0, 12),
+    seasonal: Sequence[float] | None = None,
 ) -> BacktestResult:
     """Nowcast a complete past ``year`` (default: the last complete year of ``monthly``) from
     each cut-off (0 = no months ... 11 = January to November), using only what was known then:
@@ -720,7 +735,7 @@ def backtest(
     sc = trend_scenario(year, annual=annual) if scenario is None else _scenario_for(scenario, year)
     months = hist.year(year)
     actual = float(sum(months.values()))
-    fit = _fit_for(hist, year)
+    fit = _fit_for(hist, year, seasonal)
     spread = annual_log_sd(sc, seed=seed)
     known = hist.as_dict()
     rows = []

@@ -206,6 +206,23 @@ def test_period_totals_inform_the_gaps() -> None:
     assert error(with_total) < error(hist) / 2
 
 
+def test_a_profile_set_by_hand_is_kept() -> None:
+    given = [0.7, 0.7, 1, 1, 1, 1, 1, 1.1, 1.2, 1.2, 1.2, 1.2]
+    fit = fit_monthly(load_monthly(), seasonal=given)
+    profile = fit.profile()
+    expected = np.asarray(given) / np.exp(np.log(given).mean())
+    assert np.allclose(profile.factor, expected, rtol=1e-4)
+    assert np.all(profile.log_sd < 1e-4)
+    assert profile.share == pytest.approx(np.asarray(given) / sum(given), rel=1e-4)
+    # a flat profile leaves the seasonality to the noise, which must then be larger
+    flat = fit_monthly(load_monthly(), seasonal=[1] * 12)
+    assert flat.sigma_e > fit_monthly(load_monthly()).sigma_e
+    with pytest.raises(HistoryError, match="twelve numbers"):
+        fit_monthly(load_monthly(), seasonal=[1, 2, 3])
+    with pytest.raises(HistoryError, match="positive"):
+        fit_monthly(load_monthly(), seasonal=[1] * 11 + [0])
+
+
 def test_fit_needs_three_months() -> None:
     hist = MonthlyHistory((month_index(2025, 1), month_index(2025, 2)), (1.0, 2.0), "tiny")
     with pytest.raises(HistoryError, match="at least 3 months"):

@@ -312,6 +312,7 @@ def test_cli_actuals_file_and_output(cli, tmp_path) -> None:
         (("--month", "2026-01=5", "--year", "2027"), "the actuals are for 2026"),
         (("--backtest", "--month", "2026-01=5"), "drop --actuals/--month"),
         (("--target", "lots", "--month", "2026-01=5"), "number of units"),
+        (("--seasonal", "1,2,3", "--month", "2026-01=5"), "twelve positive numbers"),
     ],
 )
 def test_cli_errors(cli, args, message) -> None:

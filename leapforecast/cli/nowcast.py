@@ -58,6 +58,15 @@ def nowcast(
             "(default: bundled Leapmotor).",
         ),
     ] = None,
+    seasonal: Annotated[
+        str | None,
+        typer.Option(
+            "--seasonal",
+            metavar="F1,...,F12",
+            help="Fix the seasonal profile instead of estimating it: twelve factors or shares, "
+            "January first, e.g. 0.75,0.72,1,1,1,1,1,1.05,1.2,1.2,1.2,1.15.",
+        ),
+    ] = None,
     paths: Annotated[
         int | None,
         typer.Option(
@@ -90,6 +99,7 @@ def nowcast(
     from ..output import write_text
 
     inputs = [str(p) for p in (actuals,) if p is not None] + ([history] if history else [])
+    profile = _parse_seasonal(seasonal)
     if backtest:
         if actuals is not None or month:
             raise UsageError(
@@ -97,13 +107,27 @@ def nowcast(
             )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
-        text = _backtest(year, scenario, set_, history, paths, seed, fmt, output)
+        text = _backtest(year, scenario, set_, history, profile, paths, seed, fmt, output)
     else:
         text = _nowcast(
-            actuals, month, target, year, scenario, set_, history, paths, seed, fmt, output
+            actuals, month, target, year, scenario, set_, history, profile, paths, seed, fmt, output
         )
     if text is not None:
         write_text(text, output, inputs=inputs)
+
+
+def _parse_seasonal(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    from ..errors import UsageError
+
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--seasonal {text}: expected twelve numbers, comma-separated") from None
+    if len(values) != 12 or any(not v > 0 for v in values):
+        raise UsageError(f"--seasonal {text}: expected twelve positive numbers, January first")
+    return values
 
 
 def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
@@ -112,9 +136,9 @@ def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
     return load_scenario(scenario, overrides=set_ or [])
 
 
-def _nowcast(
-    actuals, month, target, year, scenario, set_, history, paths, seed, fmt, output
-) -> str | None:  # noqa: ANN001
+def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
+    actuals, month, target, year, scenario, set_, history, profile, paths, seed, fmt, output
+) -> str | None:
     import json
 
     from .. import render
@@ -145,6 +169,7 @@ def _nowcast(
         paths=paths,
         seed=seed,
         monthly=load_monthly(history),
+        seasonal=profile,
     )
     if fmt is Format.csv:
         return render.to_csv(result.columns(), result.rows())
@@ -153,7 +178,9 @@ def _nowcast(
     return render_tables(_nowcast_tables(result), output)
 
 
-def _backtest(year, scenario, set_, history, paths, seed, fmt, output) -> str | None:  # noqa: ANN001
+def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
+    year, scenario, set_, history, profile, paths, seed, fmt, output
+) -> str | None:
     import json
 
     from .. import render
@@ -167,6 +194,7 @@ def _backtest(year, scenario, set_, history, paths, seed, fmt, output) -> str | 
         scenario=sc,
         paths=20_000 if paths is None else paths,
         seed=20260101 if seed is None else seed,
+        seasonal=profile,
     )
     if fmt is Format.csv:
         return render.to_csv(result.columns(), result.table_rows())
