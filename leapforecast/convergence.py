@@ -148,9 +148,11 @@ def run_scenario(
     max_paths: int | None = None,
     year: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **engine: Any,
 ) -> tuple[SimulationResult, list[str]]:
     """What ``leapforecast run`` does: a plain run, or a precision-controlled one when
     ``precision`` is given; returns the result and notes for the user (stderr).
+    ``engine`` options (``executor``, ``scheduler``, ``condition``) go to ``simulate``.
 
     ``year`` (for charts and plots) is checked first, so a typo fails before the simulation.
     """
@@ -162,7 +164,11 @@ def run_scenario(
     if precision is None:
         if max_paths is not None:
             raise UsageError("--max-paths caps --precision; without --precision use --paths")
-        return simulate(scenario, paths=paths, seed=seed, jobs=jobs, progress=progress), []
+        return simulate(
+            scenario, paths=paths, seed=seed, jobs=jobs, progress=progress, **engine
+        ), []
+    if any(v not in (None, "threads") for v in engine.values()):
+        raise UsageError("--precision runs on local threads; drop --executor/--actuals/--month")
     if paths is not None:
         raise UsageError("--paths and --precision exclude each other: --precision chooses the "
                          "number of paths (cap it with --max-paths)")

@@ -37,3 +37,21 @@ def test_json_identical_across_jobs():
 def test_unknown_executor():
     with pytest.raises(lf.LeapforecastError, match="unknown executor"):
         simulate(lf.load_scenario(), paths=100, executor="gpu")
+
+
+def test_cli_executors_give_identical_bytes(cli):
+    pytest.importorskip("dask.distributed")
+    base = ["run", "-f", "csv", "-n", "100000", "--seed", "4"]
+    expected = cli(*base)[1]
+    for extra in (["--jobs", "2"], ["--jobs", "2", "--executor", "processes"],
+                  ["--jobs", "2", "--executor", "dask"]):
+        code, out, err = cli(*base, *extra)
+        assert code == 0, err
+        assert out == expected, extra
+
+
+def test_cli_unreachable_scheduler_is_one_line(cli):
+    pytest.importorskip("dask.distributed")
+    code, out, err = cli("run", "-n", "100", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2 and out == ""
+    assert err.startswith("error: cannot reach Dask scheduler") and len(err.splitlines()) == 1

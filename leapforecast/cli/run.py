@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +54,20 @@ PrecisionOpt = Annotated[float | None, typer.Option(
     "--precision",
     help="Add paths until the standard error of every headline probability is at most this, "
     "e.g. 0.005 (chooses the paths instead of --paths).",
+)]
+class Executor(str, Enum):
+    threads = "threads"
+    processes = "processes"
+    dask = "dask"
+
+
+ExecutorOpt = Annotated[Executor, typer.Option(
+    "--executor", help="Where chunks run: threads, processes, or a Dask cluster "
+    "(pip install 'leapforecast[dask]'); every choice gives identical output.",
+)]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS",
+    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers).",
 )]
 MaxPathsOpt = Annotated[int | None, typer.Option(
     "--max-paths", min=1, help="Path cap for --precision (default 5,000,000).",
@@ -132,6 +147,8 @@ def run(
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.threads,
+    scheduler: SchedulerOpt = None,
     precision: PrecisionOpt = None,
     max_paths: MaxPathsOpt = None,
     chart: ChartOpt = False,
@@ -152,7 +169,8 @@ def run(
                        targets=parse_targets(target))
     with progress_bar("simulating") as progress:
         result, notes = run_scenario(sc, paths=paths, seed=seed, jobs=jobs, precision=precision,
-                                     max_paths=max_paths, year=year, progress=progress)
+                                     max_paths=max_paths, year=year, progress=progress,
+                                     executor=executor.value, scheduler=scheduler)
     data = {Format.csv: render.result_csv, Format.json: render.result_json}
     write_outputs(
         render.result_tables(result), lambda f: data[f](result), fmt, output,
