@@ -300,6 +300,8 @@ def _backtest_tables(result: Any) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
+    from ..monthly import MONTH_NAMES
+
     out: list[Any] = [
         Text.assemble(
             (f"Nowcast backtest {result.year}", "bold"),
@@ -308,49 +310,35 @@ def _backtest_tables(result: Any) -> list[Any]:
         )
     ]
     table = Table(
-        title="Full-year nowcast from each cut-off (thousands)",
+        title="Full-year nowcast from each cut-off, thousands (actuals up to and including it)",
         title_justify="left",
         box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    for name in (
-        "cut-off",
-        "YTD",
-        "p5",
-        "p10",
-        "p50",
-        "p90",
-        "p95",
-        "in 80%",
-        "in 90%",
-        "pinball",
-        "naive",
-        "naive pinball",
-    ):
-        table.add_column(name, justify="left" if name == "cut-off" else "right")
+    names = ("cut-off", "YTD", "p5", "p10", "p50", "p90", "p95", "80%", "90%", "loss", "naive")
+    for name in (*names, "loss"):
+        table.add_column(name, justify="left" if name == "cut-off" else "right", no_wrap=True)
     for r in result.rows:
-        label = "none" if r.cutoff == 0 else f"{result.year}-{r.cutoff:02d}"
         q = r.quantiles
         table.add_row(
-            label,
-            _k(r.ytd),
-            _k(q[0]),
-            _k(q[1]),
-            _k(q[3]),
-            _k(q[5]),
-            _k(q[6]),
-            "yes" if r.inside80 else "NO",
-            "yes" if r.inside90 else "NO",
-            _k(r.pinball),
-            _k(r.naive),
-            _k(r.naive_pinball),
+            "none" if r.cutoff == 0 else MONTH_NAMES[r.cutoff - 1],
+            *(f"{v / 1000:,.0f}" for v in (r.ytd, q[0], q[1], q[3], q[5], q[6])),
+            "in" if r.inside80 else "OUT",
+            "in" if r.inside90 else "OUT",
+            f"{r.pinball / 1000:,.1f}",
+            f"{r.naive / 1000:,.0f}",
+            f"{r.naive_pinball / 1000:,.1f}",
         )
     out.append(table)
     s = result.summary()
     out.append(
         Text(
-            f"cut-offs Jan-Nov: actual inside the 80% interval {s['coverage80']:.0%}, "
-            f"inside the 90% interval {s['coverage90']:.0%}; mean pinball loss "
-            f"{s['pinball']:,.0f} vs naive run-rate {s['naive_pinball']:,.0f}"
+            f"80%/90%: whether {result.actual:,.0f} fell inside the p10-p90 / p5-p95 interval; "
+            "loss: mean pinball loss over the seven quantiles; naive: year to date plus the rest "
+            "at the last three months' average.\n"
+            f"Cut-offs Jan-Nov: inside the 80% interval {s['coverage80']:.0%}, inside the 90% "
+            f"interval {s['coverage90']:.0%}; mean pinball loss {s['pinball']:,.0f} "
+            f"vs naive {s['naive_pinball']:,.0f}"
         )
     )
     return out
