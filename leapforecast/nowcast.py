@@ -333,7 +333,9 @@ class NowcastResult:
     ``quantiles`` of the full-year total at ``QUANTILES``; ``prob_ge``/``se_ge``/``count_ge`` per
     target; ``needed`` the average monthly deliveries the remaining months need for each target
     (0 when the actuals already reach it; None when no month remains); ``month_quantiles``
-    (remaining months x 7); ``prior_quantiles`` the annual model's own view of the year.
+    (remaining months x 7); ``prior_quantiles`` the annual model's own view of the year;
+    ``months_weight`` the weight of the monthly view of the remaining total against the annual
+    model's (0 with no actuals, near 1 late in the year).
     """
 
     year: int
@@ -353,6 +355,7 @@ class NowcastResult:
     sigma_e: float
     tau: float
     prior_log_sd: float
+    months_weight: float
     totals: np.ndarray = field(repr=False)
 
     @property
@@ -486,6 +489,7 @@ class NowcastResult:
                 "sigma_e": round(self.sigma_e, 4),
                 "tau": round(self.tau, 4),
                 "prior_log_sd": round(self.prior_log_sd, 4),
+                "months_weight": round(self.months_weight, 4),
             },
         }
 
@@ -563,6 +567,7 @@ def nowcast(
         sigma_e=ytd.fit.sigma_e,
         tau=ytd.fit.tau,
         prior_log_sd=ytd.prior_log_sd,
+        months_weight=ytd.kappa if ytd.remaining_months else 1.0,
         totals=totals,
     )
 

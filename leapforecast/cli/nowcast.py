@@ -287,8 +287,10 @@ def _nowcast_tables(result: Any) -> list[Any]:
         out.append(months)
     out.append(
         Text(
-            f"monthly model noise (log, a month): irregular {result.sigma_e:.3f}, "
-            f"slope {result.tau:.3f}; annual model spread {result.prior_log_sd:.3f} (log)",
+            f"weight of the actuals against the annual model for the rest of the year: "
+            f"{result.months_weight:.0%}\nmonthly model noise (log, a month): irregular "
+            f"{result.sigma_e:.3f}, slope {result.tau:.3f}; annual model spread "
+            f"{result.prior_log_sd:.3f} (log)",
             style="dim",
         )
     )
