@@ -269,6 +269,15 @@ def test_history_monthly_cli_errors(cli, tmp_path) -> None:
     assert err.strip().count("\n") == 0 and "line 3: duplicate month 2025-01" in err
 
 
+def test_history_monthly_with_too_few_months_still_shows_them(cli, tmp_path) -> None:
+    short = _write(tmp_path, "month,units\n2025-01,100\n2025-02,120\n")
+    code, out, err = cli("history", "--monthly", "--file", str(short), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [m["month"] for m in doc["months"]] == ["2025-01", "2025-02"]
+    assert doc["seasonal"] is None and "warning: no seasonal profile" in err
+
+
 def test_history_annual_unchanged(cli) -> None:
     code, out, _ = cli("history", "--format", "csv")
     assert code == 0 and out.splitlines()[0] == "year,units,growth,source"

@@ -58,12 +58,18 @@ def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
     import json
 
     from .. import render
+    from ..errors import HistoryError
     from ..monthly import fit_monthly, load_monthly, monthly_rows, seasonal_rows
+    from .common import stderr_console
 
     hist = load_monthly(file)
-    fit = fit_monthly(hist)
     months, periods = monthly_rows(hist)
-    season = seasonal_rows(fit.profile())
+    try:
+        fit = fit_monthly(hist)
+    except HistoryError as exc:  # too few months for a profile: still show the months
+        stderr_console().print(f"warning: no seasonal profile: {exc}", markup=False)
+        fit = None
+    season = seasonal_rows(fit.profile()) if fit is not None else []
     if fmt is Format.csv:
         columns = ["kind", "month", "units", "yoy", "share", "factor", "factor_p10", "factor_p90"]
         columns.append("source")
@@ -78,7 +84,7 @@ def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
     if fmt is Format.json:
         doc = {
             "source": hist.source, "months": months, "periods": periods,
-            "seasonal": {
+            "seasonal": None if fit is None else {
                 "fitted": f"{_label(fit.first)} to {_label(fit.end)}",
                 "months_used": fit.n_months,
                 "period_constraints": fit.n_aggregates,
@@ -117,6 +123,8 @@ def _monthly_tables(
     for r in periods:
         source = "period total: " + r["source"]
         table.add_row(r["month"], f"{r['units']:,}", "", "", source, style="italic")
+    if fit is None:
+        return [table]
     title = f"Seasonal profile (fitted {_label(fit.first)} to {_label(fit.end)})"
     profile = Table(title=title, title_justify="left")
     profile.add_column("month")
