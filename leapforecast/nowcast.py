@@ -535,17 +535,16 @@ def nowcast(
     )
     prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
     totals = np.empty(paths)
-    months = np.empty((paths, 12))
+    rem = [m - 1 for m in ytd.remaining_months]
+    months = np.empty((paths, len(rem)), np.float32)  # the remaining months only, as the engine
     start = 0
     for i, n in enumerate(chunk_sizes(paths)):
         # the same stream the engine hands the hook for chunk i, so run --actuals agrees
         rng = stream(seed, i, "actuals")
-        totals[start : start + n], months[start : start + n] = ytd.draw(
-            prior[start : start + n], rng
-        )
+        totals[start : start + n], chunk_months = ytd.draw(prior[start : start + n], rng)
+        months[start : start + n] = chunk_months[:, rem]
         start += n
     qs = np.asarray(QUANTILES) / 100.0
-    rem = [m - 1 for m in ytd.remaining_months]
     tgt = np.asarray(sc.targets, float)
     return NowcastResult(
         year=target_year,
@@ -560,8 +559,8 @@ def nowcast(
         quantiles=np.quantile(totals, qs),
         count_ge=(totals[None, :] >= tgt[:, None]).sum(axis=1),
         prior_quantiles=np.quantile(prior, qs),
-        month_mean=months[:, rem].mean(axis=0) if rem else np.empty(0),
-        month_quantiles=np.quantile(months[:, rem], qs, axis=0).T
+        month_mean=months.mean(axis=0, dtype=np.float64) if rem else np.empty(0),
+        month_quantiles=np.quantile(months, qs, axis=0).T.astype(float)
         if rem
         else np.empty((0, len(qs))),
         sigma_e=ytd.fit.sigma_e,
