@@ -131,6 +131,12 @@ def _scenario_for(scenario: Any, year: int) -> Any:
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if sc.base_year + 1 != year:
+        if year - 1 not in sc.history.years:
+            raise UsageError(
+                f"cannot nowcast {year} with scenario {sc.name}: its history "
+                f"{sc.history.source} has no {year - 1} to start from "
+                f"({sc.history.years[0]}-{sc.history.years[-1]})"
+            )
         sc = sc.with_overrides(f"history.base_year={year - 1}")
     return sc
 

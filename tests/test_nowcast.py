@@ -313,6 +313,8 @@ def test_cli_actuals_file_and_output(cli, tmp_path) -> None:
         (("--backtest", "--month", "2026-01=5"), "drop --actuals/--month"),
         (("--target", "lots", "--month", "2026-01=5"), "number of units"),
         (("--seasonal", "1,2,3", "--month", "2026-01=5"), "twelve positive numbers"),
+        (("--month", "2027-01=5"), "cannot nowcast 2027 with scenario base"),
+        (("--month", "2024-01=5"), "needs at least 3 months before 2024"),
     ],
 )
 def test_cli_errors(cli, args, message) -> None:
