@@ -1,22 +1,23 @@
 """Nowcast: P(full-year target) from year-to-date monthly actuals, and the link to the annual model.
 
-Method (docs/nowcast.md has the long form):
+Method (docs/nowcast.md has the long form), for a year with some months observed:
 
-1. **Prior.** Each path's full-year total ``D`` for the year comes from the annual scenario (its
-   first forecast year), so events, capacity and growth uncertainty are those of the scenario.
-2. **Shape.** Each path spreads ``D`` over the twelve months with a shape drawn from the monthly
-   structural model (``monthly.fit_monthly``) fitted to the months *before* the year: seasonal
-   factors, the trend's momentum at the end of last year and its random-walk slope, and the
-   month-to-month noise, all with their fitted uncertainty. The shape sums to one, so with no
-   actuals every path keeps exactly its annual total.
-3. **Conditioning.** The log monthly values of each path are updated on the months observed so far
-   by Gaussian conditioning with the prior ensemble's covariance (an ensemble Kalman update):
-   observed months become exactly the actuals, and each remaining month moves by how much it
-   covaries with them. The covariance weighs the annual model's spread against the monthly
-   model's, so early in the year the scenario dominates and late in the year the months do.
-   With all twelve months the total is their sum, with no spread.
+1. **Annual view.** Each path's total ``D`` for the year comes from the annual scenario (its first
+   forecast year), so events, capacity and growth uncertainty are the scenario's. A shape drawn
+   from the monthly model fitted to the months *before* the year (``monthly.fit_monthly``:
+   seasonal factors, the trend's momentum, noise, all with their uncertainty) spreads ``D`` over
+   the months; the annual view of the rest of the year is ``D`` times the shape's remaining share.
+2. **Monthly view.** The monthly model's own paths for the year, conditioned on the actuals with a
+   flat prior on the level (ordinary kriging): seasonality, momentum and noise carry this year's
+   months forward; nothing else about the level is assumed.
+3. **Combination.** The two views of the log remaining total are combined by precision weighting
+   (the product of two Gaussians; drawing each view independently and mixing them with weights
+   ``1 - kappa`` and ``kappa`` gives the posterior mean and variance exactly), and the result is
+   spread over the remaining months as the monthly model would spread it.
 
-Everything is vectorised over paths and seeded through ``numpy.random.SeedSequence``.
+With no actuals every path keeps exactly its annual total; with all twelve months the total is
+their sum with no spread. Everything is vectorised over paths and seeded through
+``numpy.random.SeedSequence`` (the engine's per-chunk streams).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .monthly import (
 )
 from .results import QUANTILES, wilson
 
-PILOT = 20_000  # paths used to estimate the prior covariance (fixed, so the gain never varies)
+PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
 
 
@@ -163,11 +164,6 @@ def _fit_for(
             f"{year} to learn seasonality and noise, found {len(before.months)}"
         )
     return fit_monthly(before, end=month_index(year, 1) - 1, seasonal=seasonal)
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    top = x.max(axis=1, keepdims=True)
-    return x - top - np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
 @dataclass
