@@ -220,7 +220,7 @@ def history_tables(hist: Any, rows: list[dict[str, Any]]) -> list[Any]:
         gaps = any(b - a > 1 for a, b in zip(hist.years, hist.years[1:]))
         out.append(Text(
             f"CAGR {st.first_year}-{st.last_year}: {100 * st.cagr:+.1f}% a year   "
-            f"mean log growth {st.mean_log_growth:.3f}   sd {sd}   ({st.n_intervals} intervals"
+            f"mean log growth {st.mean_log_growth:.3f}   sd {sd}   ({st.n_intervals} interval{'' if st.n_intervals == 1 else 's'}"
             + ("; growth across gaps is annualised" if gaps else "") + ")"
         ))
     return out

@@ -183,17 +183,21 @@ def test_disk_full_while_writing_is_one_line(cli, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_folder_is_one_line(cli, tmp_path):
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        if os.access(folder, os.W_OK):  # running as root: permissions do not bind
-            pytest.skip("permissions are not enforced for this user")
-        code, out, err = cli("run", "-n", "100", "-f", "csv", "-o", str(folder / "x.csv"))
-        assert code == 2 and out == "" and "cannot write" in err and len(err.splitlines()) == 1
-    finally:
-        folder.chmod(0o700)
+def test_unwritable_folder_is_one_line(cli, tmp_path, monkeypatch):
+    """No permission to create the temporary file (simulated: root ignores permissions)."""
+    import errno
+
+    from leapforecast import output
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", denied)
+    target = tmp_path / "x.csv"
+    code, out, err = cli("run", "-n", "100", "-f", "csv", "-o", str(target))
+    assert (code, out) == (2, "")
+    assert err == f"error: --output {target}: cannot write in {tmp_path} (Permission denied)\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- terminals
