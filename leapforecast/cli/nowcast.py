@@ -98,7 +98,8 @@ def nowcast(
     from ..errors import UsageError
     from ..output import write_text
 
-    inputs = [str(p) for p in (actuals,) if p is not None] + ([history] if history else [])
+    inputs = [str(p) for p in (actuals,) if p is not None]
+    inputs += [p for p in (history, scenario) if p]  # never written over by --output
     profile = _parse_seasonal(seasonal)
     if backtest:
         if actuals is not None or month:
