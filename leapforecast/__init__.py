@@ -34,6 +34,17 @@ _LAZY = {
     "HistoryError": "errors",
     "UsageError": "errors",
     "parse_units": "units",
+    "load_targets": "targets",
+    "load_peers": "peers",
+    "load_monthly": "monthly",
+    "nowcast": "nowcast",
+    "year_to_date": "nowcast",
+    "compare": "compare",
+    "sensitivity": "sensitivity",
+    "sweep": "sweep",
+    "solve": "sweep",
+    "backtest": "backtest",
+    "fit_history": "fit",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -60,7 +60,7 @@ class Plan:
     capacity_kind: str | None  # None, "growth" or "schedule"
     schedule_keys: list[str | None] = field(default_factory=list)
     copula: tuple[list[int], np.ndarray] | None = None
-    condition: Any = None  # callable(total_demand_first_year, rng) -> conditioned totals
+    condition: Any = None  # callable(first_year_sales, rng) -> conditioned sales
 
 
     @property
@@ -298,20 +298,7 @@ def simulate_chunk(
                 demand += one_add
             np.maximum(demand, 0.0, out=demand)
         total = demand.sum(axis=0) if S > 1 else demand[0]
-        if t == 0 and plan.condition is not None:
-            # Year-to-date actuals: replace the first year's demand by its conditioned value and
-            # carry the same proportional change into the level that later years grow from.
-            rng = stream(seed, chunk, "actuals")
-            conditioned = np.asarray(plan.condition(total.copy(), rng), float)
-            ratio = np.divide(conditioned, total, out=np.ones(n), where=total > 0)
-            level *= ratio
-            demand = demand * ratio
-            total = conditioned
-        if plan.capacity_kind is not None and plan.condition is not None and t == 0:
-            # a conditioned year already is sales (actuals + the nowcast of the rest); capacity
-            # still grows for later years but does not cut what was observed
-            sales, scale = total, None
-        elif plan.capacity_kind is not None:
+        if plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
                 if t > 0:
                     cap = cap * (1.0 + cap_growth)
@@ -321,9 +308,20 @@ def simulate_chunk(
                 capacity = x[f"capacity.schedule.{key}"] if key is not None else np.full(n, np.inf)
             bound[t] = int(np.count_nonzero(total > capacity))
             sales = np.minimum(total, capacity)
-            scale = np.divide(sales, total, out=np.ones(n), where=total > 0) if S > 1 else None
         else:
-            sales, scale = total, None
+            sales = total
+        if t == 0 and plan.condition is not None:
+            # Year-to-date actuals: the first year's sales become their conditioned value
+            # (actuals + the nowcast of the remaining months), and the demand level that later
+            # years grow from moves by the same proportion.
+            rng = stream(seed, chunk, "actuals")
+            conditioned = np.asarray(plan.condition(sales.copy(), rng), float)
+            ratio = np.divide(conditioned, sales, out=np.ones(n), where=sales > 0)
+            level *= ratio
+            demand = demand * ratio
+            total = total * ratio
+            sales = conditioned
+        scale = np.divide(sales, total, out=np.ones(n), where=total > 0) if S > 1 else None
         # reduce in float64 before storing the float32 copy kept for quantiles
         totals[t] = sales
         sums[t] = sales.sum()

@@ -265,6 +265,35 @@ def annual_log_sd(scenario: Any, *, seed: int) -> float:
     return float(np.std(np.log(np.maximum(pilot, 1.0))))
 
 
+def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> dict[str, float]:
+    """Year-to-date actuals from a month,units CSV and/or ``2026-01=32059`` strings, checked.
+
+    A month given both ways is an error rather than a silent overwrite.
+    """
+    from .history import read_text_file
+    from .monthly import month_label, parse_monthly
+
+    given: dict[str, float] = {}
+    if path is not None:
+        text = read_text_file(Path(path), HistoryError)
+        hist = parse_monthly(text, source=str(path), periods=False)
+        given.update({month_label(m): u for m, u in zip(hist.months, hist.units, strict=True)})
+    for label, units in parse_month_values(months).items():
+        if label in given:
+            raise UsageError(f"--month {label}: that month is also in --actuals {path}")
+        given[label] = units
+    check_actuals(given)
+    return given
+
+
+def scenario_seasonal(scenario: Any, seasonal: Sequence[float] | None) -> Sequence[float] | None:
+    """An explicit profile wins; otherwise the scenario's ``[monthly] seasonal``, if it has one."""
+    if seasonal is not None or scenario is None:
+        return seasonal
+    monthly = getattr(getattr(scenario, "spec", None), "monthly", None)
+    return None if monthly is None else monthly.seasonal
+
+
 def year_to_date(
     actuals: Mapping[str | int, float] | MonthlyHistory | None,
     *,
@@ -306,7 +335,7 @@ def year_to_date(
         prior_log_sd = annual_log_sd(sc, seed=seed)
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
-    fit = _fit_for(monthly, target_year, seasonal)
+    fit = _fit_for(monthly, target_year, scenario_seasonal(sc, seasonal))
     ytd = YearToDate(target_year, {m % 12 + 1: u for m, u in observed.items()}, fit, prior_log_sd)
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(

@@ -151,6 +151,18 @@ class Segment(Model):
         return self
 
 
+class MonthlySpec(Model):
+    """How the year divides into months, for nowcasts and runs given year-to-date actuals."""
+
+    seasonal: list[Annotated[float, Field(gt=0)]] | None = Field(
+        default=None,
+        min_length=12,
+        max_length=12,
+        description="twelve positive factors or shares, January first (default: estimated "
+        "from the monthly history)",
+    )
+
+
 class Correlation(Model):
     """A rank (Spearman) correlation between two uncertain path-level inputs."""
 
@@ -170,6 +182,7 @@ class ScenarioSpec(Model):
     saturation: Saturation | None = None
     event: list[Event] = Field(default_factory=list)
     capacity: Capacity | None = None
+    monthly: MonthlySpec | None = None
     segment: dict[str, Segment] = Field(default_factory=dict)
     correlation: list[Correlation] = Field(default_factory=list)
 

@@ -142,3 +142,58 @@ def test_help_does_not_import_heavy_modules():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def _rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_run_conditioned_on_all_twelve_months_is_exact(cli):
+    months = [f"2026-{m:02d}={40_000 + 1_000 * m}" for m in range(1, 13)]
+    args = ["run", "-f", "csv", "-n", "5000"]
+    for m in months:
+        args += ["--month", m]
+    code, out, err = cli(*args)
+    assert code == 0, err
+    first = _rows(out)[0]
+    total = sum(40_000 + 1_000 * m for m in range(1, 13))
+    assert {first[k] for k in ("p5", "p50", "p95", "mean")} == {str(total)}
+
+
+def test_run_with_actuals_agrees_with_nowcast(cli, tmp_path):
+    actuals = tmp_path / "ytd.csv"
+    actuals.write_text("month,units\n2026-01,32059\n2026-02,30000\n")
+    code, out, err = cli("run", "-f", "csv", "-n", "20000", "--actuals", str(actuals), "-t", "750k")
+    assert code == 0, err
+    run_p = float(_rows(out)[0]["prob_ge_750000"])
+    code, out, err = cli("nowcast", "-f", "csv", "-n", "20000", "--actuals", str(actuals), "-t", "750k")
+    assert code == 0, err
+    now = {r["label"]: r for r in _rows(out) if r["row"] == "target"}
+    assert run_p == pytest.approx(float(now["750000"]["probability"]), abs=1e-9)
+    # and conditioning moved the answer away from the plain run
+    plain = float(_rows(cli("run", "-f", "csv", "-n", "20000", "-t", "750k")[1])[0]["prob_ge_750000"])
+    assert run_p != plain
+
+
+def test_run_actuals_for_the_wrong_year(cli):
+    code, out, err = cli("run", "-n", "100", "--month", "2025-01=30000")
+    assert code == 2 and out == "" and "first forecast year is 2026" in err
+
+
+def test_history_shows_target_track_record(cli):
+    code, out, _ = cli("history")
+    assert code == 0 and "Target track record" in out and "0.72" in out
+    code, out, _ = cli("history", "--targets", "-f", "csv")
+    rows = _rows(out)
+    assert [(r["year"], r["target"], r["actual"]) for r in rows] == [
+        ("2023", "200000", "144155"), ("2025", "500000", "596555"), ("2026", "1000000", "")]
+    assert cli("history", "--targets", "--file", "x.csv")[0] == 2
+
+
+def test_lazy_public_api():
+    import leapforecast as lf
+
+    for name in ("simulate", "load_history", "load_scenario", "nowcast", "year_to_date",
+                 "compare", "sensitivity", "sweep", "solve", "backtest", "fit_history",
+                 "load_peers", "load_targets", "load_monthly"):
+        assert callable(getattr(lf, name)), name

@@ -228,3 +228,19 @@ def test_bootstrap_csv_is_relative_to_the_scenario(tmp_path, monkeypatch):
     res = simulate(lf.load_scenario(folder / "s.toml"), paths=4000, seed=1)
     # one draw of +50% or +100% growth: 2026 sales are base x 1.5 or base x 2
     assert set(np.round(np.unique(res.totals[:, 0]) / 596_555, 3)) == {1.5, 2.0}
+
+
+def test_scenario_seasonal_profile_is_used_and_checked(write_scenario, cli):
+    from leapforecast.nowcast import scenario_seasonal
+
+    flat = write_scenario("[growth]\nrate = 0.4\n[monthly]\nseasonal = [1,1,1,1,1,1,1,1,1,1,1,1]\n")
+    sc = lf.load_scenario(flat)
+    assert scenario_seasonal(sc, None) == [1.0] * 12
+    assert scenario_seasonal(sc, [2.0] * 12) == [2.0] * 12  # an explicit profile wins
+    args = ["nowcast", "-f", "csv", "-n", "4000", "--month", "2026-01=40000", "-t", "750k"]
+    flat_p = cli(*args, "--scenario", str(flat))[1]
+    default_p = cli(*args, "--scenario", str(write_scenario("[growth]\nrate = 0.4\n", "d.toml")))[1]
+    assert flat_p != default_p  # the scenario's profile changed the nowcast
+    bad = write_scenario("[growth]\nrate = 0.4\n[monthly]\nseasonal = [1, 2]\n", "bad.toml")
+    with pytest.raises(lf.ScenarioError, match="monthly.seasonal"):
+        lf.load_scenario(bad)

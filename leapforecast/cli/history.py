@@ -25,14 +25,24 @@ def history(
             help="Monthly deliveries instead: growth on a year earlier and the seasonal profile.",
         ),
     ] = False,
+    targets: Annotated[
+        bool,
+        typer.Option(
+            "--targets",
+            help="Only Leapmotor's stated targets against outcomes (the target track record).",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    """Show annual deliveries, growth on the year, CAGR and log-growth statistics
-    (with --monthly: months, growth on a year earlier and the seasonal profile).
+    """Show annual deliveries, growth on the year, CAGR and log-growth statistics, and for the
+    bundled history the target track record (with --monthly: months, growth on a year earlier
+    and the seasonal profile).
 
     Example: leapforecast history --file my_maker.csv --format csv
     """
+    import json
+
     from .. import render
     from ..history import load_history
     from ..output import write_text
@@ -42,14 +52,37 @@ def history(
         if text is not None:
             write_text(text, output, inputs=[file] if file else [])
         return
+    from ..targets import COLUMNS, load_targets, track_record_rows, track_record_table
+
+    record = load_targets() if file is None else None
+    if targets:
+        if record is None:
+            from ..errors import UsageError
+
+            raise UsageError("--targets shows the bundled Leapmotor track record; drop --file")
+        rows = track_record_rows(record)
+        if fmt is Format.table:
+            text = render_tables([track_record_table(record)], output)
+        elif fmt is Format.csv:
+            text = render.to_csv(COLUMNS, rows)
+        else:
+            text = json.dumps({"targets": rows}, indent=2) + "\n"
+        if text is not None:
+            write_text(text, output)
+        return
     hist = load_history(file)
     rows = render.history_rows(hist)
     if fmt is Format.table:
-        text = render_tables(render.history_tables(hist, rows), output)
+        extra = [track_record_table(record)] if record is not None else []
+        text = render_tables(render.history_tables(hist, rows) + extra, output)
     elif fmt is Format.csv:
         text = render.to_csv(list(rows[0]), rows)
     else:
         text = render.history_json(hist, rows)
+        if record is not None:
+            doc = json.loads(text)
+            doc["targets"] = track_record_rows(record)
+            text = json.dumps(doc, indent=2) + "\n"
     if text is not None:
         write_text(text, output, inputs=[file] if file else [])
 

@@ -143,25 +143,10 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
     import json
 
     from .. import render
-    from ..monthly import load_monthly, month_label, parse_monthly
-    from ..nowcast import check_actuals, nowcast, parse_month_values
+    from ..monthly import load_monthly
+    from ..nowcast import nowcast, read_actuals
 
-    given: dict[str, float] = {}
-    if actuals is not None:
-        from ..errors import HistoryError
-        from ..history import read_text_file
-
-        hist = parse_monthly(
-            read_text_file(actuals, HistoryError), source=str(actuals), periods=False
-        )
-        given.update({month_label(m): u for m, u in zip(hist.months, hist.units, strict=True)})
-    for label, units in parse_month_values(month or []).items():
-        if label in given:
-            from ..errors import UsageError
-
-            raise UsageError(f"--month {label}: that month is also in --actuals {actuals}")
-        given[label] = units
-    check_actuals(given)
+    given = read_actuals(actuals, month or [])
     result = nowcast(
         given,
         scenario=_scenario(scenario, set_),

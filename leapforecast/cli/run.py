@@ -69,6 +69,15 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", metavar="ADDRESS",
     help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers).",
 )]
+ActualsOpt = Annotated[Path | None, typer.Option(
+    "--actuals", dir_okay=False,
+    help="Year-to-date monthly actuals (month,units CSV) for the first forecast year: "
+    "that year is conditioned on them.",
+)]
+MonthOpt = Annotated[list[str] | None, typer.Option(
+    "--month", metavar="YYYY-MM=UNITS",
+    help="One month's actual deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).",
+)]
 MaxPathsOpt = Annotated[int | None, typer.Option(
     "--max-paths", min=1, help="Path cap for --precision (default 5,000,000).",
 )]
@@ -149,6 +158,8 @@ def run(
     jobs: JobsOpt = 1,
     executor: ExecutorOpt = Executor.threads,
     scheduler: SchedulerOpt = None,
+    actuals: ActualsOpt = None,
+    month: MonthOpt = None,
     precision: PrecisionOpt = None,
     max_paths: MaxPathsOpt = None,
     chart: ChartOpt = False,
@@ -160,6 +171,7 @@ def run(
     """Run a scenario and show yearly quantiles and the probability of each target.
 
     Example: leapforecast run scenarios/base.toml --paths 200000 --target 1M --format csv
+    Example: leapforecast run --month 2026-01=32059 --month 2026-02=28000 --target 1M
     """
     from .. import render
     from ..convergence import run_scenario
@@ -167,10 +179,16 @@ def run(
 
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon,
                        targets=parse_targets(target))
+    condition = None
+    if actuals is not None or month:
+        from ..nowcast import read_actuals, year_to_date
+
+        condition = year_to_date(read_actuals(actuals, month or []), scenario=sc, seed=seed)
     with progress_bar("simulating") as progress:
         result, notes = run_scenario(sc, paths=paths, seed=seed, jobs=jobs, precision=precision,
                                      max_paths=max_paths, year=year, progress=progress,
-                                     executor=executor.value, scheduler=scheduler)
+                                     executor=executor.value, scheduler=scheduler,
+                                     condition=condition)
     data = {Format.csv: render.result_csv, Format.json: render.result_json}
     write_outputs(
         render.result_tables(result), lambda f: data[f](result), fmt, output,
