@@ -6,7 +6,9 @@
 >>> res.summary()                            # pandas DataFrame, one row per year
 >>> res.probability(1_000_000, 2026)
 
-Heavy modules load on first use, so ``import leapforecast`` stays cheap.
+Heavy modules load on first use, so ``import leapforecast`` stays cheap. The analysis
+functions live in modules of the same name: ``from leapforecast.compare import compare``
+(likewise ``sensitivity``, ``sweep``, ``nowcast``, ``backtest``).
 """
 
 from __future__ import annotations
@@ -37,13 +39,8 @@ _LAZY = {
     "load_targets": "targets",
     "load_peers": "peers",
     "load_monthly": "monthly",
-    "nowcast": "nowcast",
     "year_to_date": "nowcast",
-    "compare": "compare",
-    "sensitivity": "sensitivity",
-    "sweep": "sweep",
     "solve": "sweep",
-    "backtest": "backtest",
     "fit_history": "fit",
 }
 
