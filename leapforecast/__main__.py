@@ -1,3 +1,3 @@
-from leapforecast.cli import main
+from leapforecast._entry import main
 
 main()

@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
+U_MIN = 1e-12  # designs clip uniforms to [U_MIN, 1 - U_MIN] (sampling.py)
+Z_MAX = 7.034483825301131  # -ndtri(U_MIN): the most extreme normal quantile a run can draw
 
 STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 
@@ -159,7 +161,8 @@ class DistBase(BaseModel):
         return float(self.ppf(np.array([q]))[0])
 
     def bounds(self) -> tuple[float, float]:
-        """Smallest and largest value the distribution can give (finite where it is bounded)."""
+        """Smallest and largest value a run can draw (unbounded distributions are cut where the
+        design clips its uniforms, at ``U_MIN`` from 0 and 1)."""
         lo, hi = self.ppf(np.array([0.0, 1.0]))
         return float(lo), float(hi)
 
@@ -199,7 +202,8 @@ class Normal(DistBase):
     sd: float = Field(ge=0)
 
     def bounds(self) -> tuple[float, float]:
-        return (self.mean_, self.mean_) if self.sd == 0 else (-math.inf, math.inf)
+        # the range a run can actually draw (uniforms are clipped to [U_MIN, 1 - U_MIN])
+        return self.mean_ - Z_MAX * self.sd, self.mean_ + Z_MAX * self.sd
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.mean_ + self.sd * _ndtri(u)
@@ -238,7 +242,9 @@ class LogNormal(DistBase):
         return (lo + hi) / 2, (hi - lo) / (2 * Z95)
 
     def bounds(self) -> tuple[float, float]:
-        return 0.0, math.inf
+        # never 0 or infinite: the range a run can actually draw
+        mu, sigma = self.params()
+        return math.exp(mu - Z_MAX * sigma), math.exp(mu + Z_MAX * sigma)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         mu, sigma = self.params()

@@ -22,6 +22,13 @@ from .scenario import Scenario
 
 CHUNK = 16_384
 MAX_PATHS = 50_000_000
+# float32 values kept for exact quantiles: paths x years x (1 + segments when there are several).
+# 500M cells is 2 GB; beyond it a run is refused before any work rather than exhausting memory.
+MAX_CELLS = 500_000_000
+# Demand never exceeds 1e15 units a year (far beyond any market) and log growth is clipped to
+# +-50 a year, so absurd inputs give large finite numbers instead of inf and NaN.
+MAX_LEVEL = 1e15
+MAX_LOG_GROWTH = 50.0
 
 
 @dataclass
@@ -270,8 +277,10 @@ def simulate_chunk(
             if seg.ceiling is not None:
                 room = np.clip(1.0 - level[s] / x[seg.ceiling], 0.0, None)
                 g = np.where(g > 0, g * room, g)
+            np.clip(g, -MAX_LOG_GROWTH, MAX_LOG_GROWTH, out=g)
             np.exp(g, out=g)
             level[s] *= g
+            np.minimum(level[s], MAX_LEVEL, out=level[s])
         one_mult = one_add = None
         for e, ev in enumerate(plan.events):
             if not ev.first <= year <= ev.last:
@@ -283,7 +292,7 @@ def simulate_chunk(
                 if ev.permanent and ev.kind == "multiply":
                     level[s] *= 1.0 + impact
                 elif ev.permanent:
-                    level[s] = np.maximum(level[s] + impact / len(ev.segments), 0.0)
+                    level[s] = np.clip(level[s] + impact / len(ev.segments), 0.0, MAX_LEVEL)
                 elif ev.kind == "multiply":
                     one_mult = np.ones((S, n)) if one_mult is None else one_mult
                     one_mult[s] *= 1.0 + impact
@@ -296,7 +305,7 @@ def simulate_chunk(
             demand = level * one_mult if one_mult is not None else level.copy()
             if one_add is not None:
                 demand += one_add
-            np.maximum(demand, 0.0, out=demand)
+            np.clip(demand, 0.0, MAX_LEVEL, out=demand)
         total = demand.sum(axis=0) if S > 1 else demand[0]
         if plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
@@ -378,6 +387,15 @@ def simulate(
     if jobs < 1:
         raise LeapforecastError(f"jobs must be at least 1, got {jobs}")
     plan = compile_plan(scenario, fixed=fixed)
+    layers = 1 + (len(plan.segments) if len(plan.segments) > 1 else 0)
+    cells = paths * len(plan.years) * layers
+    if cells > MAX_CELLS:
+        raise LeapforecastError(
+            f"paths: {paths:,} paths x {len(plan.years)} years"
+            + (f" x {layers} series (total and segments)" if layers > 1 else "")
+            + f" is {cells:,} stored values, more than the cap of {MAX_CELLS:,} (about 2 GB);"
+            " use fewer paths or a nearer horizon"
+        )
     plan.condition = condition
     sizes = chunk_sizes(paths)
 

@@ -12,6 +12,7 @@ import zlib
 
 import numpy as np
 
+from .distributions import U_MIN
 from .errors import ScenarioError
 
 
@@ -44,7 +45,7 @@ def design(
                 out[:, j] = (rng.permutation(n) + rng.random(n)) / n
             else:
                 out[:, j] = rng.random(n)
-    np.clip(out, 1e-12, 1 - 1e-12, out=out)
+    np.clip(out, U_MIN, 1 - U_MIN, out=out)
     return out
 
 
@@ -85,4 +86,4 @@ def correlate(u: np.ndarray, columns: list[int], factor: np.ndarray) -> None:
     from scipy.special import ndtr, ndtri
 
     z = ndtri(u[:, columns])
-    u[:, columns] = np.clip(ndtr(z @ factor.T), 1e-12, 1 - 1e-12)
+    u[:, columns] = np.clip(ndtr(z @ factor.T), U_MIN, 1 - U_MIN)

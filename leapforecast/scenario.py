@@ -216,6 +216,11 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
                 "the scenario or use builtin:NAME for a bundled one",
                 file=where,
             ) from None
+        if parent.is_dir():
+            raise ScenarioError(
+                f"scenario.extends: {parent_ref}: is a directory, expected a scenario file",
+                file=where,
+            )
         if not parent.is_file():
             siblings = [p.name for p in path.parent.glob("*.toml")]
             hint = difflib.get_close_matches(Path(parent_ref).name, siblings, n=1)
@@ -539,6 +544,15 @@ class Scenario:
     @property
     def targets(self) -> list[int]:
         return sorted(set(self.spec.simulation.targets))
+
+    @property
+    def input_files(self) -> list[str]:
+        """Every file this scenario reads (its extends chain and a history CSV): what an
+        ``--output`` must never overwrite."""
+        files = [s.label for s in self.sources]
+        if not self.history.source.startswith(BUILTIN_PREFIX):
+            files.append(self.history.source)
+        return files
 
     def document(self) -> dict[str, Any]:
         return self.spec.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -48,7 +48,9 @@ class HistorySpec(Model):
 
     source: str = Field(default=DEFAULT_SOURCE, description="builtin:leapmotor or a CSV path (year,units)")
     base_year: YEAR | None = Field(default=None, description="default: last year of the history")
-    base_units: float | None = Field(default=None, gt=0, description="override the base year's units")
+    base_units: float | None = Field(
+        default=None, gt=0, le=1e12, description="override the base year's units"
+    )
 
 
 class SimulationSpec(Model):
@@ -139,7 +141,7 @@ class Capacity(Model):
 class Segment(Model):
     """One stream of sales (e.g. china, overseas) with its own base and growth."""
 
-    base: float | None = Field(default=None, ge=0, description="units in the base year")
+    base: float | None = Field(default=None, ge=0, le=1e12, description="units in the base year")
     share: float | None = Field(default=None, ge=0, le=1, description="or a share of the base year's total")
     growth: Growth | None = Field(default=None, description="default: the top-level [growth]")
     saturation: Saturation | None = Field(default=None, description="this segment's market ceiling")

@@ -35,9 +35,13 @@ class Axis:
 def _number(text: str, where: str) -> float:
     text = text.strip()
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(value):
+            raise UsageError(f"{where}: '{text}' is not a finite number")
+        return value
     from .units import parse_units
 
     try:

@@ -323,12 +323,6 @@ def test_degenerate_distributions(write_scenario):
     assert_clean_output(r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scenario.py semantic_problems/check_lower: a lognormal's support (0, inf) is open, "
-    "but bounds() returns 0 and the strict check refuses it: 'a market ceiling must be "
-    "positive; this distribution reaches 0'",
-)
 def test_lognormal_ceiling_is_accepted(write_scenario):
     r = run(write_scenario, """
         [growth]

@@ -245,11 +245,6 @@ def test_a_terminal_gets_styles():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.py stdout_console: Rich's NO_COLOR handling drops colours but keeps bold, "
-    "italic and dim escape codes on a terminal; pass color_system=None when NO_COLOR is set",
-)
 def test_no_color_on_a_terminal_gives_no_escape_codes():
     out = _on_a_terminal({"TERM": "xterm-256color", "NO_COLOR": "1"})
     assert b"Units per year" in out and b"\x1b[" not in out
@@ -348,11 +343,6 @@ def test_history_output_refuses_its_input(cli, tmp_path):
     assert csv.read_text() == "year,units\n2024,100\n2025,200\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/run.py passes only the scenario files as inputs to write_text, not the "
-    "history CSV the scenario reads: 'run s.toml -o hist.csv' overwrites the history",
-)
 def test_run_output_refuses_the_history_it_reads(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "hist.csv").write_text("year,units\n2024,100000\n2025,200000\n")

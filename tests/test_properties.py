@@ -158,8 +158,7 @@ def dist(draw, lo: float, hi: float, *, normal: bool = False, lognormal: bool = 
     return {"dist": "beta", "alpha": alpha, "beta": beta, "low": low, "high": high}
 
 
-# a lognormal ceiling is refused today (test_edge_cases.py, xfail): its support (0, inf) is open
-CEILING = dist(300_000, 4_000_000, lognormal=False)
+CEILING = dist(300_000, 4_000_000, lognormal=True)
 
 
 @st.composite

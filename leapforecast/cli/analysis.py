@@ -43,7 +43,7 @@ def _one_target(value: str | None) -> int | None:
 
 
 def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
-    return [s.label for sc in scenarios for s in sc.sources]
+    return [f for sc in scenarios for f in sc.input_files]
 
 
 def compare(

@@ -30,17 +30,26 @@ TargetOpt = Annotated[
 ]
 
 
+def no_color() -> bool:
+    """NO_COLOR (any non-empty value) turns off every escape code, not only colours."""
+    import os
+
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def stdout_console(file: Any = None):  # -> rich.console.Console
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
     from rich.console import Console
 
-    return Console(file=file, highlight=False, soft_wrap=False)
+    plain = {"color_system": None} if no_color() else {}
+    return Console(file=file, highlight=False, soft_wrap=False, **plain)
 
 
 def stderr_console():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    plain = {"color_system": None} if no_color() else {}
+    return Console(stderr=True, highlight=False, **plain)
 
 
 def render_tables(renderables: list[Any], output: Path | None) -> str | None:

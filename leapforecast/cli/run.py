@@ -14,6 +14,7 @@ import typer
 
 from .common import (
     Format,
+    no_color,
     FormatOpt,
     OutputOpt,
     SetOpt,
@@ -105,7 +106,8 @@ def progress_bar(
 
             bar = Progress(
                 TextColumn(description), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                TimeRemainingColumn(), console=Console(file=stream), transient=True,
+                TimeRemainingColumn(), console=Console(file=stream, **({"color_system": None} if no_color() else {})),
+                transient=True,
             )
             bar.start()
             state["bar"], state["task"] = bar, bar.add_task(description, total=total)
@@ -192,7 +194,7 @@ def run(
     data = {Format.csv: render.result_csv, Format.json: render.result_json}
     write_outputs(
         render.result_tables(result), lambda f: data[f](result), fmt, output,
-        inputs=[s.label for s in sc.sources], notes=notes, plot=plot,
+        inputs=sc.input_files, notes=notes, plot=plot,
         charts=render_charts(result, year) if chart else None,
         figure=lambda: plot_run(result, year),
     )

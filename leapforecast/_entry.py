@@ -1,0 +1,12 @@
+"""Console-script entry point, kept tiny so Ctrl-C during start-up imports is still one line."""
+
+import sys
+
+
+def main() -> None:
+    try:
+        from .cli import main as cli_main
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    cli_main()
