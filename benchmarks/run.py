@@ -6,7 +6,8 @@
 Ratios, not seconds, are what compare across machines:
 - engine time for 1M paths x 5 years of the base scenario / drawing 5M normals with NumPy
   (the RNG floor: no engine can simulate the noise faster than it can draw it);
-- `leapforecast --help` and a default `leapforecast run` as whole processes / `python -c "import numpy"`;
+- `leapforecast --help` and a default `leapforecast run` as whole processes /
+  `python -c "import numpy"`;
 - peak RSS of a 10M-path run (absolute, MiB);
 - `--jobs 2` / `--jobs 1` wall time for 10M paths;
 - the same model written the usual way (a per-path Python loop; the `monaco` library if installed)
@@ -48,7 +49,9 @@ def process(args: list[str]) -> tuple[float, int]:
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark command failed: {' '.join(args)}\n{proc.stderr.read().decode()}")
+        raise SystemExit(
+            f"benchmark command failed: {' '.join(args)}\n{proc.stderr.read().decode()}"
+        )
     return wall, usage.ru_maxrss
 
 
@@ -120,8 +123,13 @@ def monaco_run(paths: int, seed: int) -> float | None:
         case.addOutVal("first", first)
 
     sim = mc.Sim(
-        name="bench", ndraws=paths, fcns={"preprocess": pre, "run": run, "postprocess": post},
-        seed=seed, singlethreaded=True, verbose=False, samplemethod="random",
+        name="bench",
+        ndraws=paths,
+        fcns={"preprocess": pre, "run": run, "postprocess": post},
+        seed=seed,
+        singlethreaded=True,
+        verbose=False,
+        samplemethod="random",
     )
     sim.addInVar("rate", dist=beta, distkwargs={"a": a, "b": b, "loc": 0.15, "scale": 0.60})
     sim.addInVar("cap", dist=uniform, distkwargs={"loc": 900_000, "scale": 300_000})
@@ -134,7 +142,9 @@ def monaco_run(paths: int, seed: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and a 2M-path 'large' run")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats and a 2M-path 'large' run"
+    )
     opts = parser.parse_args()
     repeats = 3 if opts.quick else 5
     large = 2_000_000 if opts.quick else 10_000_000
@@ -145,44 +155,83 @@ def main() -> None:
     engine = median_time(lambda: simulate(sc5, paths=1_000_000, seed=1), repeats)
     rng = np.random.default_rng(1)
     floor = median_time(lambda: rng.standard_normal(5_000_000), repeats)
-    rows.append(("engine 1M paths x 5 years / 5M normal draws", f"{engine / floor:.1f}x",
-                 f"{engine:.3f} s / {floor:.3f} s (goal: within 3x)"))
+    rows.append(
+        (
+            "engine 1M paths x 5 years / 5M normal draws",
+            f"{engine / floor:.1f}x",
+            f"{engine:.3f} s / {floor:.3f} s (goal: within 3x)",
+        )
+    )
     engine2 = median_time(lambda: simulate(sc5, paths=1_000_000, seed=1, jobs=2), repeats)
-    rows.append(("engine with 2 threads / RNG floor", f"{engine2 / floor:.1f}x", f"{engine2:.3f} s"))
+    rows.append(
+        ("engine with 2 threads / RNG floor", f"{engine2 / floor:.1f}x", f"{engine2:.3f} s")
+    )
 
     numpy_import = median_process([PY, "-c", "import numpy"], repeats)[0]
     help_time = median_process([PY, "-m", "leapforecast", "--help"], repeats)[0]
     run_time = median_process([PY, "-m", "leapforecast", "run"], repeats)[0]
-    rows.append(("`leapforecast --help` / `import numpy`", f"{help_time / numpy_import:.1f}x",
-                 f"{help_time:.3f} s / {numpy_import:.3f} s (goal: help < 0.25 s)"))
-    rows.append(("default `leapforecast run` / `import numpy`", f"{run_time / numpy_import:.1f}x",
-                 f"{run_time:.3f} s (goal: < 0.6 s)"))
+    rows.append(
+        (
+            "`leapforecast --help` / `import numpy`",
+            f"{help_time / numpy_import:.1f}x",
+            f"{help_time:.3f} s / {numpy_import:.3f} s (goal: help < 0.25 s)",
+        )
+    )
+    rows.append(
+        (
+            "default `leapforecast run` / `import numpy`",
+            f"{run_time / numpy_import:.1f}x",
+            f"{run_time:.3f} s (goal: < 0.6 s)",
+        )
+    )
 
     big = [PY, "-m", "leapforecast", "run", "--paths", str(large), "--horizon", "2030", "-f", "csv"]
     big_repeats = 1 if opts.quick else 3
     wall1, rss1 = median_process(big + ["--jobs", "1"], big_repeats)
     wall2, rss2 = median_process(big + ["--jobs", "2"], big_repeats)
-    rows.append((f"peak RSS, {large / 1e6:g}M paths x 5 years", f"{max(rss1, rss2) / 1024:.0f} MiB",
-                 "goal: < 1 GiB"))
-    rows.append((f"--jobs 2 / --jobs 1 wall, {large / 1e6:g}M paths", f"{wall2 / wall1:.2f}",
-                 f"{wall2:.2f} s / {wall1:.2f} s"))
+    rows.append(
+        (
+            f"peak RSS, {large / 1e6:g}M paths x 5 years",
+            f"{max(rss1, rss2) / 1024:.0f} MiB",
+            "goal: < 1 GiB",
+        )
+    )
+    rows.append(
+        (
+            f"--jobs 2 / --jobs 1 wall, {large / 1e6:g}M paths",
+            f"{wall2 / wall1:.2f}",
+            f"{wall2:.2f} s / {wall1:.2f} s",
+        )
+    )
 
     peer_paths = 5_000
     ours = median_time(lambda: simulate(sc5, paths=peer_paths, seed=1), repeats)
     loop = median_time(lambda: python_loop(peer_paths, 1), 1 if opts.quick else 3)
-    rows.append((f"per-path Python loop / ours, {peer_paths:,} paths", f"{loop / ours:.0f}x",
-                 f"{loop:.3f} s / {ours:.4f} s"))
+    rows.append(
+        (
+            f"per-path Python loop / ours, {peer_paths:,} paths",
+            f"{loop / ours:.0f}x",
+            f"{loop:.3f} s / {ours:.4f} s",
+        )
+    )
     start = time.perf_counter()
     mon = monaco_run(peer_paths, 1)
     if mon is None:
         rows.append(("monaco / ours", "n/a", "monaco not installed (pip install monaco)"))
     else:
         mon_time = time.perf_counter() - start
-        rows.append((f"monaco / ours, {peer_paths:,} paths", f"{mon_time / ours:.0f}x",
-                     f"{mon_time:.2f} s / {ours:.4f} s"))
+        rows.append(
+            (
+                f"monaco / ours, {peer_paths:,} paths",
+                f"{mon_time / ours:.0f}x",
+                f"{mon_time:.2f} s / {ours:.4f} s",
+            )
+        )
 
-    print(f"leapforecast {lf.__version__}  python {platform.python_version()}  "
-          f"{os.cpu_count()} cores  {platform.machine()}  {time.strftime('%Y-%m-%d')}")
+    print(
+        f"leapforecast {lf.__version__}  python {platform.python_version()}  "
+        f"{os.cpu_count()} cores  {platform.machine()}  {time.strftime('%Y-%m-%d')}"
+    )
     width = max(len(r[0]) for r in rows)
     for name, ratio, note in rows:
         print(f"{name:<{width}}  {ratio:>9}  {note}")

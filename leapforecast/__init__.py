@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import simulate
-    from .errors import HistoryError, LeapforecastError, ScenarioError, UsageError
-    from .history import History, load_history
-    from .results import SimulationResult
-    from .scenario import Scenario, load_scenario
+    from .engine import simulate  # noqa: F401
+    from .errors import HistoryError, LeapforecastError, ScenarioError, UsageError  # noqa: F401
+    from .history import History, load_history  # noqa: F401
+    from .results import SimulationResult  # noqa: F401
+    from .scenario import Scenario, load_scenario  # noqa: F401
 
 _LAZY = {
     "simulate": "engine",

@@ -87,15 +87,22 @@ def _axis_lines(lo: float, hi: float, step: float, width: int, pad: int) -> list
         ticks.put(col, "┴", "dim")
         text = "0" if value == 0 else short_units(value)
         start = max(0, min(col - len(text) // 2, width + 8 - len(text)))
-        if all(c == " " for c in labels[max(0, start - 1): start + len(text) + 1]):
-            labels[start: start + len(text)] = list(text)
+        if all(c == " " for c in labels[max(0, start - 1) : start + len(text) + 1]):
+            labels[start : start + len(text)] = list(text)
     tick_line = Text(" " * pad)
     tick_line.append_text(ticks.text())
     return [tick_line, Text(" " * pad + "".join(labels).rstrip(), style="dim")]
 
 
-def _target_line(targets: list[int], lo: float, hi: float, width: int, pad: int,
-                 notes: dict[int, str] | None = None, mark: str = "▼") -> Any:
+def _target_line(
+    targets: list[int],
+    lo: float,
+    hi: float,
+    width: int,
+    pad: int,
+    notes: dict[int, str] | None = None,
+    mark: str = "▼",
+) -> Any:
     """'▼1M' markers (or ▲ under a plot) above the target columns, labelled where there is room."""
     from rich.text import Text
 
@@ -106,8 +113,8 @@ def _target_line(targets: list[int], lo: float, hi: float, width: int, pad: int,
         col = int(round((target - lo) / (hi - lo) * (width - 1)))
         note = f" {notes[target]}" if notes and target in notes else ""
         label = mark + short_units(target) + note
-        if all(c == " " for c in cells[col: col + len(label) + 1]):
-            cells[col: col + len(label)] = list(label)
+        if all(c == " " for c in cells[col : col + len(label) + 1]):
+            cells[col : col + len(label)] = list(label)
         elif cells[col] == " ":
             cells[col] = mark
     return Text(" " * pad + "".join(cells).rstrip(), style=TARGET_STYLE)
@@ -173,8 +180,10 @@ def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height
     units = result.totals[:, t].astype(np.float64)
     plot = max(20, width - LABEL - 2)
     targets = list(result.targets)
-    lo, hi, step = axis_range(min(float(np.quantile(units, 0.005)), *targets),
-                              max(float(np.quantile(units, 0.995)), *targets))
+    lo, hi, step = axis_range(
+        min(float(np.quantile(units, 0.005)), *targets),
+        max(float(np.quantile(units, 0.995)), *targets),
+    )
     edges = np.linspace(lo, hi, plot + 1)
     idx = np.clip(np.searchsorted(edges, units, side="right") - 1, 0, plot - 1)
     counts = np.bincount(idx, minlength=plot).astype(float)
@@ -182,8 +191,11 @@ def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height
     levels = counts / top * height * 8  # in eighths of a row
     target_cols = {int(round((x - lo) / (hi - lo) * (plot - 1))) for x in targets if lo <= x <= hi}
     out = Text()
-    out.append(f"Units in {year}: share of {result.paths:,} paths "
-               f"(tallest bar {100 * top / len(units):.1f}%)\n", style="bold")
+    out.append(
+        f"Units in {year}: share of {result.paths:,} paths "
+        f"(tallest bar {100 * top / len(units):.1f}%)\n",
+        style="bold",
+    )
     for row in range(height, 0, -1):
         canvas = _Canvas(plot)
         for i in range(plot):
@@ -202,8 +214,11 @@ def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height
         out.append("\n")
     out.append_text(_target_line(targets, lo, hi, plot, LABEL, mark="▲"))
     out.append("\n")
-    out.append(" " * LABEL + f"P(units >= target) in {year}: " + "  ".join(
-        f"{short_units(x)} {100 * result.probability(x, year):.1f}%" for x in targets))
+    out.append(
+        " " * LABEL
+        + f"P(units >= target) in {year}: "
+        + "  ".join(f"{short_units(x)} {100 * result.probability(x, year):.1f}%" for x in targets)
+    )
     return out
 
 

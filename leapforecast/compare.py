@@ -86,10 +86,22 @@ class Comparison:
                     diff = self.difference(i, target, year)
                     if diff is None:
                         continue
-                    out.append({"scenario": label, "year": year,
-                                "metric": f"delta_prob_ge_{target}", "value": round(diff[0], 6)})
-                    out.append({"scenario": label, "year": year,
-                                "metric": f"se_delta_prob_ge_{target}", "value": round(diff[1], 6)})
+                    out.append(
+                        {
+                            "scenario": label,
+                            "year": year,
+                            "metric": f"delta_prob_ge_{target}",
+                            "value": round(diff[0], 6),
+                        }
+                    )
+                    out.append(
+                        {
+                            "scenario": label,
+                            "year": year,
+                            "metric": f"se_delta_prob_ge_{target}",
+                            "value": round(diff[1], 6),
+                        }
+                    )
         return out
 
     def frame(self):  # -> pandas.DataFrame
@@ -122,10 +134,17 @@ class Comparison:
                 for label, res in zip(self.labels, self.results, strict=True)
             ],
             "differences": [
-                {"scenario": self.labels[i], "year": year, "target": target,
-                 "delta_prob_ge": round(d[0], 6), "se": round(d[1], 6)}
-                for i in range(len(self.results)) if i != self.reference
-                for year in self.years for target in self.targets
+                {
+                    "scenario": self.labels[i],
+                    "year": year,
+                    "target": target,
+                    "delta_prob_ge": round(d[0], 6),
+                    "se": round(d[1], 6),
+                }
+                for i in range(len(self.results))
+                if i != self.reference
+                for year in self.years
+                for target in self.targets
                 if (d := self.difference(i, target, year)) is not None
             ],
         }
@@ -182,8 +201,10 @@ def compare(
     for i, sc in enumerate(scenarios):
         step = None
         if progress is not None:
+
             def step(done: int, total: int, _i: int = i) -> None:
                 progress(_i * per + done, len(scenarios) * per)
+
         results.append(simulate(sc, paths=paths, seed=seed, jobs=jobs, progress=step))
     years = sorted({y for r in results for y in r.years})
     return Comparison(_labels(scenarios), results, union, years, paths, seed)
@@ -198,13 +219,19 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
     from .units import short_units
 
     i10, i50, i90 = (QUANTILES.index(q) for q in (10, 50, 90))
-    out: list[Any] = [Text.assemble(
-        ("compare", "bold"),
-        f"  {len(cmp.results)} scenarios, {cmp.paths:,} paths each, seed {cmp.seed}, "
-        "common random numbers",
-    )]
-    main = Table(title="Units (thousands) and P(units >= target) in % ± s.e.",
-                 title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    out: list[Any] = [
+        Text.assemble(
+            ("compare", "bold"),
+            f"  {len(cmp.results)} scenarios, {cmp.paths:,} paths each, seed {cmp.seed}, "
+            "common random numbers",
+        )
+    ]
+    main = Table(
+        title="Units (thousands) and P(units >= target) in % ± s.e.",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+    )
     main.add_column("year", no_wrap=True)
     main.add_column("scenario", overflow="fold", min_width=8, max_width=20)
     main.add_column("median", justify="right", no_wrap=True, style="bold")
@@ -217,15 +244,23 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
                 continue
             t = res.years.index(year)
             q = res.quantiles[:, t]
-            cells = [f"{100 * res.prob_ge[k, t]:.1f} ±{100 * res.se_ge[k, t]:.2f}"
-                     for k in range(len(cmp.targets))]
-            main.add_row(str(year) if j == 0 else "", label, f"{q[i50] / 1e3:,.0f}",
-                         f"{q[i10] / 1e3:,.0f}-{q[i90] / 1e3:,.0f}", *cells,
-                         end_section=j == len(cmp.results) - 1)
+            cells = [
+                f"{100 * res.prob_ge[k, t]:.1f} ±{100 * res.se_ge[k, t]:.2f}"
+                for k in range(len(cmp.targets))
+            ]
+            main.add_row(
+                str(year) if j == 0 else "",
+                label,
+                f"{q[i50] / 1e3:,.0f}",
+                f"{q[i10] / 1e3:,.0f}-{q[i90] / 1e3:,.0f}",
+                *cells,
+                end_section=j == len(cmp.results) - 1,
+            )
     out.append(main)
     ref = cmp.labels[cmp.reference]
-    out.append(Text(f"Difference from {ref}: P(units >= target) in points ± paired s.e.",
-                    style="italic"))
+    out.append(
+        Text(f"Difference from {ref}: P(units >= target) in points ± paired s.e.", style="italic")
+    )
     diff = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     diff.add_column("year", no_wrap=True)
     diff.add_column("scenario", overflow="fold", min_width=8, max_width=20)
@@ -239,12 +274,20 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
                 d = cmp.difference(i, target, year)
                 cells.append("" if d is None else f"{100 * d[0]:+.1f} ±{100 * d[1]:.2f}")
             if any(cells):
-                diff.add_row(str(year) if j == 0 else "", cmp.labels[i], *cells,
-                             end_section=j == len(others) - 1)
+                diff.add_row(
+                    str(year) if j == 0 else "",
+                    cmp.labels[i],
+                    *cells,
+                    end_section=j == len(others) - 1,
+                )
     out.append(diff)
-    out.append(Text("Paired s.e.: scenarios share random draws where they share inputs, so much "
-                    "of the noise cancels in a difference.",
-                    style="dim"))
+    out.append(
+        Text(
+            "Paired s.e.: scenarios share random draws where they share inputs, so much "
+            "of the noise cancels in a difference.",
+            style="dim",
+        )
+    )
     return out
 
 

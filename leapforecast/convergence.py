@@ -42,13 +42,20 @@ class Convergence:
 
     def message(self) -> str:
         kind, target, year = self.worst
-        what = (f"P(reached >= {target:,} by {year})" if kind == "reached"
-                else f"P(>= {target:,} in {year})")
+        what = (
+            f"P(reached >= {target:,} by {year})"
+            if kind == "reached"
+            else f"P(>= {target:,} in {year})"
+        )
         if self.converged:
-            return (f"precision {self.precision:g} reached with {self.paths:,} paths "
-                    f"(largest s.e. {self.max_se:.4f}, {what})")
-        return (f"precision {self.precision:g} not reached: stopped at the cap of {self.paths:,} "
-                f"paths with s.e. {self.max_se:.4f} for {what}; raise --max-paths")
+            return (
+                f"precision {self.precision:g} reached with {self.paths:,} paths "
+                f"(largest s.e. {self.max_se:.4f}, {what})"
+            )
+        return (
+            f"precision {self.precision:g} not reached: stopped at the cap of {self.paths:,} "
+            f"paths with s.e. {self.max_se:.4f} for {what}; raise --max-paths"
+        )
 
 
 def headline_se(result: SimulationResult) -> tuple[float, tuple[str, int, int]]:
@@ -135,9 +142,6 @@ def simulate_to_precision(
     return result, report
 
 
-
-
-
 def run_scenario(
     scenario: Scenario,
     *,
@@ -170,11 +174,19 @@ def run_scenario(
     if any(v not in (None, "threads") for v in engine.values()):
         raise UsageError("--precision runs on local threads; drop --executor/--actuals/--month")
     if paths is not None:
-        raise UsageError("--paths and --precision exclude each other: --precision chooses the "
-                         "number of paths (cap it with --max-paths)")
+        raise UsageError(
+            "--paths and --precision exclude each other: --precision chooses the "
+            "number of paths (cap it with --max-paths)"
+        )
     result, report = simulate_to_precision(
-        scenario, precision=precision, max_paths=max_paths or DEFAULT_MAX_PATHS, seed=seed,
-        jobs=jobs, progress=progress,
+        scenario,
+        precision=precision,
+        max_paths=max_paths or DEFAULT_MAX_PATHS,
+        seed=seed,
+        jobs=jobs,
+        progress=progress,
     )
     return result, [report.message() if report.converged else f"warning: {report.message()}"]
+
+
 __all__ = ["Convergence", "headline_se", "run_scenario", "simulate_to_precision"]

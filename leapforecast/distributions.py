@@ -367,7 +367,9 @@ class Beta(DistBase):
         return self.low, self.high
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return self.low + (self.high - self.low) * _betaincinv(self.alpha, self.beta, np.asarray(u, float))
+        return self.low + (self.high - self.low) * _betaincinv(
+            self.alpha, self.beta, np.asarray(u, float)
+        )
 
     def mean(self) -> float:
         return self.low + (self.high - self.low) * self.alpha / (self.alpha + self.beta)
@@ -446,8 +448,9 @@ class Bootstrap(DistBase):
         if (self.min_units is not None or self.max_units is not None) and self.source != "peers":
             raise ValueError('min_units and max_units apply only to source = "peers"')
         if self.max_units is not None and self.max_units <= (self.min_units or 0):
-            raise ValueError(f"max_units ({self.max_units:g}) must be above min_units "
-                             f"({self.min_units or 0:g})")
+            raise ValueError(
+                f"max_units ({self.max_units:g}) must be above min_units ({self.min_units or 0:g})"
+            )
         return self
 
     def with_values(self, values: list[float]) -> Bootstrap:
@@ -488,7 +491,9 @@ class TrackRecord(DistBase):
     resolved: tuple[float, ...] | None = Field(default=None, exclude=True)  # (base, years, *ratios)
 
     def with_values(self, base: float, years: int, ratios: list[float]) -> TrackRecord:
-        return self.model_copy(update={"resolved": (float(base), float(years), *map(float, ratios))})
+        return self.model_copy(
+            update={"resolved": (float(base), float(years), *map(float, ratios))}
+        )
 
     def bounds(self) -> tuple[float, float]:
         if not self.resolved:
@@ -552,5 +557,7 @@ def describe(dist: DistBase) -> str:
     if isinstance(dist, Fixed):
         return f"{dist.value:g}"
     fields = dist.model_dump(exclude={"dist", "resolved"}, exclude_none=True, by_alias=True)
-    inner = ", ".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}" for k, v in fields.items())
+    inner = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}" for k, v in fields.items()
+    )
     return f"{dist.dist}({inner})"  # type: ignore[attr-defined]

@@ -69,7 +69,6 @@ class Plan:
     copula: tuple[list[int], np.ndarray] | None = None
     condition: Any = None  # callable(first_year_sales, rng) -> conditioned sales
 
-
     @property
     def uncertain(self) -> list[str]:
         return [n for n, d in self.inputs.items() if not d.is_fixed]
@@ -140,7 +139,12 @@ def compile_plan(scenario: Scenario, *, fixed: dict[str, float] | None = None) -
             inputs[f"event.{ev.name}.year"] = _UNIFORM
         events.append(
             _Event(
-                ev.name, first, last, ev.probability, ev.kind, impact,
+                ev.name,
+                first,
+                last,
+                ev.probability,
+                ev.kind,
+                impact,
                 ev.persistence == "permanent",
                 list(range(len(segments))) if ev.segment is None else [names.index(ev.segment)],
             )
@@ -245,7 +249,8 @@ def simulate_chunk(
         u_year = x.get(f"event.{ev.name}.year")
         span = ev.last - ev.first + 1
         event_year.append(
-            np.full(n, ev.first) if u_year is None
+            np.full(n, ev.first)
+            if u_year is None
             else ev.first + np.minimum((u_year * span).astype(np.int64), span - 1)
         )
     totals = np.empty((T, n), np.float32)  # year-major: each year's paths are contiguous
@@ -402,8 +407,15 @@ def simulate(
     from .executors import run_chunks
 
     outs = run_chunks(
-        plan, sizes, seed=seed, sampling=sim.sampling, keep_inputs=keep_inputs, jobs=jobs,
-        executor=executor, scheduler=scheduler, progress=progress,
+        plan,
+        sizes,
+        seed=seed,
+        sampling=sim.sampling,
+        keep_inputs=keep_inputs,
+        jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
+        progress=progress,
     )
     return reduce_chunks(plan, outs, paths=paths, seed=seed, jobs=jobs)
 

@@ -79,8 +79,11 @@ def _dask_map(args: list[tuple], jobs: int, scheduler: str | None) -> Iterator[A
             client = Client(scheduler, timeout="10s")
         else:
             cluster = LocalCluster(
-                n_workers=jobs, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
             )
             client = Client(cluster)
     except OSError as exc:

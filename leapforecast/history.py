@@ -35,7 +35,8 @@ class History:
             return self.units[self.years.index(year)]
         except ValueError:
             raise HistoryError(
-                f"history {self.source} has no year {year} (it has {self.years[0]}-{self.years[-1]})"
+                f"history {self.source} has no year {year} "
+                f"(it has {self.years[0]}-{self.years[-1]})"
             ) from None
 
     def upto(self, year: int) -> History:
@@ -53,7 +54,11 @@ class History:
     def intervals(self) -> list[tuple[int, int, float]]:
         """(from_year, to_year, annualised log growth) for each consecutive pair of rows."""
         out = []
-        for (y0, u0), (y1, u1) in zip(zip(self.years, self.units), zip(self.years[1:], self.units[1:])):
+        for (y0, u0), (y1, u1) in zip(
+            zip(self.years, self.units, strict=True),
+            zip(self.years[1:], self.units[1:], strict=True),
+            strict=False,
+        ):
             out.append((y0, y1, math.log(u1 / u0) / (y1 - y0)))
         return out
 
@@ -113,13 +118,14 @@ def load_history(source: str | Path | None = None) -> History:
         source = DEFAULT_SOURCE
     text_source = str(source)
     if text_source.startswith(BUILTIN_PREFIX):
-        key = text_source[len(BUILTIN_PREFIX):]
+        key = text_source[len(BUILTIN_PREFIX) :]
         if key not in BUILTIN:
             hint = difflib.get_close_matches(key, BUILTIN, n=1)
             extra = f"; did you mean '{BUILTIN_PREFIX}{hint[0]}'?" if hint else ""
             raise HistoryError(
                 f"unknown built-in history '{text_source}' (known: "
-                + ", ".join(BUILTIN_PREFIX + k for k in BUILTIN) + f"){extra}"
+                + ", ".join(BUILTIN_PREFIX + k for k in BUILTIN)
+                + f"){extra}"
             )
         path = _data_path(BUILTIN[key])
         return parse_history(path.read_text(encoding="utf-8"), source=text_source)
@@ -133,7 +139,10 @@ def read_text_file(path: Path, error: type[Exception]) -> str:
         if path.is_dir():
             raise error(f"{path}: is a directory, expected a file")
         if path.stat().st_size > MAX_BYTES:
-            raise error(f"{path}: file is larger than {MAX_BYTES // 1_000_000} MB; not a history or scenario")
+            raise error(
+                f"{path}: file is larger than {MAX_BYTES // 1_000_000} MB; "
+                "not a history or scenario"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise error(f"{path}: no such file") from None
@@ -181,7 +190,9 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) <= max(iy, iu):
-            raise HistoryError(f"{where}: line {lineno}: expected values for year and units, got {row!r}")
+            raise HistoryError(
+                f"{where}: line {lineno}: expected values for year and units, got {row!r}"
+            )
         ytext, utext = row[iy].strip(), row[iu].strip()
         try:
             yval = _parse_number(ytext)
@@ -193,7 +204,8 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
             uval = _parse_number(utext)
         except ValueError:
             raise HistoryError(
-                f"{where}: line {lineno}: units {utext!r} is not a number (write plain digits, e.g. 596555)"
+                f"{where}: line {lineno}: units {utext!r} is not a number "
+                "(write plain digits, e.g. 596555)"
             ) from None
         if not math.isfinite(uval):
             raise HistoryError(f"{where}: line {lineno}: units {utext!r} is not a finite number")
@@ -201,21 +213,26 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
             raise HistoryError(f"{where}: line {lineno}: units {utext} is negative")
         if uval == 0:
             raise HistoryError(
-                f"{where}: line {lineno}: units is 0; growth from zero is undefined (leave the year out)"
+                f"{where}: line {lineno}: units is 0; growth from zero is undefined "
+                "(leave the year out)"
             )
         if uval < 1:  # also keeps growth ratios finite (1e-300 -> 1e9 would overflow)
             raise HistoryError(
-                f"{where}: line {lineno}: units {utext} is below 1; write whole units (e.g. 596555), "
+                f"{where}: line {lineno}: units {utext} is below 1; "
+                "write whole units (e.g. 596555), "
                 "not thousands or millions"
             )
         if uval > 1e9:
-            raise HistoryError(f"{where}: line {lineno}: units {utext} is implausibly large (over 1e9)")
+            raise HistoryError(
+                f"{where}: line {lineno}: units {utext} is implausibly large (over 1e9)"
+            )
         year = int(yval)
         if year in years:
             raise HistoryError(f"{where}: line {lineno}: duplicate year {year}")
         if years and year < years[-1]:
             raise HistoryError(
-                f"{where}: line {lineno}: year {year} comes after {years[-1]}; sort the rows by year"
+                f"{where}: line {lineno}: year {year} comes after {years[-1]}; "
+                "sort the rows by year"
             )
         years.append(year)
         units.append(uval)

@@ -29,9 +29,7 @@ def _figure(**kwargs: Any) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise LeapforecastError(
-            "plots need matplotlib: pip install 'leapforecast[plot]'"
-        ) from None
+        raise LeapforecastError("plots need matplotlib: pip install 'leapforecast[plot]'") from None
     return Figure(layout="constrained", **kwargs)
 
 
@@ -52,15 +50,34 @@ def fan_chart(result: SimulationResult, *, ax: Any = None) -> Any:
     years = [result.base_year, *result.years]
     q = np.column_stack([np.full(len(QUANTILES), result.base_units), result.quantiles])
     for (lo, hi), alpha in (((5, 95), 0.18), ((10, 90), 0.28), ((25, 75), 0.45)):
-        ax.fill_between(years, q[QUANTILES.index(lo)], q[QUANTILES.index(hi)], color=BLUE,
-                        alpha=alpha, linewidth=0, label=f"p{lo}-p{hi}")
+        ax.fill_between(
+            years,
+            q[QUANTILES.index(lo)],
+            q[QUANTILES.index(hi)],
+            color=BLUE,
+            alpha=alpha,
+            linewidth=0,
+            label=f"p{lo}-p{hi}",
+        )
     ax.plot(years, q[QUANTILES.index(50)], color=BLUE, linewidth=2, marker="o", label="median")
-    ax.plot(years, [result.base_units, *result.mean], color="black", linewidth=1,
-            linestyle="--", label="mean")
+    ax.plot(
+        years,
+        [result.base_units, *result.mean],
+        color="black",
+        linewidth=1,
+        linestyle="--",
+        label="mean",
+    )
     for target in result.targets:
         ax.axhline(target, color=TARGET, linewidth=0.8, linestyle=":")
-        ax.annotate(short_units(target), (years[0], target), xytext=(2, 2),
-                    textcoords="offset points", color=TARGET, fontsize=8)
+        ax.annotate(
+            short_units(target),
+            (years[0], target),
+            xytext=(2, 2),
+            textcoords="offset points",
+            color=TARGET,
+            fontsize=8,
+        )
     ax.set_xticks(years)
     ax.set_ylim(bottom=0)
     _units_axis(ax.yaxis)
@@ -72,8 +89,13 @@ def fan_chart(result: SimulationResult, *, ax: Any = None) -> Any:
 
 
 def exceedance_curve(
-    result: SimulationResult, year: int, *, ax: Any = None, label: str | None = None,
-    color: str = BLUE, mark_targets: bool = True,
+    result: SimulationResult,
+    year: int,
+    *,
+    ax: Any = None,
+    label: str | None = None,
+    color: str = BLUE,
+    mark_targets: bool = True,
 ) -> Any:
     """P(units >= x) against x for ``year``, with each target and its probability marked."""
     ax = _ax(ax, figsize=(7, 4.5))
@@ -83,16 +105,27 @@ def exceedance_curve(
     n = len(units)
     prob = 1.0 - np.arange(n) / n  # P(units >= units[i]) for the sorted sample
     step = max(1, n // 2000)
-    ax.step(units[::step], prob[::step], where="post", color=color, linewidth=1.8,
-            label=label or f"{result.scenario} {year}")
+    ax.step(
+        units[::step],
+        prob[::step],
+        where="post",
+        color=color,
+        linewidth=1.8,
+        label=label or f"{result.scenario} {year}",
+    )
     if mark_targets:
         for target in result.targets:
             p = result.probability(target, year)
             ax.axvline(target, color=TARGET, linewidth=0.8, linestyle=":")
             ax.plot([target], [p], marker="o", color=TARGET)
-            ax.annotate(f"P(≥{short_units(target)}) = {100 * p:.1f}%", (target, p),
-                        xytext=(5, -12 if p > 0.9 else 5), textcoords="offset points",
-                        color=TARGET, fontsize=8)
+            ax.annotate(
+                f"P(≥{short_units(target)}) = {100 * p:.1f}%",
+                (target, p),
+                xytext=(5, -12 if p > 0.9 else 5),
+                textcoords="offset points",
+                color=TARGET,
+                fontsize=8,
+            )
     ax.set_ylim(0, 1.02)
     _units_axis(ax.xaxis)
     from matplotlib.ticker import PercentFormatter
@@ -127,17 +160,29 @@ def tornado_chart(report: Any, *, ax: Any = None) -> Any:
     highs = [r.prob_high for r in rows][::-1]
     y = np.arange(len(rows))
     q_lo, q_hi = round(100 * report.low), round(100 * report.high)
-    ax.barh(y, [v - base for v in lows], left=base, color="#9aa5b1",
-            label=f"input at p{q_lo} (an event's 'occurs': it does not happen)")
-    ax.barh(y, [v - base for v in highs], left=base, color=BLUE, alpha=0.85,
-            label=f"input at p{q_hi} (an event's 'occurs': it happens)")
+    ax.barh(
+        y,
+        [v - base for v in lows],
+        left=base,
+        color="#9aa5b1",
+        label=f"input at p{q_lo} (an event's 'occurs': it does not happen)",
+    )
+    ax.barh(
+        y,
+        [v - base for v in highs],
+        left=base,
+        color=BLUE,
+        alpha=0.85,
+        label=f"input at p{q_hi} (an event's 'occurs': it happens)",
+    )
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(y, names, fontsize=8)
     from matplotlib.ticker import PercentFormatter
 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel(f"P(units ≥ {short_units(report.target)} in {report.year}); base "
-                  f"{100 * base:.1f}%")
+    ax.set_xlabel(
+        f"P(units ≥ {short_units(report.target)} in {report.year}); base {100 * base:.1f}%"
+    )
     ax.set_title(f"{report.scenario}: tornado ({report.paths:,} paths, common random numbers)")
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
@@ -213,5 +258,12 @@ def save_figure(fig: Any, path: str | Path, *, inputs: list[str | Path] = ()) ->
     return target
 
 
-__all__ = ["comparison_figure", "exceedance_curve", "fan_chart", "run_figure", "save_figure",
-           "tornado_chart", "tornado_figure"]
+__all__ = [
+    "comparison_figure",
+    "exceedance_curve",
+    "fan_chart",
+    "run_figure",
+    "save_figure",
+    "tornado_chart",
+    "tornado_figure",
+]

@@ -44,11 +44,21 @@ def result_json(result: SimulationResult) -> str:
         "events_fired": {k: v / result.paths for k, v in result.event_fired.items()},
     }
     if result.capacity_bound is not None:
-        doc["capacity_bound"] = {str(y): float(c / result.paths) for y, c in zip(result.years, result.capacity_bound)}
+        doc["capacity_bound"] = {
+            str(y): float(c / result.paths)
+            for y, c in zip(result.years, result.capacity_bound, strict=True)
+        }
     if result.segments:
         doc["segments"] = {
             name: [
-                {"year": y, "mean": round(float(seg["mean"][t])), **{f"p{q}": round(float(seg["quantiles"][i, t])) for i, q in enumerate(QUANTILES)}}
+                {
+                    "year": y,
+                    "mean": round(float(seg["mean"][t])),
+                    **{
+                        f"p{q}": round(float(seg["quantiles"][i, t]))
+                        for i, q in enumerate(QUANTILES)
+                    },
+                }
                 for t, y in enumerate(result.years)
             ]
             for name, seg in result.segments.items()
@@ -83,7 +93,10 @@ class FoldedTable:
         from rich.table import Table
 
         table = Table(
-            title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+            title=title,
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
             collapse_padding=True,
         )
         table.add_column(self.key, no_wrap=True)
@@ -143,8 +156,11 @@ def result_tables(result: SimulationResult) -> list[Any]:
     pg, se, pr = result.prob_ge, result.se_ge, result.prob_reached
     prob_groups = [
         [
-            (f"≥{short_units(target)}", [f"{pct(pg[k, t])} ±{100 * se[k, t]:.2f}" for t in ts],
-             None),
+            (
+                f"≥{short_units(target)}",
+                [f"{pct(pg[k, t])} ±{100 * se[k, t]:.2f}" for t in ts],
+                None,
+            ),
             ("reached", [pct(pr[k, t]) for t in ts], "dim"),
         ]
         for k, target in enumerate(result.targets)
@@ -154,19 +170,38 @@ def result_tables(result: SimulationResult) -> list[Any]:
 
     dist = result.first_year_distribution()
     first_groups = [[(str(y), [pct(r[str(y)]) for r in dist.values()], None)] for y in result.years]
-    first_groups.append([(f"not by {result.years[-1]}", [pct(r["never"]) for r in dist.values()], None)])
+    first_groups.append(
+        [(f"not by {result.years[-1]}", [pct(r["never"]) for r in dist.values()], None)]
+    )
     title = "First year each target is reached (share of paths)"
     out.append(FoldedTable(title, "target", [f"{t:,}" for t in dist], first_groups))
 
     extras = []
     if result.capacity_bound is not None:
-        extras.append("capacity-bound: " + ", ".join(f"{y} {pct(c / result.paths)}" for y, c in zip(result.years, result.capacity_bound)))
+        extras.append(
+            "capacity-bound: "
+            + ", ".join(
+                f"{y} {pct(c / result.paths)}"
+                for y, c in zip(result.years, result.capacity_bound, strict=True)
+            )
+        )
     if result.event_fired:
-        extras.append("events fired: " + "; ".join(f"{k} {pct(v / result.paths)}" for k, v in result.event_fired.items()))
+        extras.append(
+            "events fired: "
+            + "; ".join(f"{k} {pct(v / result.paths)}" for k, v in result.event_fired.items())
+        )
     if result.segments:
-        extras.append("segments (median): " + "; ".join(
-            f"{name} " + ", ".join(f"{y} {seg['quantiles'][QUANTILES.index(50), t]:,.0f}" for t, y in enumerate(result.years))
-            for name, seg in result.segments.items()))
+        extras.append(
+            "segments (median): "
+            + "; ".join(
+                f"{name} "
+                + ", ".join(
+                    f"{y} {seg['quantiles'][QUANTILES.index(50), t]:,.0f}"
+                    for t, y in enumerate(result.years)
+                )
+                for name, seg in result.segments.items()
+            )
+        )
     extras.append(f"scenario sha256 {result.scenario_sha256[:16]}…  leapforecast {result.version}")
     out.append(Text("\n".join(extras), style="dim"))
     return out
@@ -176,18 +211,29 @@ def history_rows(hist: Any) -> list[dict[str, Any]]:
     """year, units, growth on the previous row (annualised over gaps), source note."""
     rows = []
     previous = None
-    for year, units, note in zip(hist.years, hist.units, hist.notes or [""] * len(hist.years)):
+    notes = hist.notes or [""] * len(hist.years)
+    for year, units, note in zip(hist.years, hist.units, notes, strict=True):
         growth = None
         if previous is not None:
             y0, u0 = previous
             growth = round((units / u0) ** (1 / (year - y0)) - 1, 6)
-        rows.append({"year": year, "units": round(units), "growth": "" if growth is None else growth, "source": note})
+        rows.append(
+            {
+                "year": year,
+                "units": round(units),
+                "growth": "" if growth is None else growth,
+                "source": note,
+            }
+        )
         previous = (year, units)
     return rows
 
 
 def history_json(hist: Any, rows: list[dict[str, Any]]) -> str:
-    doc: dict[str, Any] = {"source": hist.source, "rows": [{**r, "growth": r["growth"] if r["growth"] != "" else None} for r in rows]}
+    doc: dict[str, Any] = {
+        "source": hist.source,
+        "rows": [{**r, "growth": r["growth"] if r["growth"] != "" else None} for r in rows],
+    }
     if len(hist.years) > 1:
         st = hist.stats()
         doc["stats"] = {
@@ -195,7 +241,9 @@ def history_json(hist: Any, rows: list[dict[str, Any]]) -> str:
             "last_year": st.last_year,
             "cagr": round(st.cagr, 6),
             "mean_log_growth": round(st.mean_log_growth, 6),
-            "sd_log_growth": None if st.sd_log_growth != st.sd_log_growth else round(st.sd_log_growth, 6),
+            "sd_log_growth": None
+            if st.sd_log_growth != st.sd_log_growth
+            else round(st.sd_log_growth, 6),
             "intervals": st.n_intervals,
         }
     return json.dumps(doc, indent=2) + "\n"
@@ -216,11 +264,19 @@ def history_tables(hist: Any, rows: list[dict[str, Any]]) -> list[Any]:
     out: list[Any] = [table]
     if len(hist.years) > 1:
         st = hist.stats()
-        sd = "n/a (one interval)" if st.sd_log_growth != st.sd_log_growth else f"{st.sd_log_growth:.3f}"
-        gaps = any(b - a > 1 for a, b in zip(hist.years, hist.years[1:]))
-        out.append(Text(
-            f"CAGR {st.first_year}-{st.last_year}: {100 * st.cagr:+.1f}% a year   "
-            f"mean log growth {st.mean_log_growth:.3f}   sd {sd}   ({st.n_intervals} interval{'' if st.n_intervals == 1 else 's'}"
-            + ("; growth across gaps is annualised" if gaps else "") + ")"
-        ))
+        sd = (
+            "n/a (one interval)"
+            if st.sd_log_growth != st.sd_log_growth
+            else f"{st.sd_log_growth:.3f}"
+        )
+        gaps = any(b - a > 1 for a, b in zip(hist.years, hist.years[1:], strict=False))
+        out.append(
+            Text(
+                f"CAGR {st.first_year}-{st.last_year}: {100 * st.cagr:+.1f}% a year   "
+                f"mean log growth {st.mean_log_growth:.3f}   sd {sd}   "
+                f"({st.n_intervals} interval{'' if st.n_intervals == 1 else 's'}"
+                + ("; growth across gaps is annualised" if gaps else "")
+                + ")"
+            )
+        )
     return out

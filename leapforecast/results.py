@@ -90,9 +90,13 @@ class SimulationResult:
         from .errors import LeapforecastError
 
         if year not in self.years:
-            raise LeapforecastError(f"year {year} is not a forecast year ({self.years[0]}-{self.years[-1]})")
+            raise LeapforecastError(
+                f"year {year} is not a forecast year ({self.years[0]}-{self.years[-1]})"
+            )
         if target not in self.targets:
-            raise LeapforecastError(f"target {target:,} was not simulated (targets: {self.targets})")
+            raise LeapforecastError(
+                f"target {target:,} was not simulated (targets: {self.targets})"
+            )
         return self.targets.index(int(target)), self.years.index(year)
 
     def probability(self, target: float, year: int, *, reached: bool = False) -> float:
@@ -109,10 +113,12 @@ class SimulationResult:
         return float(self.quantiles[QUANTILES.index(q), self.years.index(year)])
 
     def first_year_distribution(self) -> dict[int, dict[str, float]]:
-        """For each target: share of paths first reaching it in each year, and 'never' by horizon."""
+        """For each target: the share of paths first reaching it in each year, and 'never'."""
         out: dict[int, dict[str, float]] = {}
         for k, target in enumerate(self.targets):
-            row = {str(y): float(self.count_first[k, t] / self.paths) for t, y in enumerate(self.years)}
+            row = {
+                str(y): float(self.count_first[k, t] / self.paths) for t, y in enumerate(self.years)
+            }
             row["never"] = float(1 - self.count_first[k].sum() / self.paths)
             out[target] = row
         return out
@@ -130,7 +136,11 @@ class SimulationResult:
         rows = []
         pg, se, pr = self.prob_ge, self.se_ge, self.prob_reached
         for t, year in enumerate(self.years):
-            row: dict[str, Any] = {"scenario": self.scenario, "year": year, "mean": round(float(self.mean[t]))}
+            row: dict[str, Any] = {
+                "scenario": self.scenario,
+                "year": year,
+                "mean": round(float(self.mean[t])),
+            }
             for i, q in enumerate(QUANTILES):
                 row[f"p{q}"] = round(float(self.quantiles[i, t]))
             for k, target in enumerate(self.targets):

@@ -19,13 +19,13 @@ from .errors import ScenarioError
 def stream(seed: int, chunk: int, name: str) -> np.random.Generator:
     """The random stream of one input in one chunk."""
     key = zlib.crc32(name.encode("utf-8"))
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, key))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, key)))
+    )
 
 
-def design(
-    names: list[str], n: int, *, seed: int, chunk: int, method: str
-) -> np.ndarray:
-    """An (n, len(names)) array of uniforms in (0, 1): random, Latin hypercube or scrambled Sobol."""
+def design(names: list[str], n: int, *, seed: int, chunk: int, method: str) -> np.ndarray:
+    """An (n, len(names)) array of uniforms in (0, 1): random, Latin hypercube or Sobol."""
     k = len(names)
     out = np.empty((n, k))
     if k == 0:
@@ -34,7 +34,9 @@ def design(
         from scipy.stats import qmc
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # balance needs n = 2^m; the last chunk may not be
+            warnings.simplefilter(
+                "ignore", UserWarning
+            )  # balance needs n = 2^m; the last chunk may not be
             sampler = qmc.Sobol(d=k, scramble=True, seed=stream(seed, chunk, "__sobol__"))
             out[:] = sampler.random(n)
         # Sobol points are ordered by dimension, so keep a fixed order of names.
@@ -54,7 +56,9 @@ def spearman_to_pearson(rho: np.ndarray) -> np.ndarray:
     return 2.0 * np.sin(np.pi * rho / 6.0)
 
 
-def copula_factor(names: list[str], pairs: list[tuple[str, str, float]]) -> tuple[list[int], np.ndarray] | None:
+def copula_factor(
+    names: list[str], pairs: list[tuple[str, str, float]]
+) -> tuple[list[int], np.ndarray] | None:
     """Indices of the correlated inputs and a factor A with A @ A.T = the copula's correlation.
 
     Raises ``ScenarioError`` when the requested matrix is not positive semi-definite.
@@ -70,7 +74,8 @@ def copula_factor(names: list[str], pairs: list[tuple[str, str, float]]) -> tupl
     if values.min() < -1e-10:
         raise ScenarioError(
             f"correlation: the rank-correlation matrix of {', '.join(involved)} is not positive "
-            f"semi-definite (smallest eigenvalue {values.min():.3f}); these correlations cannot all "
+            f"semi-definite (smallest eigenvalue {values.min():.3f}); "
+            "these correlations cannot all "
             "hold at once, weaken one of them"
         )
     pearson = spearman_to_pearson(rank)

@@ -43,12 +43,12 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def resolve_path(ref: str | Path | None) -> Path:
-    """``None`` -> bundled base; ``builtin:NAME`` or a bare bundled name -> bundled file; else a path."""
+    """``None``: bundled base; ``builtin:NAME`` or a bare bundled name: that file; else a path."""
     if ref is None:
         return bundled_dir() / "base.toml"
     text = str(ref)
     if text.startswith(BUILTIN_PREFIX):
-        name = text[len(BUILTIN_PREFIX):]
+        name = text[len(BUILTIN_PREFIX) :]
         known = bundled_scenarios()
         if name not in known:
             hint = difflib.get_close_matches(name, known, n=1)
@@ -69,7 +69,9 @@ def resolve_path(ref: str | Path | None) -> Path:
 # --------------------------------------------------------------------------- locating keys
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_KEY = re.compile(
+    r"^\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
 
 
 def _split_key(text: str) -> list[str]:
@@ -137,7 +139,9 @@ class Source:
 
 def _parse_toml(text: str, label: str) -> dict[str, Any]:
     if not text.strip():
-        raise ScenarioError("file is empty; expected a TOML scenario (see 'leapforecast new')", file=label)
+        raise ScenarioError(
+            "file is empty; expected a TOML scenario (see 'leapforecast new')", file=label
+        )
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -145,14 +149,18 @@ def _parse_toml(text: str, label: str) -> dict[str, Any]:
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
         if m:
             reason = msg[: m.start()].strip()
-            raise ScenarioError(f"not valid TOML: {reason} (column {m.group(2)})", file=f"{label}:{m.group(1)}") from None
+            raise ScenarioError(
+                f"not valid TOML: {reason} (column {m.group(2)})", file=f"{label}:{m.group(1)}"
+            ) from None
         raise ScenarioError(f"not valid TOML: {msg}", file=label) from None
 
 
 def _merge_named_list(parent: list[Any], child: list[Any], key: str) -> list[Any]:
     """Child tables with the same ``key`` as a parent's replace it (deep merge); others append."""
     out = copy.deepcopy(parent)
-    index = {item.get(key): i for i, item in enumerate(out) if isinstance(item, dict) and key in item}
+    index = {
+        item.get(key): i for i, item in enumerate(out) if isinstance(item, dict) and key in item
+    }
     for item in child:
         name = item.get(key) if isinstance(item, dict) else None
         if name is not None and name in index:
@@ -192,7 +200,9 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
         chain = " -> ".join(_display(p) for p in (*_stack, resolved))
         raise ScenarioError(f"scenario.extends: circular extends ({chain})", file=label)
     if len(_stack) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(f"scenario.extends: chain deeper than {MAX_EXTENDS_DEPTH} files", file=label)
+        raise ScenarioError(
+            f"scenario.extends: chain deeper than {MAX_EXTENDS_DEPTH} files", file=label
+        )
     text = read_text_file(path, ScenarioError)
     doc = _parse_toml(text, label)
     sources = [Source(label, text)]
@@ -203,11 +213,13 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
     line = locate(text, ("scenario", "extends"))
     where = f"{label}:{line}" if line else label
     if not isinstance(parent_ref, str):
-        raise ScenarioError(f"scenario.extends: expected a file name (string), got {parent_ref!r}", file=where)
+        raise ScenarioError(
+            f"scenario.extends: expected a file name (string), got {parent_ref!r}", file=where
+        )
     if parent_ref.startswith(BUILTIN_PREFIX):
         parent = resolve_path(parent_ref)
     else:
-        parent = (path.parent / parent_ref)
+        parent = path.parent / parent_ref
         try:
             parent.resolve().relative_to(path.parent.resolve())
         except ValueError:
@@ -287,7 +299,9 @@ def apply_override(doc: dict[str, Any], assignment: str) -> None:
 def _list_index(items: list[Any], part: str, here: str, label: str) -> int:
     if part.isdigit():
         if int(part) >= len(items):
-            raise ScenarioError(f"{here}: index {part} out of range ({len(items)} entries)", file=label)
+            raise ScenarioError(
+                f"{here}: index {part} out of range ({len(items)} entries)", file=label
+            )
         return int(part)
     names = [i.get("name") for i in items if isinstance(i, dict)]
     if part in names:
@@ -295,7 +309,8 @@ def _list_index(items: list[Any], part: str, here: str, label: str) -> int:
     hint = difflib.get_close_matches(part, [n for n in names if n], n=1)
     known = ", ".join(f"'{n}'" for n in names if n) or "none"
     raise ScenarioError(
-        f"{here}: no entry named '{part}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
+        f"{here}: no entry named '{part}'"
+        + (f"; did you mean '{hint[0]}'?" if hint else "")
         + f" (use a name or an index 0-{len(items) - 1}; names: {known})",
         file=label,
     )
@@ -305,7 +320,7 @@ def _list_item(items: list[Any], part: str, here: str, label: str) -> Any:
     return items[_list_index(items, part, here, label)]
 
 
-# --------------------------------------------------------------------------- pydantic errors -> lines
+# ------------------------------------------------------------------- pydantic errors -> lines
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -410,8 +425,10 @@ def _message(err: dict[str, Any], parent: type[BaseModel] | None, key: str) -> s
     if kind == "union_tag_invalid":
         tag = ctx.get("tag")
         hint = difflib.get_close_matches(str(tag), DIST_CLASSES, n=1)
-        return f"unknown distribution '{tag}'" + (f"; did you mean '{hint[0]}'?" if hint else "") + (
-            f" (known: {', '.join(DIST_CLASSES)})"
+        return (
+            f"unknown distribution '{tag}'"
+            + (f"; did you mean '{hint[0]}'?" if hint else "")
+            + (f" (known: {', '.join(DIST_CLASSES)})")
         )
     if kind == "union_tag_not_found" and isinstance(value, dict):
         known = ", ".join(DIST_CLASSES)
@@ -433,7 +450,9 @@ def _message(err: dict[str, Any], parent: type[BaseModel] | None, key: str) -> s
         expected = ctx.get("expected", "")
         options = re.findall(r"'([^']*)'", expected)
         hint = difflib.get_close_matches(str(value), options, n=1) if isinstance(value, str) else []
-        return f"expected one of {expected}, got {_show(value)}" + (f"; did you mean '{hint[0]}'?" if hint else "")
+        return f"expected one of {expected}, got {_show(value)}" + (
+            f"; did you mean '{hint[0]}'?" if hint else ""
+        )
     for bound, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
         if bound in ctx and kind.startswith(("greater", "less")):
             return f"expected a value {word} {ctx[bound]:,}, got {_show(value)}"
@@ -626,7 +645,9 @@ def _resolve_bootstraps(
             return dist  # the missing base year is reported by semantic_problems
         year = dist.year or base_year + 1
         if year <= base_year:
-            problems.append((path + ["year"], f"target year {year} must be after the base year {base_year}"))
+            problems.append(
+                (path + ["year"], f"target year {year} must be after the base year {base_year}")
+            )
             return dist
         ratios = list(dist.ratios or [])
         if not ratios:
@@ -636,7 +657,12 @@ def _resolve_bootstraps(
                 problems.append((path + ["source"], str(exc)))
                 return dist
             if not ratios:
-                problems.append((path + ["source"], f"track record {dist.source} has no closed year on or before {base_year}"))
+                problems.append(
+                    (
+                        path + ["source"],
+                        f"track record {dist.source} has no closed year on or before {base_year}",
+                    )
+                )
                 return dist
         return dist.with_values(base_units, year - base_year, ratios)
 
@@ -644,16 +670,26 @@ def _resolve_bootstraps(
         from .peers import peer_intervals
 
         try:
-            intervals = peer_intervals(min_units=dist.min_units or 0.0, max_units=dist.max_units, upto=base_year)
+            intervals = peer_intervals(
+                min_units=dist.min_units or 0.0, max_units=dist.max_units, upto=base_year
+            )
         except HistoryError as exc:
             problems.append((path, str(exc)))
             return dist
         values = [
-            iv.growth for iv in intervals
-            if (dist.from_year is None or iv.to_year >= dist.from_year) and (dist.to_year is None or iv.to_year <= dist.to_year)
+            iv.growth
+            for iv in intervals
+            if (dist.from_year is None or iv.to_year >= dist.from_year)
+            and (dist.to_year is None or iv.to_year <= dist.to_year)
         ]
         if not values:
-            problems.append((path, f"bootstrap from peers has no growth intervals in that window up to {base_year}"))
+            problems.append(
+                (
+                    path,
+                    "bootstrap from peers has no growth intervals in that window "
+                    f"up to {base_year}",
+                )
+            )
             return dist
         return dist.with_values(values)
 
@@ -666,7 +702,8 @@ def _resolve_bootstraps(
             return fill_peers(dist, path)
         try:
             src = (
-                history if dist.source == "history"
+                history
+                if dist.source == "history"
                 else load_history(_relative_ref(dist.source, path + ["source"], sources or []))
             )
         except HistoryError as exc:
@@ -674,11 +711,14 @@ def _resolve_bootstraps(
             return dist
         values = [
             rate
-            for (y0, y1, _), rate in zip(src.intervals(), src.growth_rates())
-            if (dist.from_year is None or y1 >= dist.from_year) and (dist.to_year is None or y1 <= dist.to_year)
+            for (y0, y1, _), rate in zip(src.intervals(), src.growth_rates(), strict=False)
+            if (dist.from_year is None or y1 >= dist.from_year)
+            and (dist.to_year is None or y1 <= dist.to_year)
         ]
         if not values:
-            problems.append((path, f"bootstrap from {src.source} has no growth intervals in that window"))
+            problems.append(
+                (path, f"bootstrap from {src.source} has no growth intervals in that window")
+            )
             return dist
         return dist.with_values(values)
 
@@ -695,7 +735,8 @@ def _resolve_bootstraps(
             return model.model_copy(update=updates) if updates else model
         if isinstance(model, list):
             new_list = [walk(v, path + [str(i)]) for i, v in enumerate(model)]
-            return new_list if any(a is not b for a, b in zip(new_list, model)) else model
+            changed = any(a is not b for a, b in zip(new_list, model, strict=True))
+            return new_list if changed else model
         if isinstance(model, dict):
             new_dict = {k: walk(v, path + [k]) for k, v in model.items()}
             return new_dict if any(new_dict[k] is not model[k] for k in model) else model
@@ -709,13 +750,29 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
     problems: list[tuple[list[str], str]] = []
     base_year = spec.history.base_year or history.base_year
     if base_year not in history.years and spec.history.base_units is None:
-        problems.append((["history", "base_year"], f"{base_year} is not in history {history.source} ({history.years[0]}-{history.years[-1]})"))
+        problems.append(
+            (
+                ["history", "base_year"],
+                f"{base_year} is not in history {history.source} "
+                f"({history.years[0]}-{history.years[-1]})",
+            )
+        )
     horizon = spec.simulation.horizon or base_year + 3
     if horizon <= base_year:
-        problems.append((["simulation", "horizon"], f"horizon {horizon} must be after the base year {base_year}"))
+        problems.append(
+            (
+                ["simulation", "horizon"],
+                f"horizon {horizon} must be after the base year {base_year}",
+            )
+        )
         return problems  # every dated check below would only repeat this one
     if horizon - base_year > 50:
-        problems.append((["simulation", "horizon"], f"horizon {horizon} is {horizon - base_year} years out; at most 50 are supported"))
+        problems.append(
+            (
+                ["simulation", "horizon"],
+                f"horizon {horizon} is {horizon - base_year} years out; at most 50 are supported",
+            )
+        )
         return problems
 
     def check_lower(dist: DistBase, path: list[str], floor: float, strict: bool, what: str) -> None:
@@ -726,22 +783,53 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
     def check_growth(g: Any, prefix: list[str]) -> None:
         if g is None:
             return
-        check_lower(g.rate, prefix + ["growth", "rate"], -1.0, True, "growth must stay above -1 (-100%)")
-        check_lower(g.volatility, prefix + ["growth", "volatility"], 0.0, False, "volatility must not be negative")
+        check_lower(
+            g.rate, prefix + ["growth", "rate"], -1.0, True, "growth must stay above -1 (-100%)"
+        )
+        check_lower(
+            g.volatility,
+            prefix + ["growth", "volatility"],
+            0.0,
+            False,
+            "volatility must not be negative",
+        )
         if g.fade is not None:
-            check_lower(g.fade.to, prefix + ["growth", "fade", "to"], -1.0, True, "growth must stay above -1 (-100%)")
+            check_lower(
+                g.fade.to,
+                prefix + ["growth", "fade", "to"],
+                -1.0,
+                True,
+                "growth must stay above -1 (-100%)",
+            )
 
     check_growth(spec.growth, [])
     if spec.saturation:
-        check_lower(spec.saturation.ceiling, ["saturation", "ceiling"], 0.0, True, "a market ceiling must be positive")
+        check_lower(
+            spec.saturation.ceiling,
+            ["saturation", "ceiling"],
+            0.0,
+            True,
+            "a market ceiling must be positive",
+        )
     for name, seg in spec.segment.items():
         check_growth(seg.growth, ["segment", name])
         if seg.saturation:
-            check_lower(seg.saturation.ceiling, ["segment", name, "saturation", "ceiling"], 0.0, True, "a market ceiling must be positive")
+            check_lower(
+                seg.saturation.ceiling,
+                ["segment", name, "saturation", "ceiling"],
+                0.0,
+                True,
+                "a market ceiling must be positive",
+            )
     if spec.segment:
         open_segments = [n for n, s in spec.segment.items() if s.base is None and s.share is None]
         if len(open_segments) > 1:
-            problems.append((["segment", open_segments[1]], "only one segment may omit base/share (it takes the remainder)"))
+            problems.append(
+                (
+                    ["segment", open_segments[1]],
+                    "only one segment may omit base/share (it takes the remainder)",
+                )
+            )
         shares = sum(s.share for s in spec.segment.values() if s.share is not None)
         if shares > 1 + 1e-9:
             problems.append((["segment"], f"segment shares add up to {shares:g}, more than 1"))
@@ -752,31 +840,83 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
             problems.append((path + ["name"], f"event name '{ev.name}' is used twice"))
         first, last = ev.years
         if last <= base_year or first > horizon:
-            problems.append((path + ["year"], f"event year {ev.year} is outside the forecast years {base_year + 1}-{horizon}"))
+            problems.append(
+                (
+                    path + ["year"],
+                    f"event year {ev.year} is outside the forecast years {base_year + 1}-{horizon}",
+                )
+            )
         if ev.kind == "multiply":
-            check_lower(ev.impact, path + ["impact"], -1.0, False, "a multiply impact below -1 would make sales negative")
+            check_lower(
+                ev.impact,
+                path + ["impact"],
+                -1.0,
+                False,
+                "a multiply impact below -1 would make sales negative",
+            )
         if ev.segment is not None and ev.segment not in spec.segment:
             hint = difflib.get_close_matches(ev.segment, list(spec.segment), n=1)
-            problems.append((path + ["segment"], f"no segment named '{ev.segment}'" + (f"; did you mean '{hint[0]}'?" if hint else f" (segments: {', '.join(spec.segment) or 'none'})")))
+            problems.append(
+                (
+                    path + ["segment"],
+                    f"no segment named '{ev.segment}'"
+                    + (
+                        f"; did you mean '{hint[0]}'?"
+                        if hint
+                        else f" (segments: {', '.join(spec.segment) or 'none'})"
+                    ),
+                )
+            )
     if spec.capacity:
         if spec.capacity.units is not None:
-            check_lower(spec.capacity.units, ["capacity", "units"], 0.0, False, "capacity must not be negative")
-            check_lower(spec.capacity.growth, ["capacity", "growth"], -1.0, False, "capacity growth must not be below -1")
+            check_lower(
+                spec.capacity.units,
+                ["capacity", "units"],
+                0.0,
+                False,
+                "capacity must not be negative",
+            )
+            check_lower(
+                spec.capacity.growth,
+                ["capacity", "growth"],
+                -1.0,
+                False,
+                "capacity growth must not be below -1",
+            )
         sched = spec.capacity.schedule or {}
         for year, dist in sched.items():
-            check_lower(dist, ["capacity", "schedule", year], 0.0, False, "capacity must not be negative")
+            check_lower(
+                dist, ["capacity", "schedule", year], 0.0, False, "capacity must not be negative"
+            )
         if sched:
             missing = [y for y in range(base_year + 1, horizon + 1) if str(y) not in sched]
             if missing and min(int(y) for y in sched) > base_year + 1:
-                problems.append((["capacity", "schedule"], f"schedule must start by the first forecast year {base_year + 1}"))
+                problems.append(
+                    (
+                        ["capacity", "schedule"],
+                        f"schedule must start by the first forecast year {base_year + 1}",
+                    )
+                )
     known = input_names(spec)
     for i, corr in enumerate(spec.correlation):
         for name in corr.between:
             if name not in known:
                 hint = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
-                problems.append((["correlation", str(i), "between"], f"'{name}' is not an uncertain input" + (f"; did you mean '{hint[0]}'?" if hint else f" (uncertain inputs: {', '.join(known) or 'none'})")))
+                problems.append(
+                    (
+                        ["correlation", str(i), "between"],
+                        f"'{name}' is not an uncertain input"
+                        + (
+                            f"; did you mean '{hint[0]}'?"
+                            if hint
+                            else f" (uncertain inputs: {', '.join(known) or 'none'})"
+                        ),
+                    )
+                )
         if corr.between[0] == corr.between[1]:
-            problems.append((["correlation", str(i), "between"], "an input cannot be correlated with itself"))
+            problems.append(
+                (["correlation", str(i), "between"], "an input cannot be correlated with itself")
+            )
     if spec.correlation and not problems:
         from .sampling import copula_factor
 
@@ -794,7 +934,13 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
         )
         rest = [n for n, s in spec.segment.items() if s.base is None and s.share is None]
         if rest and given > total:
-            problems.append((["segment", rest[0]], f"the other segments' bases ({given:,.0f}) exceed the base year's total ({total:,.0f}), so nothing remains for it"))
+            problems.append(
+                (
+                    ["segment", rest[0]],
+                    f"the other segments' bases ({given:,.0f}) exceed the base year's total "
+                    f"({total:,.0f}), so nothing remains for it",
+                )
+            )
     return problems
 
 
@@ -807,7 +953,11 @@ def _relabel(lines: list[str], overridden: dict[str, str]) -> list[str]:
         parts = line.split(": ", 2)
         if len(parts) == 3:
             for key, label in overridden.items():
-                if parts[1] == key or parts[1].startswith(key + ".") or key.startswith(parts[1] + "."):
+                if (
+                    parts[1] == key
+                    or parts[1].startswith(key + ".")
+                    or key.startswith(parts[1] + ".")
+                ):
                     line = f"{label}: {parts[1]}: {parts[2]}"
                     break
         out.append(line)
@@ -832,12 +982,16 @@ def build(
     try:
         history = load_history(_history_ref(spec, sources))
     except HistoryError as exc:
-        raise ScenarioError([f"{_where(sources, ['history', 'source'])}: history.source: {exc}"]) from None
+        raise ScenarioError(
+            [f"{_where(sources, ['history', 'source'])}: history.source: {exc}"]
+        ) from None
     problems: list[tuple[list[str], str]] = []
     spec = _resolve_bootstraps(doc, spec, history, problems, sources)
     problems += semantic_problems(spec, history)
     if problems:
-        raise ScenarioError(_relabel([f"{_where(sources, p)}: {'.'.join(p)}: {m}" for p, m in problems], overridden))
+        raise ScenarioError(
+            _relabel([f"{_where(sources, p)}: {'.'.join(p)}: {m}" for p, m in problems], overridden)
+        )
     return Scenario(spec, history, path, sources)
 
 
@@ -879,7 +1033,9 @@ def load_scenario(
         if len(parts) > 1 and parts[0] == "event" and isinstance(events, list):
             names = [e.get("name") if isinstance(e, dict) else None for e in events]
             if parts[1] in names:  # problems are reported by index: event.<i>.key
-                overridden[".".join(["event", str(names.index(parts[1]))] + parts[2:])] = f"--set {assignment}"
+                overridden[".".join(["event", str(names.index(parts[1]))] + parts[2:])] = (
+                    f"--set {assignment}"
+                )
     for key, value in simulation.items():
         if value is not None:
             sim = doc.setdefault("simulation", {})

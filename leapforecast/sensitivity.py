@@ -89,8 +89,9 @@ class SobolIndex:
 
 def _check_n(n: int) -> None:
     if n < 16 or n & (n - 1):
-        raise UsageError(f"--sobol {n}: the Sobol base sample must be a power of two >= 16, "
-                         "e.g. 1024")
+        raise UsageError(
+            f"--sobol {n}: the Sobol base sample must be a power of two >= 16, e.g. 1024"
+        )
 
 
 def _design(k: int, n: int, seed: int) -> np.ndarray:
@@ -108,12 +109,21 @@ def _analyze(names: list[str], y: np.ndarray, seed: int, resamples: int) -> list
     with warnings.catch_warnings():
         # SALib warns when a factor changes nothing (its indices are then exactly 0)
         warnings.simplefilter("ignore", UserWarning)
-        res = analyze.analyze(problem, np.ascontiguousarray(y, float).ravel(),
-                              calc_second_order=False, num_resamples=resamples,
-                              seed=_salib_seed(seed, 2))
+        res = analyze.analyze(
+            problem,
+            np.ascontiguousarray(y, float).ravel(),
+            calc_second_order=False,
+            num_resamples=resamples,
+            seed=_salib_seed(seed, 2),
+        )
     return [
-        SobolIndex(name, float(res["S1"][i]), float(res["S1_conf"][i]), float(res["ST"][i]),
-                   float(res["ST_conf"][i]))
+        SobolIndex(
+            name,
+            float(res["S1"][i]),
+            float(res["S1_conf"][i]),
+            float(res["ST"][i]),
+            float(res["ST_conf"][i]),
+        )
         for i, name in enumerate(names)
     ]
 
@@ -289,11 +299,17 @@ def tornado(
     for name in names:
         shown_lo, shown_hi, v_lo, v_hi = held_values(plan, name, low, high)
         res_lo, res_hi = run({name: v_lo}), run({name: v_hi})
-        rows.append(InputSensitivity(
-            name, shown_lo, shown_hi,
-            res_lo.probability(target, year), res_hi.probability(target, year),
-            res_lo.quantile(50, year), res_hi.quantile(50, year),
-        ))
+        rows.append(
+            InputSensitivity(
+                name,
+                shown_lo,
+                shown_hi,
+                res_lo.probability(target, year),
+                res_hi.probability(target, year),
+                res_lo.quantile(50, year),
+                res_hi.quantile(50, year),
+            )
+        )
     rows.sort(key=lambda r: (-abs(r.prob_swing), -abs(r.median_swing)))
     return rows, base
 
@@ -347,9 +363,21 @@ class SensitivityReport:
     notes: list[str] = field(default_factory=list)
 
     COLUMNS = (
-        "input", "low", "high", "prob_low", "prob_high", "prob_swing", "median_low",
-        "median_high", "median_swing", "spearman", "variance_share", "sobol_s1", "sobol_s1_conf",
-        "sobol_st", "sobol_st_conf",
+        "input",
+        "low",
+        "high",
+        "prob_low",
+        "prob_high",
+        "prob_swing",
+        "median_low",
+        "median_high",
+        "median_swing",
+        "spearman",
+        "variance_share",
+        "sobol_s1",
+        "sobol_s1_conf",
+        "sobol_st",
+        "sobol_st_conf",
     )
 
     def columns(self) -> list[str]:
@@ -368,15 +396,25 @@ class SensitivityReport:
         out = []
         for item in self.inputs:
             s = item.sobol
-            out.append({
-                "input": item.name, "low": r6(item.low), "high": r6(item.high),
-                "prob_low": r6(item.prob_low), "prob_high": r6(item.prob_high),
-                "prob_swing": r6(item.prob_swing), "median_low": r0(item.median_low),
-                "median_high": r0(item.median_high), "median_swing": r0(item.median_swing),
-                "spearman": r6(item.spearman), "variance_share": r6(item.variance_share),
-                "sobol_s1": r6(s.s1 if s else None), "sobol_s1_conf": r6(s.s1_conf if s else None),
-                "sobol_st": r6(s.st if s else None), "sobol_st_conf": r6(s.st_conf if s else None),
-            })
+            out.append(
+                {
+                    "input": item.name,
+                    "low": r6(item.low),
+                    "high": r6(item.high),
+                    "prob_low": r6(item.prob_low),
+                    "prob_high": r6(item.prob_high),
+                    "prob_swing": r6(item.prob_swing),
+                    "median_low": r0(item.median_low),
+                    "median_high": r0(item.median_high),
+                    "median_swing": r0(item.median_swing),
+                    "spearman": r6(item.spearman),
+                    "variance_share": r6(item.variance_share),
+                    "sobol_s1": r6(s.s1 if s else None),
+                    "sobol_s1_conf": r6(s.s1_conf if s else None),
+                    "sobol_st": r6(s.st if s else None),
+                    "sobol_st_conf": r6(s.st_conf if s else None),
+                }
+            )
         return out
 
     def frame(self):  # -> pandas.DataFrame
@@ -386,11 +424,19 @@ class SensitivityReport:
 
     def metadata(self) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "target": self.target, "year": self.year,
-            "paths": self.paths, "seed": self.seed, "low_quantile": self.low,
-            "high_quantile": self.high, "base_prob_ge": round(self.base_prob, 6),
-            "base_se": round(self.base_se, 6), "base_median": round(self.base_median),
-            "sobol_n": self.sobol_n, "sobol_response": self.sobol_response, "notes": self.notes,
+            "scenario": self.scenario,
+            "target": self.target,
+            "year": self.year,
+            "paths": self.paths,
+            "seed": self.seed,
+            "low_quantile": self.low,
+            "high_quantile": self.high,
+            "base_prob_ge": round(self.base_prob, 6),
+            "base_se": round(self.base_se, 6),
+            "base_median": round(self.base_median),
+            "sobol_n": self.sobol_n,
+            "sobol_response": self.sobol_response,
+            "notes": self.notes,
         }
 
     def to_json(self) -> str:
@@ -421,8 +467,17 @@ def sensitivity(
         raise UsageError(f"response must be one of {', '.join(RESPONSES)}, got {response!r}")
     if sobol:
         _check_n(sobol)
-    rows, base = tornado(scenario, target=target, year=year, paths=paths, seed=seed, low=low,
-                         high=high, jobs=jobs, progress=progress)
+    rows, base = tornado(
+        scenario,
+        target=target,
+        year=year,
+        paths=paths,
+        seed=seed,
+        low=low,
+        high=high,
+        jobs=jobs,
+        progress=progress,
+    )
     notes: list[str] = []
     from .engine import compile_plan
 
@@ -436,8 +491,9 @@ def sensitivity(
         notes.append("the scenario has no uncertain inputs: every input is a fixed number")
     elif sobol:
         try:
-            indices = sobol_indices(scenario, target=target, year=year, n=sobol, seed=base.seed,
-                                    response=response)
+            indices = sobol_indices(
+                scenario, target=target, year=year, n=sobol, seed=base.seed, response=response
+            )
         except LeapforecastError as exc:
             notes.append(f"Sobol indices skipped: {exc}")
         else:
@@ -447,14 +503,26 @@ def sensitivity(
                 row.sobol = by_name.get(row.name)
             rows.append(InputSensitivity(NOISE, sobol=by_name[NOISE]))
             if scenario.spec.correlation:
-                notes.append("Sobol indices sample the inputs independently; the scenario's "
-                             "correlations are ignored there")
+                notes.append(
+                    "Sobol indices sample the inputs independently; the scenario's "
+                    "correlations are ignored there"
+                )
     k, t = base._index(target, year)
     return SensitivityReport(
-        scenario=scenario.name, target=target, year=year, paths=base.paths, seed=base.seed,
-        low=low, high=high, base_prob=float(base.prob_ge[k, t]), base_se=float(base.se_ge[k, t]),
-        base_median=base.quantile(50, year), inputs=rows, sobol_n=sobol_n,
-        sobol_response=response, notes=notes,
+        scenario=scenario.name,
+        target=target,
+        year=year,
+        paths=base.paths,
+        seed=base.seed,
+        low=low,
+        high=high,
+        base_prob=float(base.prob_ge[k, t]),
+        base_se=float(base.se_ge[k, t]),
+        base_median=base.quantile(50, year),
+        inputs=rows,
+        sobol_n=sobol_n,
+        sobol_response=response,
+        notes=notes,
     )
 
 
@@ -477,16 +545,21 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     from .units import short_units
 
     label = f"P(≥{short_units(report.target)} in {report.year})"
-    out: list[Any] = [Text.assemble(
-        (report.scenario, "bold"),
-        f"  {label} = {pct(report.base_prob)} ±{100 * report.base_se:.2f}, median "
-        f"{report.base_median / 1e3:,.0f}k; {report.paths:,} paths, seed {report.seed}",
-    )]
+    out: list[Any] = [
+        Text.assemble(
+            (report.scenario, "bold"),
+            f"  {label} = {pct(report.base_prob)} ±{100 * report.base_se:.2f}, median "
+            f"{report.base_median / 1e3:,.0f}k; {report.paths:,} paths, seed {report.seed}",
+        )
+    ]
     swings = [abs(r.prob_swing) for r in report.inputs if r.prob_swing is not None]
     scale = max(swings, default=0.0) or 1.0
     lo_q, hi_q = round(100 * report.low), round(100 * report.high)
-    out.append(Text(f"Tornado: {label} in % with each input held at its p{lo_q} and p{hi_q}",
-                    style="italic"))
+    out.append(
+        Text(
+            f"Tornado: {label} in % with each input held at its p{lo_q} and p{hi_q}", style="italic"
+        )
+    )
     tor = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     tor.add_column("input", overflow="fold", min_width=16, max_width=30)
     tor.add_column(f"p{lo_q} → p{hi_q}", justify="right", no_wrap=True)
@@ -497,17 +570,29 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         if r.prob_swing is None:
             continue
         bar = Text(f"{100 * r.prob_swing:+5.1f} ")
-        bar.append("█" * round(6 * abs(r.prob_swing) / scale),
-                   style="green" if r.prob_swing >= 0 else "red")
+        bar.append(
+            "█" * round(6 * abs(r.prob_swing) / scale),
+            style="green" if r.prob_swing >= 0 else "red",
+        )
         tor.add_row(
-            r.name, f"{compact_value(r.low)} → {compact_value(r.high)}",
-            f"{100 * r.prob_low:.1f} → {100 * r.prob_high:.1f}", bar,
+            r.name,
+            f"{compact_value(r.low)} → {compact_value(r.high)}",
+            f"{100 * r.prob_low:.1f} → {100 * r.prob_high:.1f}",
+            bar,
             f"{r.median_swing / 1000:+,.1f}k",
         )
     out.append(tor)
-    out.append(Text(f"Rank correlation with units in {report.year}"
-                    + (f"; Sobol indices of {report.sobol_response} (n={report.sobol_n})"
-                       if report.sobol_n else ""), style="italic"))
+    out.append(
+        Text(
+            f"Rank correlation with units in {report.year}"
+            + (
+                f"; Sobol indices of {report.sobol_response} (n={report.sobol_n})"
+                if report.sobol_n
+                else ""
+            ),
+            style="italic",
+        )
+    )
     var = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
     var.add_column("input", overflow="fold", min_width=16, max_width=30)
     var.add_column("spearman", justify="right")
@@ -516,23 +601,41 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         var.add_column("S1 ±95%", justify="right", no_wrap=True)
         var.add_column("ST ±95%", justify="right", no_wrap=True)
     for r in report.inputs:
-        cells = [r.name, "" if r.spearman is None else f"{r.spearman:+.3f}",
-                 "" if r.variance_share is None else f"{100 * r.variance_share:+.1f}%"]
+        cells = [
+            r.name,
+            "" if r.spearman is None else f"{r.spearman:+.3f}",
+            "" if r.variance_share is None else f"{100 * r.variance_share:+.1f}%",
+        ]
         if report.sobol_n:
             s = r.sobol
-            cells += ["", ""] if s is None else [f"{s.s1:.3f} ±{s.s1_conf:.3f}",
-                                                 f"{s.st:.3f} ±{s.st_conf:.3f}"]
+            cells += (
+                ["", ""]
+                if s is None
+                else [f"{s.s1:.3f} ±{s.s1_conf:.3f}", f"{s.st:.3f} ±{s.st_conf:.3f}"]
+            )
         var.add_row(*cells)
     out.append(var)
-    out.append(Text(
-        "share: squared rank correlation, normalised and signed (contribution to variance). "
-        "S1: share of variance from the input alone; ST: with its interactions; noise: "
-        "year-to-year volatility draws.", style="dim"))
+    out.append(
+        Text(
+            "share: squared rank correlation, normalised and signed (contribution to variance). "
+            "S1: share of variance from the input alone; ST: with its interactions; noise: "
+            "year-to-year volatility draws.",
+            style="dim",
+        )
+    )
     return out
 
 
 __all__ = [
-    "NOISE", "InputSensitivity", "SensitivityReport", "SobolIndex", "rank_correlations",
-    "resolve_target_year", "sensitivity", "sensitivity_tables", "sobol_analyze", "sobol_indices",
+    "NOISE",
+    "InputSensitivity",
+    "SensitivityReport",
+    "SobolIndex",
+    "rank_correlations",
+    "resolve_target_year",
+    "sensitivity",
+    "sensitivity_tables",
+    "sobol_analyze",
+    "sobol_indices",
     "tornado",
 ]

@@ -40,13 +40,17 @@ class ScenarioInfo(Model):
 
     name: str = Field(default="unnamed", min_length=1, description="short name shown in results")
     description: str = Field(default="", description="one line: what this scenario claims")
-    extends: str | None = Field(default=None, description="file this one inherits from (relative) or builtin:NAME")
+    extends: str | None = Field(
+        default=None, description="file this one inherits from (relative) or builtin:NAME"
+    )
 
 
 class HistorySpec(Model):
     """Where the base comes from."""
 
-    source: str = Field(default=DEFAULT_SOURCE, description="builtin:leapmotor or a CSV path (year,units)")
+    source: str = Field(
+        default=DEFAULT_SOURCE, description="builtin:leapmotor or a CSV path (year,units)"
+    )
     base_year: YEAR | None = Field(default=None, description="default: last year of the history")
     base_units: float | None = Field(
         default=None, gt=0, le=1e12, description="override the base year's units"
@@ -56,14 +60,18 @@ class HistorySpec(Model):
 class SimulationSpec(Model):
     """How many paths, which seed, which design, which targets."""
 
-    horizon: YEAR | None = Field(default=None, description="last forecast year; default base_year + 3")
+    horizon: YEAR | None = Field(
+        default=None, description="last forecast year; default base_year + 3"
+    )
     paths: int = Field(default=100_000, ge=1, le=MAX_PATHS, description="Monte Carlo paths")
     seed: int = Field(default=20260101, ge=0, lt=2**63, description="same seed, same output")
     sampling: Literal["random", "lhs", "sobol"] = Field(
         default="random", description="design of the path-level draws: random, lhs or sobol"
     )
     targets: list[Units] = Field(
-        default_factory=lambda: [500_000, 750_000, 1_000_000], min_length=1, max_length=20,
+        default_factory=lambda: [500_000, 750_000, 1_000_000],
+        min_length=1,
+        max_length=20,
         description='units a year to report P(units >= target) for; numbers or "500k", "1M"',
     )
 
@@ -79,7 +87,9 @@ class Growth(Model):
     """Trend growth drawn once per path, with year-to-year noise on log growth."""
 
     rate: Dist = Field(description="annual growth of the trend, 0.45 = +45% (median path)")
-    volatility: Dist = Field(default_factory=lambda: Fixed(value=0.0), description="sd of log growth per year")
+    volatility: Dist = Field(
+        default_factory=lambda: Fixed(value=0.0), description="sd of log growth per year"
+    )
     fade: Fade | None = Field(default=None, description="optional fade to a long-run rate")
 
 
@@ -94,7 +104,9 @@ class Event(Model):
     """Something that may happen in a year and moves the level of demand."""
 
     name: str = Field(min_length=1, description="unique; a child's event of this name overrides it")
-    year: YEAR | list[YEAR] = Field(description="a year, or [first, last]: one year drawn uniformly")
+    year: YEAR | list[YEAR] = Field(
+        description="a year, or [first, last]: one year drawn uniformly"
+    )
     probability: float = Field(default=1.0, ge=0, le=1, description="chance it happens, 0 to 1")
     kind: Literal["multiply", "add"] = Field(
         default="multiply", description="multiply: level changes by a fraction; add: units"
@@ -116,15 +128,21 @@ class Event(Model):
 
     @property
     def years(self) -> tuple[int, int]:
-        return (self.year[0], self.year[1]) if isinstance(self.year, list) else (self.year, self.year)
+        return (
+            (self.year[0], self.year[1]) if isinstance(self.year, list) else (self.year, self.year)
+        )
 
 
 class Capacity(Model):
     """Production capacity: sales = min(demand, capacity)."""
 
     units: Dist | None = Field(default=None, description="capacity in the first forecast year")
-    growth: Dist = Field(default_factory=lambda: Fixed(value=0.0), description="annual growth of capacity")
-    schedule: dict[str, Dist] | None = Field(default=None, description='explicit capacity by year, e.g. {"2026" = 1_200_000}')
+    growth: Dist = Field(
+        default_factory=lambda: Fixed(value=0.0), description="annual growth of capacity"
+    )
+    schedule: dict[str, Dist] | None = Field(
+        default=None, description='explicit capacity by year, e.g. {"2026" = 1_200_000}'
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Capacity:
@@ -142,7 +160,9 @@ class Segment(Model):
     """One stream of sales (e.g. china, overseas) with its own base and growth."""
 
     base: float | None = Field(default=None, ge=0, le=1e12, description="units in the base year")
-    share: float | None = Field(default=None, ge=0, le=1, description="or a share of the base year's total")
+    share: float | None = Field(
+        default=None, ge=0, le=1, description="or a share of the base year's total"
+    )
     growth: Growth | None = Field(default=None, description="default: the top-level [growth]")
     saturation: Saturation | None = Field(default=None, description="this segment's market ceiling")
 
@@ -194,5 +214,7 @@ class ScenarioSpec(Model):
             raise ValueError("a scenario needs a [growth] table (or [segment.NAME] tables)")
         missing = [n for n, s in self.segment.items() if s.growth is None]
         if missing and self.growth is None:
-            raise ValueError(f"segment {missing[0]} has no growth and there is no top-level [growth]")
+            raise ValueError(
+                f"segment {missing[0]} has no growth and there is no top-level [growth]"
+            )
         return self

@@ -127,9 +127,13 @@ class Sweep:
                 a.key: a.values[i] for a, i in zip(self.axes, index, strict=True)
             }
             row.update(
-                target=self.target, year=self.year, prob_ge=round(float(self.prob[index]), 6),
-                se_ge=round(float(self.se[index]), 6), p10=round(float(self.p10[index])),
-                p50=round(float(self.p50[index])), p90=round(float(self.p90[index])),
+                target=self.target,
+                year=self.year,
+                prob_ge=round(float(self.prob[index]), 6),
+                se_ge=round(float(self.se[index]), 6),
+                p10=round(float(self.p10[index])),
+                p50=round(float(self.p50[index])),
+                p90=round(float(self.p90[index])),
             )
             out.append(row)
         return out
@@ -140,8 +144,14 @@ class Sweep:
         return pd.DataFrame(self.rows(), columns=self.columns())
 
     def metadata(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "target": self.target, "year": self.year,
-                "paths": self.paths, "seed": self.seed, "keys": [a.key for a in self.axes]}
+        return {
+            "scenario": self.scenario,
+            "target": self.target,
+            "year": self.year,
+            "paths": self.paths,
+            "seed": self.seed,
+            "keys": [a.key for a in self.axes],
+        }
 
     def to_json(self) -> str:
         return json.dumps({"metadata": self.metadata(), "rows": self.rows()}, indent=2) + "\n"
@@ -217,24 +227,52 @@ class BreakEven:
     seed: int
     steps: list[tuple[float, float]] = field(default_factory=list)  # (value, probability) tried
 
-    COLUMNS = ("key", "target", "year", "level", "value", "se", "prob_ge", "slope", "xtol",
-               "bracket_low", "bracket_high", "evaluations", "paths", "seed")
+    COLUMNS = (
+        "key",
+        "target",
+        "year",
+        "level",
+        "value",
+        "se",
+        "prob_ge",
+        "slope",
+        "xtol",
+        "bracket_low",
+        "bracket_high",
+        "evaluations",
+        "paths",
+        "seed",
+    )
 
     def columns(self) -> list[str]:
         return list(self.COLUMNS)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{
-            "key": self.key, "target": self.target, "year": self.year, "level": self.level,
-            "value": round(self.value, 6), "se": round(self.se, 6), "prob_ge": round(self.prob, 6),
-            "slope": round(self.slope, 6), "xtol": self.xtol, "bracket_low": self.bracket[0],
-            "bracket_high": self.bracket[1], "evaluations": len(self.steps), "paths": self.paths,
-            "seed": self.seed,
-        }]
+        return [
+            {
+                "key": self.key,
+                "target": self.target,
+                "year": self.year,
+                "level": self.level,
+                "value": round(self.value, 6),
+                "se": round(self.se, 6),
+                "prob_ge": round(self.prob, 6),
+                "slope": round(self.slope, 6),
+                "xtol": self.xtol,
+                "bracket_low": self.bracket[0],
+                "bracket_high": self.bracket[1],
+                "evaluations": len(self.steps),
+                "paths": self.paths,
+                "seed": self.seed,
+            }
+        ]
 
     def to_json(self) -> str:
-        doc = {"scenario": self.scenario, **self.rows()[0],
-               "steps": [{"value": round(v, 9), "prob_ge": round(p, 6)} for v, p in self.steps]}
+        doc = {
+            "scenario": self.scenario,
+            **self.rows()[0],
+            "steps": [{"value": round(v, 9), "prob_ge": round(p, 6)} for v, p in self.steps],
+        }
         return json.dumps(doc, indent=2) + "\n"
 
 
@@ -308,8 +346,22 @@ def solve(
     p_value = next(p for v, p in steps if v == value)
     se_p = math.sqrt(level * (1 - level) / paths)
     se = se_p / abs(slope) if slope else math.inf
-    return BreakEven(scenario.name, key, target, year, level, float(value), p_value, se,
-                     slope, xtol, (lo, hi), paths, seed, steps)
+    return BreakEven(
+        scenario.name,
+        key,
+        target,
+        year,
+        level,
+        float(value),
+        p_value,
+        se,
+        slope,
+        xtol,
+        (lo, hi),
+        paths,
+        seed,
+        steps,
+    )
 
 
 # --------------------------------------------------------------------------- rendering
@@ -332,8 +384,10 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     from .units import short_units
 
     label = f"P(≥{short_units(sw.target)} in {sw.year})"
-    head = Text.assemble((sw.scenario, "bold"), f"  {label}; {sw.paths:,} paths a point, seed "
-                         f"{sw.seed}, common random numbers")
+    head = Text.assemble(
+        (sw.scenario, "bold"),
+        f"  {label}; {sw.paths:,} paths a point, seed {sw.seed}, common random numbers",
+    )
     if len(sw.axes) == 1:
         ax = sw.axes[0]
         table = Table(box=box.SIMPLE_HEAD)
@@ -344,9 +398,13 @@ def sweep_tables(sw: Sweep) -> list[Any]:
         table.add_column("p10-p90 (k)", justify="right", no_wrap=True)
         for i, v in enumerate(ax.values):
             p = float(sw.prob[i])
-            table.add_row(compact_value(v), f"{100 * p:.1f}% ±{100 * sw.se[i]:.2f}",
-                          Text("█" * round(10 * p), style="cyan"), thousands(sw.p50[i]),
-                          f"{thousands(sw.p10[i])}-{thousands(sw.p90[i])}")
+            table.add_row(
+                compact_value(v),
+                f"{100 * p:.1f}% ±{100 * sw.se[i]:.2f}",
+                Text("█" * round(10 * p), style="cyan"),
+                thousands(sw.p50[i]),
+                f"{thousands(sw.p10[i])}-{thousands(sw.p90[i])}",
+            )
         return [head, table]
     a0, a1 = sw.axes
     title = Text(f"{label} in %: rows {a0.key}, columns {a1.key}", style="italic")
@@ -355,8 +413,10 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     for v in a1.values:
         table.add_column(compact_value(v), justify="right", no_wrap=True)
     for i, v0 in enumerate(a0.values):
-        cells = [Text(f"{100 * sw.prob[i, j]:5.1f}", style=_heat(float(sw.prob[i, j])))
-                 for j in range(len(a1.values))]
+        cells = [
+            Text(f"{100 * sw.prob[i, j]:5.1f}", style=_heat(float(sw.prob[i, j])))
+            for j in range(len(a1.values))
+        ]
         table.add_row(compact_value(v0), *cells)
     return [head, title, table]
 
@@ -369,22 +429,37 @@ def break_even_tables(be: BreakEven) -> list[Any]:
     from .units import short_units
 
     label = f"P(≥{short_units(be.target)} in {be.year})"
-    out: list[Any] = [Text.assemble(
-        (be.scenario, "bold"),
-        f"  {label} = {be.level:g} at ", (f"{be.key} = {be.value:.6g}", "bold"),
-        f" ± {be.se:.2g} (Monte Carlo s.e.; bisection to ±{be.xtol:.2g})\n"
-        f"bisection on common random numbers, {be.paths:,} paths, seed {be.seed}:",
-    )]
+    out: list[Any] = [
+        Text.assemble(
+            (be.scenario, "bold"),
+            f"  {label} = {be.level:g} at ",
+            (f"{be.key} = {be.value:.6g}", "bold"),
+            f" ± {be.se:.2g} (Monte Carlo s.e.; bisection to ±{be.xtol:.2g})\n"
+            f"bisection on common random numbers, {be.paths:,} paths, seed {be.seed}:",
+        )
+    ]
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column(be.key, justify="right")
     table.add_column(label, justify="right")
     for v, p in be.steps:
         table.add_row(f"{v:.6g}", f"{100 * p:.2f}%")
     out.append(table)
-    out.append(Text(f"slope at the break-even: {be.slope:.3g} probability per unit of {be.key}",
-                    style="dim"))
+    out.append(
+        Text(
+            f"slope at the break-even: {be.slope:.3g} probability per unit of {be.key}", style="dim"
+        )
+    )
     return out
 
 
-__all__ = ["Axis", "BreakEven", "Sweep", "axis", "break_even_tables", "parse_vary", "solve",
-           "sweep", "sweep_tables"]
+__all__ = [
+    "Axis",
+    "BreakEven",
+    "Sweep",
+    "axis",
+    "break_even_tables",
+    "parse_vary",
+    "solve",
+    "sweep",
+    "sweep_tables",
+]

@@ -12,7 +12,7 @@ _PATTERN = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?|\.[0-9]+)\s*([kKmM]?)\s*
 
 
 def parse_units(text: str | int | float) -> int:
-    """Return a whole number of units from ``500000``, ``500k``, ``1M``, ``1.5M`` or ``1_000_000``."""
+    """A whole number of units from ``500000``, ``500k``, ``1M``, ``1.5M`` or ``1_000_000``."""
     if isinstance(text, bool):
         raise UsageError(f"expected a number of units, got {text!r}")
     if isinstance(text, int | float):

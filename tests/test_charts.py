@@ -65,7 +65,7 @@ def test_run_chart_on_every_bundled_scenario(cli, name):
     last = str(load_scenario(name).years[-1])
     code, out, err = cli("run", name, "-n", "3000", "--chart", "--year", last)
     assert code == 0, err
-    chart = out[out.index("Units a year: ─"):]
+    chart = out[out.index("Units a year: ─") :]
     assert max(len(line) for line in chart.splitlines()) <= 80
     assert "\x1b[" not in out  # no colour off a terminal
     assert "Units in" in chart

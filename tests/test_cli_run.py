@@ -34,7 +34,21 @@ def test_csv_contract_and_reproducibility(cli):
 
 
 def test_targets_in_any_spelling(cli):
-    code, out, _ = cli("run", "-f", "csv", "-n", "2000", "-t", "500k", "-t", "1M", "-t", "1_500_000", "-t", "750000")
+    code, out, _ = cli(
+        "run",
+        "-f",
+        "csv",
+        "-n",
+        "2000",
+        "-t",
+        "500k",
+        "-t",
+        "1M",
+        "-t",
+        "1_500_000",
+        "-t",
+        "750000",
+    )
     assert code == 0
     header = out.splitlines()[0]
     for t in ("500000", "750000", "1000000", "1500000"):
@@ -42,7 +56,9 @@ def test_targets_in_any_spelling(cli):
 
 
 def test_json_metadata(cli):
-    code, out, _ = cli("run", "--format", "json", "--paths", "3000", "--seed", "1", "--horizon", "2030")
+    code, out, _ = cli(
+        "run", "--format", "json", "--paths", "3000", "--seed", "1", "--horizon", "2030"
+    )
     doc = json.loads(out)
     meta = doc["metadata"]
     assert meta["seed"] == 1 and meta["paths"] == 3000 and meta["scenario"] == "base"
@@ -104,8 +120,14 @@ def test_malformed_scenario(cli, write_scenario):
     code, out, err = cli("run", str(path))
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
-    assert any("scenario.toml:2: growth.rate: low (0.5) must not exceed high (0.2)" in ln for ln in lines)
-    assert any("scenario.toml:3: growth.volatilty: unknown key 'volatilty'; did you mean 'volatility'?" in ln for ln in lines)
+    assert any(
+        "scenario.toml:2: growth.rate: low (0.5) must not exceed high (0.2)" in ln for ln in lines
+    )
+    assert any(
+        "scenario.toml:3: growth.volatilty: unknown key 'volatilty'; did you mean 'volatility'?"
+        in ln
+        for ln in lines
+    )
     assert "Traceback" not in err
 
 
@@ -123,11 +145,15 @@ def test_history_command(cli, tmp_path):
 
 
 def test_console_script_and_module(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "leapforecast", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "leapforecast", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.startswith("leapforecast ")
     head = subprocess.run(
         f"{sys.executable} -m leapforecast run -f csv -n 40000 --horizon 2040 | head -1",
-        shell=True, capture_output=True, text=True,
+        shell=True,
+        capture_output=True,
+        text=True,
     )
     assert head.stdout.startswith("scenario,year") and head.stderr == ""
 
@@ -166,12 +192,16 @@ def test_run_with_actuals_agrees_with_nowcast(cli, tmp_path):
     code, out, err = cli("run", "-f", "csv", "-n", "20000", "--actuals", str(actuals), "-t", "750k")
     assert code == 0, err
     run_p = float(_rows(out)[0]["prob_ge_750000"])
-    code, out, err = cli("nowcast", "-f", "csv", "-n", "20000", "--actuals", str(actuals), "-t", "750k")
+    code, out, err = cli(
+        "nowcast", "-f", "csv", "-n", "20000", "--actuals", str(actuals), "-t", "750k"
+    )
     assert code == 0, err
     now = {r["label"]: r for r in _rows(out) if r["row"] == "target"}
     assert run_p == pytest.approx(float(now["750000"]["probability"]), abs=1e-9)
     # and conditioning moved the answer away from the plain run
-    plain = float(_rows(cli("run", "-f", "csv", "-n", "20000", "-t", "750k")[1])[0]["prob_ge_750000"])
+    plain = float(
+        _rows(cli("run", "-f", "csv", "-n", "20000", "-t", "750k")[1])[0]["prob_ge_750000"]
+    )
     assert run_p != plain
 
 
@@ -186,15 +216,26 @@ def test_history_shows_target_track_record(cli):
     code, out, _ = cli("history", "--targets", "-f", "csv")
     rows = _rows(out)
     assert [(r["year"], r["target"], r["actual"]) for r in rows] == [
-        ("2023", "200000", "144155"), ("2025", "500000", "596555"), ("2026", "1000000", "")]
+        ("2023", "200000", "144155"),
+        ("2025", "500000", "596555"),
+        ("2026", "1000000", ""),
+    ]
     assert cli("history", "--targets", "--file", "x.csv")[0] == 2
 
 
 def test_lazy_public_api():
     import leapforecast as lf
-
     import leapforecast.compare  # noqa: F401 - a submodule import must not shadow the API
 
-    for name in ("simulate", "load_history", "load_scenario", "year_to_date", "solve",
-                 "fit_history", "load_peers", "load_targets", "load_monthly"):
+    for name in (
+        "simulate",
+        "load_history",
+        "load_scenario",
+        "year_to_date",
+        "solve",
+        "fit_history",
+        "load_peers",
+        "load_targets",
+        "load_monthly",
+    ):
         assert callable(getattr(lf, name)), name

@@ -50,7 +50,7 @@ def test_common_random_numbers_make_small_differences_precise():
 
 def test_targets_are_united_or_replaced(write_scenario):
     low = write_scenario("[simulation]\ntargets = [500_000]\n[growth]\nrate = 0.3\n", "low.toml")
-    high = write_scenario("[simulation]\ntargets = [\"1M\"]\n[growth]\nrate = 0.3\n", "high.toml")
+    high = write_scenario('[simulation]\ntargets = ["1M"]\n[growth]\nrate = 0.3\n', "high.toml")
     cmp = compare([load_scenario(low), load_scenario(high)], paths=1000)
     assert cmp.targets == [500_000, 1_000_000]
     assert all(r.targets == [500_000, 1_000_000] for r in cmp.results)
@@ -66,8 +66,13 @@ def test_long_csv_parses_and_holds_every_metric(cli):
     assert list(frame.columns) == ["scenario", "year", "metric", "value"]
     assert set(frame["scenario"]) == {"base", "bear"}
     metrics = set(frame.loc[frame.scenario == "bear", "metric"])
-    assert {"p50", "prob_ge_1000000", "se_ge_1000000", "delta_prob_ge_1000000",
-            "se_delta_prob_ge_1000000"} <= metrics
+    assert {
+        "p50",
+        "prob_ge_1000000",
+        "se_ge_1000000",
+        "delta_prob_ge_1000000",
+        "se_delta_prob_ge_1000000",
+    } <= metrics
     assert "delta_prob_ge_1000000" not in set(frame.loc[frame.scenario == "base", "metric"])
     wide = frame.pivot_table(index=["scenario", "year"], columns="metric", values="value")
     assert (wide["p10"] <= wide["p50"]).all() and (wide["p50"] <= wide["p90"]).all()

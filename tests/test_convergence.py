@@ -39,16 +39,20 @@ def test_headline_se_covers_both_kinds_of_probability():
 
 
 def test_cap_is_reported():
-    result, report = simulate_to_precision(load_scenario(), precision=0.0005, max_paths=30_000,
-                                           seed=1)
+    result, report = simulate_to_precision(
+        load_scenario(), precision=0.0005, max_paths=30_000, seed=1
+    )
     assert not report.converged and result.paths == 30_000
     assert "not reached" in report.message() and "--max-paths" in report.message()
 
 
 def test_bad_values():
     sc = load_scenario()
-    for kwargs, fragment in [({"precision": 0}, "--precision"), ({"precision": 0.6}, "--precision"),
-                             ({"precision": 0.01, "max_paths": 0}, "--max-paths")]:
+    for kwargs, fragment in [
+        ({"precision": 0}, "--precision"),
+        ({"precision": 0.6}, "--precision"),
+        ({"precision": 0.01, "max_paths": 0}, "--max-paths"),
+    ]:
         with pytest.raises(UsageError, match=fragment):
             simulate_to_precision(sc, **kwargs)
 
@@ -61,7 +65,9 @@ def test_cli_precision(cli):
     assert out == cli("run", "--paths", str(paths), "--seed", "3", "-f", "csv")[1]
     code, _, err = cli("run", "--precision", "0.0005", "--max-paths", "20000", "-f", "json")
     assert code == 0 and err.startswith("warning: precision 0.0005 not reached")
-    for args, fragment in [(["--precision", "0.01", "--paths", "100"], "exclude each other"),
-                           (["--max-paths", "100"], "--max-paths")]:
+    for args, fragment in [
+        (["--precision", "0.01", "--paths", "100"], "exclude each other"),
+        (["--max-paths", "100"], "--max-paths"),
+    ]:
         code, out, err = cli("run", *args)
         assert code == 2 and out == "" and fragment in err

@@ -28,10 +28,19 @@ CASES = [
     ({"dist": "normal", "mean": 0.2, "sd": 0.1}, stats.norm(0.2, 0.1)),
     ({"dist": "lognormal", "mu": 13.0, "sigma": 0.2}, stats.lognorm(0.2, scale=np.exp(13.0))),
     ({"dist": "uniform", "low": 900_000, "high": 1_200_000}, stats.uniform(900_000, 300_000)),
-    ({"dist": "triangular", "low": -0.1, "mode": -0.05, "high": 0.0}, stats.triang(0.5, loc=-0.1, scale=0.1)),
+    (
+        {"dist": "triangular", "low": -0.1, "mode": -0.05, "high": 0.0},
+        stats.triang(0.5, loc=-0.1, scale=0.1),
+    ),
     ({"dist": "pert", "low": 0.15, "mode": 0.45, "high": 0.75}, pert_frozen(0.15, 0.45, 0.75)),
-    ({"dist": "pert", "low": 0.0, "mode": 0.05, "high": 1.0, "lamb": 6}, pert_frozen(0.0, 0.05, 1.0, 6)),
-    ({"dist": "beta", "alpha": 0.5, "beta": 2.5, "low": 0.1, "high": 0.9}, stats.beta(0.5, 2.5, loc=0.1, scale=0.8)),
+    (
+        {"dist": "pert", "low": 0.0, "mode": 0.05, "high": 1.0, "lamb": 6},
+        pert_frozen(0.0, 0.05, 1.0, 6),
+    ),
+    (
+        {"dist": "beta", "alpha": 0.5, "beta": 2.5, "low": 0.1, "high": 0.9},
+        stats.beta(0.5, 2.5, loc=0.1, scale=0.8),
+    ),
 ]
 
 
@@ -99,7 +108,8 @@ def test_warm_cache_run_needs_no_scipy(tmp_path):
         "from leapforecast.cli import main\n"
         "sys.argv = ['leapforecast', 'run', '-n', '2000', '-f', 'csv']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "sys.stderr.write('SCIPY' if any(m.startswith('scipy') for m in sys.modules) else 'CLEAN')\n"
+        "loaded = any(m.startswith('scipy') for m in sys.modules)\n"
+        "sys.stderr.write('SCIPY' if loaded else 'CLEAN')\n"
     )
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert first.stderr.endswith("SCIPY"), first.stderr  # builds and caches the tables

@@ -47,14 +47,17 @@ def assert_clean_output(result) -> None:
 
 @pytest.mark.parametrize("sampling", ["random", "lhs", "sobol"])
 def test_zero_volatility_fixed_inputs_is_the_closed_form(write_scenario, sampling):
-    r = run(write_scenario, f"""
+    r = run(
+        write_scenario,
+        f"""
         [growth]
         rate = 0.3
         volatility = 0
         [simulation]
         sampling = "{sampling}"
         targets = [700_000, 1_000_000, 2_000_000]
-    """)
+    """,
+    )
     expected = [BASE * 1.3**t for t in (1, 2, 3)]
     assert r.mean == pytest.approx(expected, rel=1e-9)
     for i in range(len(QUANTILES)):  # every quantile is the one value, to float32 precision
@@ -70,12 +73,18 @@ def test_zero_volatility_fixed_inputs_is_the_closed_form(write_scenario, samplin
 
 def test_probability_zero_event_changes_nothing(write_scenario):
     """Draws are keyed by input name, so an event that never happens leaves every byte alike."""
-    plain = run(write_scenario, """
+    plain = run(
+        write_scenario,
+        """
         [growth]
         rate = { dist = "pert", low = 0.1, mode = 0.3, high = 0.6 }
         volatility = 0.1
-    """, name="plain.toml")
-    never = run(write_scenario, """
+    """,
+        name="plain.toml",
+    )
+    never = run(
+        write_scenario,
+        """
         [growth]
         rate = { dist = "pert", low = 0.1, mode = 0.3, high = 0.6 }
         volatility = 0.1
@@ -84,7 +93,9 @@ def test_probability_zero_event_changes_nothing(write_scenario):
         year = [2026, 2028]
         probability = 0
         impact = { dist = "uniform", low = -0.9, high = -0.5 }
-    """, name="never.toml")
+    """,
+        name="never.toml",
+    )
     assert never.event_fired == {"never": 0}
     np.testing.assert_array_equal(never.totals, plain.totals)
     assert render.result_csv(never).replace("edge", "") == render.result_csv(plain)
@@ -96,15 +107,21 @@ def test_probability_zero_event_changes_nothing(write_scenario):
     [
         ("multiply", -0.1, "permanent", [BASE * 1.3**t * 0.9 for t in (1, 2, 3)]),
         ("multiply", -0.1, "one-year", [BASE * 1.3 * 0.9, BASE * 1.3**2, BASE * 1.3**3]),
-        ("add", 50_000, "permanent", [BASE * 1.3 + 50_000, (BASE * 1.3 + 50_000) * 1.3,
-                                      (BASE * 1.3 + 50_000) * 1.3**2]),
+        (
+            "add",
+            50_000,
+            "permanent",
+            [BASE * 1.3 + 50_000, (BASE * 1.3 + 50_000) * 1.3, (BASE * 1.3 + 50_000) * 1.3**2],
+        ),
         ("add", 50_000, "one-year", [BASE * 1.3 + 50_000, BASE * 1.3**2, BASE * 1.3**3]),
         ("multiply", -1, "permanent", [0.0, 0.0, 0.0]),  # -100%: nothing ever again, not NaN
         ("add", -5_000_000, "one-year", [0.0, BASE * 1.3**2, BASE * 1.3**3]),  # floored at 0
     ],
 )
 def test_certain_event_is_deterministic(write_scenario, kind, impact, persistence, expected):
-    r = run(write_scenario, f"""
+    r = run(
+        write_scenario,
+        f"""
         [growth]
         rate = 0.3
         [[event]]
@@ -114,7 +131,8 @@ def test_certain_event_is_deterministic(write_scenario, kind, impact, persistenc
         kind = "{kind}"
         impact = {impact}
         persistence = "{persistence}"
-    """)
+    """,
+    )
     assert r.event_fired == {"certain": r.paths}
     assert r.mean == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert r.quantiles[QUANTILES.index(50)] == pytest.approx(expected, rel=1e-6, abs=1e-6)
@@ -127,7 +145,9 @@ def test_certain_event_is_deterministic(write_scenario, kind, impact, persistenc
 @pytest.mark.parametrize("segments", [False, True])
 def test_capacity_zero_sells_nothing(write_scenario, segments):
     extra = "[segment.china]\nshare = 0.8\n[segment.overseas]\n" if segments else ""
-    r = run(write_scenario, f"""
+    r = run(
+        write_scenario,
+        f"""
         [growth]
         rate = {{ dist = "uniform", low = 0.1, high = 0.5 }}
         volatility = 0.2
@@ -137,7 +157,8 @@ def test_capacity_zero_sells_nothing(write_scenario, segments):
         [simulation]
         targets = [0, 1, 500_000]
         {extra}
-    """)
+    """,
+    )
     assert np.all(r.mean == 0) and np.all(r.quantiles == 0)
     assert r.prob_ge.tolist() == [[1, 1, 1], [0, 0, 0], [0, 0, 0]]  # 0 >= 0, but never 1 car
     assert r.capacity_bound.tolist() == [r.paths] * 3
@@ -147,12 +168,15 @@ def test_capacity_zero_sells_nothing(write_scenario, segments):
 
 
 def test_schedule_with_a_zero_year(write_scenario):
-    r = run(write_scenario, """
+    r = run(
+        write_scenario,
+        """
         [growth]
         rate = 0.3
         [capacity]
         schedule = { "2026" = 1_000_000, "2027" = 0 }
-    """)
+    """,
+    )
     # 2026 below capacity; 2027 and (schedule carried forward) 2028 at zero
     assert r.mean == pytest.approx([BASE * 1.3, 0, 0])
     assert r.capacity_bound.tolist() == [0, r.paths, r.paths]
@@ -160,13 +184,16 @@ def test_schedule_with_a_zero_year(write_scenario):
 
 
 def test_targets_of_zero_and_below_the_base(write_scenario, cli):
-    r = run(write_scenario, """
+    r = run(
+        write_scenario,
+        """
         [growth]
         rate = { dist = "uniform", low = -0.5, high = 0.5 }
         volatility = 0.3
         [simulation]
         targets = [0, 1, 100_000, 1_000_000]
-    """)
+    """,
+    )
     assert np.all(r.prob_ge[0] == 1) and np.all(r.prob_reached[0] == 1)
     assert np.all(r.se_ge[0] == 0)
     assert r.first_year_distribution()[0]["2026"] == 1.0  # reached at once: it is below the base
@@ -189,7 +216,9 @@ def test_wilson_interval_at_zero_and_one():
 
 @pytest.mark.parametrize("sampling", ["random", "lhs", "sobol"])
 def test_one_path_run(write_scenario, cli, sampling):
-    r = run(write_scenario, f"""
+    r = run(
+        write_scenario,
+        f"""
         [growth]
         rate = {{ dist = "pert", low = 0.0, mode = 0.3, high = 0.8 }}
         volatility = {{ dist = "uniform", low = 0.05, high = 0.2 }}
@@ -202,7 +231,9 @@ def test_one_path_run(write_scenario, cli, sampling):
         units = {{ dist = "triangular", low = 600_000, mode = 900_000, high = 1_500_000 }}
         [simulation]
         sampling = "{sampling}"
-    """, paths=1)
+    """,
+        paths=1,
+    )
     assert r.paths == 1 and r.totals.shape == (1, 3)
     for i in range(len(QUANTILES)):  # every quantile and the mean are that one path
         np.testing.assert_allclose(r.quantiles[i], r.totals[0], rtol=1e-6)
@@ -229,12 +260,15 @@ def test_history_of_two_points(write_scenario, tmp_path, cli):
     code, out, err = cli("history", "--file", str(hist))
     assert code == 0 and "sd n/a (one interval)" in out and "nan" not in out.lower()
     # bootstrap on one interval resamples +50% every time: deterministic
-    r = run(write_scenario, f"""
+    r = run(
+        write_scenario,
+        f"""
         [history]
         source = "{hist.name}"
         [growth]
         rate = {{ dist = "bootstrap" }}
-    """)
+    """,
+    )
     assert r.base_units == 600_000
     assert r.mean == pytest.approx([900_000, 1_350_000, 2_025_000])
     assert np.all(r.quantiles[0] == r.quantiles[-1])
@@ -287,47 +321,60 @@ def test_perfect_rank_correlation(write_scenario, rho):
 
 
 def test_ceiling_below_the_base_holds_sales_flat(write_scenario):
-    r = run(write_scenario, """
+    r = run(
+        write_scenario,
+        """
         [growth]
         rate = 0.3
         [saturation]
         ceiling = 100_000
-    """)
+    """,
+    )
     assert r.mean == pytest.approx([BASE] * 3)  # no room to grow; not negative, not NaN
     assert_clean_output(r)
 
 
 def test_fifty_year_horizon_stays_finite(write_scenario):
-    r = run(write_scenario, """
+    r = run(
+        write_scenario,
+        """
         [growth]
         rate = { dist = "pert", low = 0.0, mode = 0.1, high = 0.3 }
         volatility = 0.2
         fade = { to = 0.02, half_life = 5 }
         [simulation]
         horizon = 2075
-    """, paths=300)
+    """,
+        paths=300,
+    )
     assert r.years[-1] == 2075 and len(r.years) == 50
     assert np.all(np.diff(r.prob_reached, axis=1) >= 0)
     assert_clean_output(r)
 
 
 def test_degenerate_distributions(write_scenario):
-    r = run(write_scenario, """
+    r = run(
+        write_scenario,
+        """
         [growth]
         rate = { dist = "pert", low = 0.2, mode = 0.2, high = 0.2 }
         volatility = { dist = "triangular", low = 0, mode = 0, high = 0 }
         fade = { to = { dist = "choice", values = [0.1, 0.5], weights = [1, 0] }, half_life = 1 }
-    """)
+    """,
+    )
     # rate fades from 20% towards 10%: 20%, 15%, 12.5%
     assert r.mean == pytest.approx([BASE * 1.2, BASE * 1.2 * 1.15, BASE * 1.2 * 1.15 * 1.125])
     assert_clean_output(r)
 
 
 def test_lognormal_ceiling_is_accepted(write_scenario):
-    r = run(write_scenario, """
+    r = run(
+        write_scenario,
+        """
         [growth]
         rate = 0.3
         [saturation]
         ceiling = { dist = "lognormal", p5 = 1_000_000, p95 = 3_000_000 }
-    """)
+    """,
+    )
     assert_clean_output(r)

@@ -13,7 +13,8 @@ from leapforecast.engine import CHUNK, simulate
 
 
 def lognormal_scenario(write_scenario, rate: float, sigma: float, horizon: int, targets: list[int]):
-    return lf.load_scenario(write_scenario(f"""
+    return lf.load_scenario(
+        write_scenario(f"""
         [scenario]
         name = "closed-form"
         [simulation]
@@ -22,7 +23,8 @@ def lognormal_scenario(write_scenario, rate: float, sigma: float, horizon: int, 
         [growth]
         rate = {rate}
         volatility = {sigma}
-    """))
+    """)
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,9 @@ def test_quantiles_match_closed_form(write_scenario):
     res = simulate(sc, paths=100_000, seed=11)
     for t in range(2):
         for i, q in enumerate((5, 10, 25, 50, 75, 90, 95)):
-            exact = 596_555 * math.exp((t + 1) * math.log1p(0.3) + 0.2 * math.sqrt(t + 1) * norm.ppf(q / 100))
+            exact = 596_555 * math.exp(
+                (t + 1) * math.log1p(0.3) + 0.2 * math.sqrt(t + 1) * norm.ppf(q / 100)
+            )
             assert res.quantiles[i, t] == pytest.approx(exact, rel=0.01)
 
 

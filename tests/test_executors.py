@@ -1,4 +1,4 @@
-"""Every executor gives byte-identical output (threads, processes, Dask LocalCluster on loopback)."""
+"""Every executor gives byte-identical output (threads, processes, a Dask LocalCluster)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def reference():
 def test_threads_and_processes_match(reference):
     sc, expected = reference
     assert result_csv(simulate(sc, paths=2_000_000, seed=11, jobs=2)) == expected
-    assert result_csv(simulate(sc, paths=2_000_000, seed=11, jobs=2, executor="processes")) == expected
+    assert (
+        result_csv(simulate(sc, paths=2_000_000, seed=11, jobs=2, executor="processes")) == expected
+    )
 
 
 def test_dask_local_cluster_matches(reference):
@@ -43,8 +45,11 @@ def test_cli_executors_give_identical_bytes(cli):
     pytest.importorskip("dask.distributed")
     base = ["run", "-f", "csv", "-n", "100000", "--seed", "4"]
     expected = cli(*base)[1]
-    for extra in (["--jobs", "2"], ["--jobs", "2", "--executor", "processes"],
-                  ["--jobs", "2", "--executor", "dask"]):
+    for extra in (
+        ["--jobs", "2"],
+        ["--jobs", "2", "--executor", "processes"],
+        ["--jobs", "2", "--executor", "dask"],
+    ):
         code, out, err = cli(*base, *extra)
         assert code == 0, err
         assert out == expected, extra
@@ -52,6 +57,8 @@ def test_cli_executors_give_identical_bytes(cli):
 
 def test_cli_unreachable_scheduler_is_one_line(cli):
     pytest.importorskip("dask.distributed")
-    code, out, err = cli("run", "-n", "100", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    code, out, err = cli(
+        "run", "-n", "100", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"
+    )
     assert code == 2 and out == ""
     assert err.startswith("error: cannot reach Dask scheduler") and len(err.splitlines()) == 1

@@ -34,7 +34,10 @@ def test_gap_is_annualised():
     ("text", "fragment"),
     [
         ("", "empty"),
-        ("year,unit\n2024,1\n", "missing column 'units' (header has: year, unit); did you mean 'unit'?"),
+        (
+            "year,unit\n2024,1\n",
+            "missing column 'units' (header has: year, unit); did you mean 'unit'?",
+        ),
         ("yaer,units\n2024,1\n", "missing column 'year'"),
         ("year,units\n2024,abc\n", "line 2: units 'abc' is not a number"),
         ("year,units\n2024,-5\n", "line 2: units -5 is negative"),

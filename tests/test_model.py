@@ -28,81 +28,106 @@ def run(write_scenario, body: str, paths: int = 4000, seed: int = 1, **kw):
 
 
 def test_certain_permanent_multiply_event_shifts_every_path(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [[event]]
         name = "shock"
         year = 2027
         kind = "multiply"
         impact = -0.2
         persistence = "permanent"
-    """)
+    """,
+    )
     expect = [110_000, 121_000 * 0.8, 121_000 * 0.8 * 1.1]
     assert np.allclose(res.quantiles, np.array(expect)[None, :], rtol=1e-6)
     assert res.event_fired == {"shock": 4000}
 
 
 def test_one_year_add_event_only_touches_its_year(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [[event]]
         name = "launch"
         year = 2026
         kind = "add"
         impact = 50_000
         persistence = "one-year"
-    """)
+    """,
+    )
     assert np.allclose(res.mean, [160_000, 121_000, 133_100], rtol=1e-6)
 
 
 def test_event_probability_sets_share_of_paths(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [[event]]
         name = "maybe"
         year = 2026
         probability = 0.3
         impact = -0.5
-    """, paths=40_000)
+    """,
+        paths=40_000,
+    )
     share = res.event_fired["maybe"] / res.paths
     assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / res.paths)
     # paths split into exactly two levels
-    assert res.quantiles[0, 0] == pytest.approx(55_000) and res.quantiles[-1, 0] == pytest.approx(110_000)
+    assert res.quantiles[0, 0] == pytest.approx(55_000) and res.quantiles[-1, 0] == pytest.approx(
+        110_000
+    )
 
 
 def test_event_year_range_fires_once_in_range(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [[event]]
         name = "sometime"
         year = [2026, 2028]
         impact = 0.0
-    """, paths=30_000)
+    """,
+        paths=30_000,
+    )
     assert res.event_fired["sometime"] == 30_000
 
 
 def test_capacity_below_demand_pins_sales(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [capacity]
         units = 105_000
         growth = 0.05
-    """)
+    """,
+    )
     assert np.allclose(res.quantiles, np.array([105_000, 110_250, 115_762.5])[None, :], rtol=1e-6)
     assert res.capacity_bound.tolist() == [4000, 4000, 4000]
 
 
 def test_capacity_schedule_carries_forward(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [capacity]
         schedule = { "2026" = 200_000, "2027" = 115_000 }
-    """)
+    """,
+    )
     assert np.allclose(res.mean, [110_000, 115_000, 115_000], rtol=1e-6)
     assert res.capacity_bound.tolist() == [0, 4000, 4000]
 
 
 def test_segments_sum_and_remainder(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [segment.overseas]
         base = 10_000
         growth = { rate = 1.0 }
         [segment.china]
-    """)
+    """,
+    )
     # china takes the remainder 90,000 and the top-level growth (+10%)
     china = 90_000 * 1.1 ** np.arange(1, 4)
     overseas = 10_000 * 2.0 ** np.arange(1, 4)
@@ -111,7 +136,9 @@ def test_segments_sum_and_remainder(write_scenario):
 
 
 def test_segment_event_only_hits_its_segment(write_scenario):
-    res = run(write_scenario, """
+    res = run(
+        write_scenario,
+        """
         [segment.overseas]
         share = 0.5
         [segment.china]
@@ -120,16 +147,20 @@ def test_segment_event_only_hits_its_segment(write_scenario):
         year = 2026
         impact = -0.5
         segment = "overseas"
-    """)
+    """,
+    )
     assert res.mean[0] == pytest.approx(55_000 + 27_500)
 
 
 def test_saturation_slows_growth_below_ceiling(write_scenario):
     free = run(write_scenario, "")
-    capped = run(write_scenario, """
+    capped = run(
+        write_scenario,
+        """
         [saturation]
         ceiling = 200_000
-    """)
+    """,
+    )
     # logistic: log growth scaled by (1 - level/ceiling): 100k -> 100k * 1.1^(1 - 0.5)
     assert capped.mean[0] == pytest.approx(100_000 * 1.1**0.5, rel=1e-6)
     assert (capped.mean < free.mean).all()
@@ -138,7 +169,16 @@ def test_saturation_slows_growth_below_ceiling(write_scenario):
 
 def test_fade_moves_rate_towards_long_run(write_scenario):
     res = run(write_scenario, "", paths=10)
-    faded = simulate(lf.load_scenario(write_scenario(HEAD.replace("volatility = 0.0", "volatility = 0.0\nfade = { to = 0.0, half_life = 1 }"))), paths=10)
+    faded = simulate(
+        lf.load_scenario(
+            write_scenario(
+                HEAD.replace(
+                    "volatility = 0.0", "volatility = 0.0\nfade = { to = 0.0, half_life = 1 }"
+                )
+            )
+        ),
+        paths=10,
+    )
     # rates 0.10, 0.05, 0.025
     assert np.allclose(faded.mean, 100_000 * np.cumprod([1.10, 1.05, 1.025]), rtol=1e-6)
     assert (faded.mean <= res.mean + 1e-6).all()
@@ -146,7 +186,8 @@ def test_fade_moves_rate_towards_long_run(write_scenario):
 
 @pytest.mark.parametrize("rho", [-0.6, 0.3, 0.8])
 def test_requested_rank_correlation_is_achieved(write_scenario, rho):
-    sc = lf.load_scenario(write_scenario(f"""
+    sc = lf.load_scenario(
+        write_scenario(f"""
         [simulation]
         horizon = 2027
         [growth]
@@ -157,7 +198,8 @@ def test_requested_rank_correlation_is_achieved(write_scenario, rho):
         [[correlation]]
         between = ["growth.rate", "capacity.units"]
         rho = {rho}
-    """))
+    """)
+    )
     res = simulate(sc, paths=20_000, seed=4, keep_inputs=True)
     achieved = spearmanr(res.inputs["growth.rate"], res.inputs["capacity.units"]).statistic
     assert achieved == pytest.approx(rho, abs=0.02)
@@ -187,7 +229,7 @@ def test_non_psd_correlation_is_rejected(write_scenario):
 
 
 def test_lhs_reduces_error_of_a_mean(write_scenario):
-    """Across seeds, the spread of the estimated mean is smaller with LHS than random at equal paths."""
+    """Across seeds, the spread of the estimated mean is smaller with LHS than random."""
     text = """
         [simulation]
         horizon = 2026
@@ -207,11 +249,16 @@ def test_lhs_reduces_error_of_a_mean(write_scenario):
 
 def test_common_random_numbers_across_variants(write_scenario):
     """Changing one input's distribution leaves the other inputs' draws untouched."""
-    a = lf.load_scenario(write_scenario("""
+    a = lf.load_scenario(
+        write_scenario(
+            """
         [growth]
         rate = { dist = "uniform", low = 0.1, high = 0.5 }
         volatility = { dist = "uniform", low = 0.05, high = 0.2 }
-    """, name="a.toml"))
+    """,
+            name="a.toml",
+        )
+    )
     b = a.with_overrides("growth.rate.high=0.9")
     ra = simulate(a, paths=3000, seed=2, keep_inputs=True)
     rb = simulate(b, paths=3000, seed=2, keep_inputs=True)

@@ -76,10 +76,14 @@ def test_month_parsing_and_labels() -> None:
         ("month,units\n2025-01\n", r"line 2: expected values for month and units"),
         ("month,units\n2025-01,100\n2025-Q5,300\n", r"line 3: month: '2025-Q5' is not a month"),
         ("month,units\n2025-01,100\n2025-Q1,300\n2025-Q1,300\n", r"line 4: duplicate period"),
-        ("month,units\n2025-01,100\n2025-02,100\n2025-03,100\n2025-Q1,500\n",
-         r"line 5: 2025-Q1 = 500 but the months and periods it covers add up to 300"),
-        ("month,units\n2025-01,100\n2025-02,300\n2025-Q1,300\n",
-         r"line 4: 2025-Q1 = 300 leaves nothing for its missing months \(2025-03\)"),
+        (
+            "month,units\n2025-01,100\n2025-02,100\n2025-03,100\n2025-Q1,500\n",
+            r"line 5: 2025-Q1 = 500 but the months and periods it covers add up to 300",
+        ),
+        (
+            "month,units\n2025-01,100\n2025-02,300\n2025-Q1,300\n",
+            r"line 4: 2025-Q1 = 300 leaves nothing for its missing months \(2025-03\)",
+        ),
     ],
 )
 def test_parse_errors_are_one_line_with_line_numbers(text: str, message: str) -> None:
@@ -105,7 +109,7 @@ def test_file_errors(tmp_path) -> None:
 def test_user_file_with_periods_and_sources(tmp_path) -> None:
     path = _write(
         tmp_path,
-        "month,units,source\n2025-01,100,a\n2025-03,\"1,300\",b\n2025-Q1,1_600,report\n2025-04,90,c\n",
+        'month,units,source\n2025-01,100,a\n2025-03,"1,300",b\n2025-Q1,1_600,report\n2025-04,90,c\n',
     )
     hist = load_monthly(path)
     assert hist.labels == ["2025-01", "2025-03", "2025-04"]
@@ -254,8 +258,11 @@ def test_history_monthly_cli_formats(cli) -> None:
     code, out, _ = cli("history", "--monthly", "--format", "json")
     doc = json.loads(out)
     assert doc["months"][-1] == {
-        "month": "2025-12", "units": 60423, "yoy": pytest.approx(60423 / 42517 - 1, abs=1e-6),
-        "share": pytest.approx(60423 / 596555, abs=1e-6), "source": doc["months"][-1]["source"],
+        "month": "2025-12",
+        "units": 60423,
+        "yoy": pytest.approx(60423 / 42517 - 1, abs=1e-6),
+        "share": pytest.approx(60423 / 596555, abs=1e-6),
+        "source": doc["months"][-1]["source"],
     }
     assert len(doc["seasonal"]["profile"]) == 12
     code, out, _ = cli("history", "--monthly")

@@ -36,7 +36,11 @@ def shell(pipeline: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     """Run a bash pipeline with pipefail, so the status is leapforecast's, not head's."""
     return subprocess.run(
         ["bash", "-o", "pipefail", "-c", pipeline],
-        capture_output=True, text=True, cwd=cwd, env=env(), timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env(),
+        timeout=300,
     )
 
 
@@ -66,7 +70,9 @@ def test_head_closes_the_pipe_quietly(args, first):
 def test_reader_gone_before_the_first_write(fmt):
     """The read end is closed before the run writes anything: every write is a broken pipe."""
     proc = subprocess.Popen(
-        [*CLI, "run", "-n", "2000", "-f", fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [*CLI, "run", "-n", "2000", "-f", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env(),
     )
     proc.stdout.close()
@@ -121,8 +127,11 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="ne
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_exits_130_with_one_line(jobs):
     proc = subprocess.Popen(
-        [*CLI, *LONG_RUN, "--jobs", jobs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env(),
+        [*CLI, *LONG_RUN, "--jobs", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
     )
     _wait_until_simulating(proc)
     sent = time.monotonic()
@@ -139,8 +148,11 @@ def test_ctrl_c_leaves_no_partial_output_file(tmp_path):
     target = tmp_path / "forecast.csv"
     target.write_text("previous results\n")
     proc = subprocess.Popen(
-        [*CLI, *LONG_RUN, "--output", str(target)], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=env(),
+        [*CLI, *LONG_RUN, "--output", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
     )
     _wait_until_simulating(proc)
     proc.send_signal(signal.SIGINT)
@@ -218,7 +230,9 @@ def _on_a_terminal(extra_env: dict[str, str]) -> bytes:
 
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [*CLI, "run", "-n", "2000"], stdout=slave, stderr=subprocess.PIPE,
+        [*CLI, "run", "-n", "2000"],
+        stdout=slave,
+        stderr=subprocess.PIPE,
         env=env(**extra_env),
     )
     os.close(slave)

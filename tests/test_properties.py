@@ -179,7 +179,8 @@ def scenarios(draw) -> dict[str, Any]:
     targets = draw(
         st.lists(
             st.one_of(st.integers(0, 3_000_000), st.sampled_from(["500k", "1M", "1_250_000", 0])),
-            min_size=1, max_size=4,
+            min_size=1,
+            max_size=4,
         )
     )
     doc: dict[str, Any] = {
@@ -371,10 +372,50 @@ def test_same_inputs_same_bytes_and_jobs_do_not_matter(folder, data):
 # --------------------------------------------------------------------------- fuzzing: scenarios
 
 TOKENS = [
-    "nan", "inf", "-inf", "1e400", "-1", "0", "-0.0", "1e-400", "99999999999999999999999", '"x"',
-    '""', "[]", "{}", "[1, 2]", "true", "=", "[", "]", "{", "}", ",", ".", '"', "'", "#", "\n",
-    "[[event]]", "[growth]", "[capacity]", "dist", '"pert"', '"bootstrap"', "extends", "0x10",
-    "1_000_000", '"1M"', '"500k"', "2025", "2200", "1900", "\x00", "\ufeff", "é", "\\",
+    "nan",
+    "inf",
+    "-inf",
+    "1e400",
+    "-1",
+    "0",
+    "-0.0",
+    "1e-400",
+    "99999999999999999999999",
+    '"x"',
+    '""',
+    "[]",
+    "{}",
+    "[1, 2]",
+    "true",
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ".",
+    '"',
+    "'",
+    "#",
+    "\n",
+    "[[event]]",
+    "[growth]",
+    "[capacity]",
+    "dist",
+    '"pert"',
+    '"bootstrap"',
+    "extends",
+    "0x10",
+    "1_000_000",
+    '"1M"',
+    '"500k"',
+    "2025",
+    "2200",
+    "1900",
+    "\x00",
+    "\ufeff",
+    "é",
+    "\\",
 ]
 
 
@@ -443,20 +484,69 @@ def test_random_bytes_as_a_scenario_raise_only_our_errors(folder, data):
 
 
 KEYS = [
-    "growth.rate", "growth.volatility", "growth.fade.to", "growth.fade.half_life",
-    "growth.rate.low", "growth.rate.dist", "simulation.paths", "simulation.horizon",
-    "simulation.seed", "simulation.targets", "simulation.sampling", "history.base_units",
-    "history.base_year", "history.source", "capacity.units", "capacity.growth",
-    "capacity.schedule", "event.0.probability", "event.0.year", "event.0.impact",
-    "event.purchase-tax exemption halved.kind", "event.5.name", "segment.x.share",
-    "correlation", "scenario.extends", "saturation.ceiling", "growth", "nope.key", "",
-    "growth..rate", "event.-1.year",
+    "growth.rate",
+    "growth.volatility",
+    "growth.fade.to",
+    "growth.fade.half_life",
+    "growth.rate.low",
+    "growth.rate.dist",
+    "simulation.paths",
+    "simulation.horizon",
+    "simulation.seed",
+    "simulation.targets",
+    "simulation.sampling",
+    "history.base_units",
+    "history.base_year",
+    "history.source",
+    "capacity.units",
+    "capacity.growth",
+    "capacity.schedule",
+    "event.0.probability",
+    "event.0.year",
+    "event.0.impact",
+    "event.purchase-tax exemption halved.kind",
+    "event.5.name",
+    "segment.x.share",
+    "correlation",
+    "scenario.extends",
+    "saturation.ceiling",
+    "growth",
+    "nope.key",
+    "",
+    "growth..rate",
+    "event.-1.year",
 ]
 VALUES = [
-    "0", "-1", "1", "0.5", "nan", "inf", "1e400", "1e300", "-1e300", "2200", "9999", "1900",
-    '"x"', "abc", "[]", "[0]", '["1M", "500k"]', "{}", '{ dist = "uniform", low = 1, high = 0 }',
-    '{ dist = "normal", mean = 0, sd = 1 }', "true", '"builtin:nope"', '"/etc"', '"."', "",
-    "[2026, 2025]", "[2026, 2027, 2028]", '"random"', '"sobol"', "100000000",
+    "0",
+    "-1",
+    "1",
+    "0.5",
+    "nan",
+    "inf",
+    "1e400",
+    "1e300",
+    "-1e300",
+    "2200",
+    "9999",
+    "1900",
+    '"x"',
+    "abc",
+    "[]",
+    "[0]",
+    '["1M", "500k"]',
+    "{}",
+    '{ dist = "uniform", low = 1, high = 0 }',
+    '{ dist = "normal", mean = 0, sd = 1 }',
+    "true",
+    '"builtin:nope"',
+    '"/etc"',
+    '"."',
+    "",
+    "[2026, 2025]",
+    "[2026, 2027, 2028]",
+    '"random"',
+    '"sobol"',
+    "100000000",
 ]
 
 
@@ -464,7 +554,8 @@ VALUES = [
 @given(
     assignments=st.lists(
         st.tuples(st.sampled_from(KEYS), st.one_of(st.sampled_from(VALUES), st.text(max_size=5))),
-        min_size=1, max_size=3,
+        min_size=1,
+        max_size=3,
     )
 )
 def test_random_overrides_raise_only_our_errors(assignments):
@@ -493,9 +584,11 @@ cells = st.one_of(
 @st.composite
 def csv_histories(draw) -> str:
     """Plausible histories with a few corrupted cells, or rows of random cells."""
-    header = draw(st.sampled_from(
-        ["year,units", "year,units,source", "units,year", "Year , Units", "yr,units", ""]
-    ))
+    header = draw(
+        st.sampled_from(
+            ["year,units", "year,units,source", "units,year", "Year , Units", "yr,units", ""]
+        )
+    )
     if draw(st.booleans()):
         years = sorted(draw(st.lists(st.integers(1990, 2030), min_size=1, max_size=7, unique=True)))
         rows = [[str(y), str(draw(st.integers(1, 2_000_000))), "note"] for y in years]

@@ -45,8 +45,7 @@ def test_ishigami_indices_match_the_analytic_values():
     v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
     s1 = np.array([v1, v2, 0.0]) / var
     st = np.array([v1 + v13, v2, v13]) / var
-    res = sobol_analyze(ishigami, ["x1", "x2", "x3"], [_uniform(-np.pi, np.pi)] * 3,
-                        n=8192, seed=1)
+    res = sobol_analyze(ishigami, ["x1", "x2", "x3"], [_uniform(-np.pi, np.pi)] * 3, n=8192, seed=1)
     np.testing.assert_allclose([r.s1 for r in res], s1, atol=0.02)
     np.testing.assert_allclose([r.st for r in res], st, atol=0.02)
     # ranking: x2 alone matters most; with interactions x1 leads
@@ -65,14 +64,16 @@ def test_linear_model_indices_are_the_variance_shares():
 
 
 def _one_year(write_scenario, rate: str, volatility: float = 0.15):
-    return load_scenario(write_scenario(f"""
+    return load_scenario(
+        write_scenario(f"""
         [simulation]
         horizon = 2026
         targets = [700_000, 1_000_000]
         [growth]
         rate = {rate}
         volatility = {volatility}
-    """))
+    """)
+    )
 
 
 def test_scenario_sobol_indices_of_units_match_the_analytic_split(write_scenario):
@@ -110,7 +111,8 @@ def test_tornado_probabilities_match_the_closed_form(write_scenario):
 
 
 def test_tornado_ranks_the_input_that_matters_first(write_scenario):
-    sc = load_scenario(write_scenario("""
+    sc = load_scenario(
+        write_scenario("""
         [simulation]
         horizon = 2027
         [growth]
@@ -127,7 +129,8 @@ def test_tornado_ranks_the_input_that_matters_first(write_scenario):
         probability = 0.5
         kind = "multiply"
         impact = -0.2
-    """))
+    """)
+    )
     report = sensitivity(sc, target=1_000_000, year=2027, paths=20_000, sobol=512, seed=1)
     names = [r.name for r in report.inputs]
     assert names[0] == "growth.rate"

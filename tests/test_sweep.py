@@ -38,15 +38,25 @@ def test_parse_vary():
 def test_grid_is_monotone_on_common_random_numbers():
     """Each point shares its draws, so P(>= 1M) rises with the growth rate without a single dip,
     even with few paths."""
-    sw = sweep(load_scenario(), ["growth.rate=0.3:1.1:0.05"], target=1_000_000, year=2026,
-               paths=2000, seed=1)
+    sw = sweep(
+        load_scenario(),
+        ["growth.rate=0.3:1.1:0.05"],
+        target=1_000_000,
+        year=2026,
+        paths=2000,
+        seed=1,
+    )
     assert np.all(np.diff(sw.prob) >= 0) and np.all(np.diff(sw.p50) >= 0)
     assert sw.prob[0] < 0.05 < 0.5 < sw.prob[-1]
 
 
 def test_two_keys_give_a_grid():
-    sw = sweep(load_scenario(), ["growth.rate=0.4:0.8:0.2", "capacity.units=0.9M:1.2M:0.3M"],
-               paths=1000, seed=2)
+    sw = sweep(
+        load_scenario(),
+        ["growth.rate=0.4:0.8:0.2", "capacity.units=0.9M:1.2M:0.3M"],
+        paths=1000,
+        seed=2,
+    )
     assert sw.prob.shape == (3, 2)
     rows = sw.rows()
     assert len(rows) == 6 and list(rows[0])[:2] == ["growth.rate", "capacity.units"]
@@ -57,18 +67,21 @@ def test_two_keys_give_a_grid():
 def _lognormal_scenario(write_scenario, horizon: int, sigma: float):
     """Fixed trend rate and volatility, no events or capacity: units_T ~ lognormal with median
     B (1 + r)^T, so P(units_T >= K) = 0.5 exactly at r* = (K / B)^(1/T) - 1."""
-    return load_scenario(write_scenario(f"""
+    return load_scenario(
+        write_scenario(f"""
         [simulation]
         horizon = {horizon}
         targets = [1_000_000]
         [growth]
         rate = 0.3
         volatility = {sigma}
-    """))
+    """)
+    )
 
 
-@pytest.mark.parametrize(("horizon", "sigma", "seed"),
-                         [(2026, 0.10, 1), (2027, 0.10, 2), (2028, 0.2, 3)])
+@pytest.mark.parametrize(
+    ("horizon", "sigma", "seed"), [(2026, 0.10, 1), (2027, 0.10, 2), (2028, 0.2, 3)]
+)
 def test_break_even_matches_the_closed_form(write_scenario, horizon, sigma, seed):
     """Tolerance: 4 Monte Carlo standard errors of the root plus the bisection's xtol. The root's
     s.e. is that of the sample median: 1.2533 (1 + r*) sigma / sqrt(T n)."""
@@ -85,7 +98,8 @@ def test_break_even_matches_the_closed_form(write_scenario, horizon, sigma, seed
 
 def test_break_even_falling_curve_and_errors(write_scenario):
     """Solving for an input that lowers the probability works too (bisection either way)."""
-    sc = load_scenario(write_scenario("""
+    sc = load_scenario(
+        write_scenario("""
         [simulation]
         horizon = 2026
         targets = [700_000]
@@ -97,7 +111,8 @@ def test_break_even_falling_curve_and_errors(write_scenario):
         year = 2026
         kind = "multiply"
         impact = -0.1
-    """))
+    """)
+    )
     be = solve(sc, "event.shock.impact=-0.5:0.0", level=0.5, paths=5000, seed=1)
     exact = 700_000 / (B * 1.3) - 1  # median B 1.3 (1 + impact) = K
     assert abs(be.value - exact) < 0.01
@@ -111,8 +126,16 @@ def test_break_even_falling_curve_and_errors(write_scenario):
 
 @pytest.mark.parametrize("name", BUNDLED)
 def test_every_bundled_scenario_in_every_format(cli, name):
-    args = ("sweep", name, "--vary", "growth.volatility=0.05:0.15:0.05", "-n", "1000",
-            "--seed", "4")
+    args = (
+        "sweep",
+        name,
+        "--vary",
+        "growth.volatility=0.05:0.15:0.05",
+        "-n",
+        "1000",
+        "--seed",
+        "4",
+    )
     outs = {}
     for fmt in ("table", "csv", "json"):
         code, out, err = cli(*args, "-f", fmt)
@@ -127,23 +150,42 @@ def test_every_bundled_scenario_in_every_format(cli, name):
 
 
 def test_cli_solve_and_heat_map(cli):
-    code, out, err = cli("sweep", "--vary", "growth.rate=0.3:1.2", "--solve", "-t", "1M",
-                         "-y", "2026", "-n", "5000", "-f", "csv")
+    code, out, err = cli(
+        "sweep",
+        "--vary",
+        "growth.rate=0.3:1.2",
+        "--solve",
+        "-t",
+        "1M",
+        "-y",
+        "2026",
+        "-n",
+        "5000",
+        "-f",
+        "csv",
+    )
     assert code == 0, err
     row = pd.read_csv(io.StringIO(out)).iloc[0]
     assert row["key"] == "growth.rate" and 0.3 < row["value"] < 1.2 and row["level"] == 0.5
-    code, out, err = cli("sweep", "-v", "growth.rate=0.4:0.8:0.2", "-v",
-                         "growth.volatility=0.05,0.2", "-n", "500")
+    code, out, err = cli(
+        "sweep", "-v", "growth.rate=0.4:0.8:0.2", "-v", "growth.volatility=0.05,0.2", "-n", "500"
+    )
     assert code == 0, err
     assert "rows growth.rate, columns" in out
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["sweep"], "--vary"),
-    (["sweep", "-v", "growth.rate=0:1", "-v", "growth.volatility=0:1", "--solve"], "exactly once"),
-    (["sweep", "-v", "growth.rat=0.1:0.2:0.1"], "did you mean 'rate'"),
-    (["sweep", "-v", "growth.rate=0.1:0.2:0.1", "--year", "2040"], "--year 2040"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["sweep"], "--vary"),
+        (
+            ["sweep", "-v", "growth.rate=0:1", "-v", "growth.volatility=0:1", "--solve"],
+            "exactly once",
+        ),
+        (["sweep", "-v", "growth.rat=0.1:0.2:0.1"], "did you mean 'rate'"),
+        (["sweep", "-v", "growth.rate=0.1:0.2:0.1", "--year", "2040"], "--year 2040"),
+    ],
+)
 def test_cli_errors(cli, args, fragment):
     code, out, err = cli(*args)
     assert code == 2 and out == ""

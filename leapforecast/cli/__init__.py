@@ -17,7 +17,8 @@ from . import run as _run
 app = typer.Typer(
     name="leapforecast",
     help=(
-        "Monte Carlo sales-scenario forecasts: the chance of reaching 500k, 750k or 1M cars a year.\n\n"
+        "Monte Carlo sales-scenario forecasts: the chance of reaching 500k, 750k or 1M cars "
+        "a year.\n\n"
         "Exit codes: 0 success, 1 internal error, 2 bad usage or input, 130 interrupted."
     ),
     no_args_is_help=False,
@@ -37,8 +38,15 @@ def _version(value: bool) -> None:
 @app.callback(invoke_without_command=True)
 def _main(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback for internal errors.")
+    ] = False,
 ) -> None:
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())

@@ -25,16 +25,32 @@ class Response(StrEnum):
     units = "units"
 
 
-OneTargetOpt = Annotated[str | None, typer.Option(
-    "--target", "-t",
-    help="Target units a year: 1M, 750k, 1_000_000 (default: the scenario's largest).",
-)]
-SensitivityPathsOpt = Annotated[int | None, typer.Option(
-    "--paths", "-n", min=1, help="Paths for each tornado run (default: the scenario's).",
-)]
-SweepPathsOpt = Annotated[int, typer.Option(
-    "--paths", "-n", min=1, help="Paths for each grid point or bisection step.",
-)]
+OneTargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        "-t",
+        help="Target units a year: 1M, 750k, 1_000_000 (default: the scenario's largest).",
+    ),
+]
+SensitivityPathsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--paths",
+        "-n",
+        min=1,
+        help="Paths for each tornado run (default: the scenario's).",
+    ),
+]
+SweepPathsOpt = Annotated[
+    int,
+    typer.Option(
+        "--paths",
+        "-n",
+        min=1,
+        help="Paths for each grid point or bisection step.",
+    ),
+]
 
 
 def _one_target(value: str | None) -> int | None:
@@ -47,12 +63,21 @@ def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
 
 
 def compare(
-    scenarios: Annotated[list[str], typer.Argument(
-        help="Two or more scenario files or bundled names; the first is the reference.",
-    )],
-    paths: Annotated[int | None, typer.Option(
-        "--paths", "-n", min=1, help="Paths for every scenario (default: the first's).",
-    )] = None,
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more scenario files or bundled names; the first is the reference.",
+        ),
+    ],
+    paths: Annotated[
+        int | None,
+        typer.Option(
+            "--paths",
+            "-n",
+            min=1,
+            help="Paths for every scenario (default: the first's).",
+        ),
+    ] = None,
     seed: SeedOpt = None,
     target: TargetOpt = None,
     horizon: HorizonOpt = None,
@@ -77,12 +102,22 @@ def compare(
 
     loaded = [load_scenario(s, overrides=set_ or [], horizon=horizon) for s in scenarios]
     with progress_bar("comparing") as progress:
-        cmp = run_compare(loaded, paths=paths, seed=seed, targets=parse_targets(target),
-                          jobs=jobs, progress=progress)
+        cmp = run_compare(
+            loaded,
+            paths=paths,
+            seed=seed,
+            targets=parse_targets(target),
+            jobs=jobs,
+            progress=progress,
+        )
     write_outputs(
         comparison_tables(cmp),
         lambda f: to_csv(cmp.columns(), cmp.rows()) if f is Format.csv else cmp.to_json(),
-        fmt, output, inputs=_sources(*loaded), plot=plot, figure=lambda: _plot_compare(cmp, year),
+        fmt,
+        output,
+        inputs=_sources(*loaded),
+        plot=plot,
+        figure=lambda: _plot_compare(cmp, year),
     )
 
 
@@ -95,19 +130,33 @@ def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
 def sensitivity(
     scenario: ScenarioArg = None,
     target: OneTargetOpt = None,
-    year: Annotated[int | None, typer.Option(
-        "--year", "-y", help="Year of the probability (default: the first forecast year).",
-    )] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            "-y",
+            help="Year of the probability (default: the first forecast year).",
+        ),
+    ] = None,
     paths: SensitivityPathsOpt = None,
     seed: SeedOpt = None,
-    sobol: Annotated[int, typer.Option(
-        "--sobol", min=0, help="Sobol base sample (a power of two; costs n x (inputs + 3) "
-        "paths); 0 skips the Sobol indices.",
-    )] = 2048,
-    response: Annotated[Response, typer.Option(
-        "--response", help="What the Sobol indices decompose: the indicator units >= target, "
-        "or units in the year.",
-    )] = Response.probability,
+    sobol: Annotated[
+        int,
+        typer.Option(
+            "--sobol",
+            min=0,
+            help="Sobol base sample (a power of two; costs n x (inputs + 3) "
+            "paths); 0 skips the Sobol indices.",
+        ),
+    ] = 2048,
+    response: Annotated[
+        Response,
+        typer.Option(
+            "--response",
+            help="What the Sobol indices decompose: the indicator units >= target, "
+            "or units in the year.",
+        ),
+    ] = Response.probability,
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
@@ -129,13 +178,25 @@ def sensitivity(
 
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("tornado") as progress:
-        report = run_sensitivity(sc, target=_one_target(target), year=year, paths=paths,
-                                 seed=seed, sobol=sobol, response=response.value, jobs=jobs,
-                                 progress=progress)
+        report = run_sensitivity(
+            sc,
+            target=_one_target(target),
+            year=year,
+            paths=paths,
+            seed=seed,
+            sobol=sobol,
+            response=response.value,
+            jobs=jobs,
+            progress=progress,
+        )
     write_outputs(
         sensitivity_tables(report),
         lambda f: to_csv(report.columns(), report.rows()) if f is Format.csv else report.to_json(),
-        fmt, output, inputs=_sources(sc), plot=plot, figure=lambda: _plot_tornado(report),
+        fmt,
+        output,
+        inputs=_sources(sc),
+        plot=plot,
+        figure=lambda: _plot_tornado(report),
         notes=[f"note: {n}" for n in report.notes],
     )
 
@@ -148,21 +209,40 @@ def _plot_tornado(report):  # noqa: ANN001, ANN202
 
 def sweep(
     scenario: ScenarioArg = None,
-    vary: Annotated[list[str] | None, typer.Option(
-        "--vary", "-v", metavar="KEY.PATH=START:STOP:STEP",
-        help="A key to vary over START:STOP:STEP (stop included) or v1,v2,...; give one or two.",
-    )] = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            "-v",
+            metavar="KEY.PATH=START:STOP:STEP",
+            help="A key to vary over START:STOP:STEP (stop included) or v1,v2,...; "
+            "give one or two.",
+        ),
+    ] = None,
     target: OneTargetOpt = None,
-    year: Annotated[int | None, typer.Option(
-        "--year", "-y", help="Year of the probability (default: the first forecast year).",
-    )] = None,
-    solve: Annotated[bool, typer.Option(
-        "--solve", help="Find the value of the (one) --vary key at which P(>= target) = "
-        "--level, by bisection over START:STOP.",
-    )] = False,
-    level: Annotated[float, typer.Option(
-        "--level", help="Probability --solve aims for.",
-    )] = 0.5,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            "-y",
+            help="Year of the probability (default: the first forecast year).",
+        ),
+    ] = None,
+    solve: Annotated[
+        bool,
+        typer.Option(
+            "--solve",
+            help="Find the value of the (one) --vary key at which P(>= target) = "
+            "--level, by bisection over START:STOP.",
+        ),
+    ] = False,
+    level: Annotated[
+        float,
+        typer.Option(
+            "--level",
+            help="Probability --solve aims for.",
+        ),
+    ] = 0.5,
     paths: SweepPathsOpt = 20_000,
     seed: SeedOpt = None,
     horizon: HorizonOpt = None,
@@ -184,18 +264,31 @@ def sweep(
     from ..scenario import load_scenario
 
     if not vary or len(vary) > 2 or (solve and len(vary) != 1):
-        raise UsageError("give --vary KEY.PATH=START:STOP:STEP once or twice "
-                         "(exactly once with --solve)")
+        raise UsageError(
+            "give --vary KEY.PATH=START:STOP:STEP once or twice (exactly once with --solve)"
+        )
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("sweeping") as progress:
-        options = dict(target=_one_target(target), year=year, paths=paths, seed=seed, jobs=jobs,
-                       progress=progress)
-        res = (sw.solve(sc, vary[0], level=level, **options) if solve
-               else sw.sweep(sc, vary, **options))
+        options = dict(
+            target=_one_target(target),
+            year=year,
+            paths=paths,
+            seed=seed,
+            jobs=jobs,
+            progress=progress,
+        )
+        res = (
+            sw.solve(sc, vary[0], level=level, **options)
+            if solve
+            else sw.sweep(sc, vary, **options)
+        )
     tables = sw.break_even_tables(res) if solve else sw.sweep_tables(res)
     write_outputs(
-        tables, lambda f: to_csv(res.columns(), res.rows()) if f is Format.csv else res.to_json(),
-        fmt, output, inputs=_sources(sc),
+        tables,
+        lambda f: to_csv(res.columns(), res.rows()) if f is Format.csv else res.to_json(),
+        fmt,
+        output,
+        inputs=_sources(sc),
     )
 
 

@@ -15,18 +15,32 @@ class Format(str, Enum):
     json = "json"
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people; csv or json for scripts.")]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="table for people; csv or json for scripts.")
+]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.", dir_okay=False),
+    typer.Option(
+        "--output", "-o", help="Write to FILE (atomically) instead of stdout.", dir_okay=False
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", metavar="KEY.PATH=VALUE", help="Override a scenario value, e.g. growth.volatility=0.12 (repeatable)."),
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="KEY.PATH=VALUE",
+        help="Override a scenario value, e.g. growth.volatility=0.12 (repeatable).",
+    ),
 ]
 TargetOpt = Annotated[
     list[str] | None,
-    typer.Option("--target", "-t", help="Target units a year: 500000, 500k, 1M, 1_000_000 (repeatable; replaces the scenario's)."),
+    typer.Option(
+        "--target",
+        "-t",
+        help="Target units a year: 500000, 500k, 1M, 1_000_000 "
+        "(repeatable; replaces the scenario's).",
+    ),
 ]
 
 

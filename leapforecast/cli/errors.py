@@ -95,5 +95,8 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
 
             traceback.print_exc()
         else:
-            err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; please report it)")
+            err(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback; please report it)"
+            )
         return ExitStatus.ERROR

@@ -116,8 +116,12 @@ def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
         return render.to_csv(columns, rows)
     if fmt is Format.json:
         doc = {
-            "source": hist.source, "months": months, "periods": periods,
-            "seasonal": None if fit is None else {
+            "source": hist.source,
+            "months": months,
+            "periods": periods,
+            "seasonal": None
+            if fit is None
+            else {
                 "fitted": f"{_label(fit.first)} to {_label(fit.end)}",
                 "months_used": fit.n_months,
                 "period_constraints": fit.n_aggregates,

@@ -14,79 +14,146 @@ import typer
 
 from .common import (
     Format,
-    no_color,
     FormatOpt,
     OutputOpt,
     SetOpt,
     TargetOpt,
+    no_color,
     parse_targets,
     render_tables,
 )
 from .errors import err
 
-YearOpt = Annotated[int | None, typer.Option(
-    "--year", "-y",
-    help="Year for the histogram and the exceedance curve (default: the first forecast year).",
-)]
-PlotOpt = Annotated[Path | None, typer.Option(
-    "--plot", metavar="FILE.png|svg|pdf", dir_okay=False,
-    help="Also save a plot (needs matplotlib: pip install 'leapforecast[plot]').",
-)]
-ChartOpt = Annotated[bool, typer.Option(
-    "--chart", help="Add a fan chart and a histogram drawn in the terminal.",
-)]
-ScenarioArg = Annotated[str | None, typer.Argument(
-    help="Scenario TOML file, or a bundled name (see 'leapforecast scenarios'). "
-    "Default: the bundled base.",
-)]
-PathsOpt = Annotated[int | None, typer.Option(
-    "--paths", "-n", min=1, help="Monte Carlo paths (default: the scenario's).",
-)]
-SeedOpt = Annotated[int | None, typer.Option(
-    "--seed", min=0, help="Random seed (default: the scenario's).",
-)]
-HorizonOpt = Annotated[int | None, typer.Option(
-    "--horizon", help="Last forecast year, e.g. 2030.",
-)]
-JobsOpt = Annotated[int, typer.Option(
-    "--jobs", "-j", min=1, help="Worker threads; the output is identical for any number.",
-)]
-PrecisionOpt = Annotated[float | None, typer.Option(
-    "--precision",
-    help="Add paths until the standard error of every headline probability is at most this, "
-    "e.g. 0.005 (chooses the paths instead of --paths).",
-)]
+YearOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--year",
+        "-y",
+        help="Year for the histogram and the exceedance curve (default: the first forecast year).",
+    ),
+]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        metavar="FILE.png|svg|pdf",
+        dir_okay=False,
+        help="Also save a plot (needs matplotlib: pip install 'leapforecast[plot]').",
+    ),
+]
+ChartOpt = Annotated[
+    bool,
+    typer.Option(
+        "--chart",
+        help="Add a fan chart and a histogram drawn in the terminal.",
+    ),
+]
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Scenario TOML file, or a bundled name (see 'leapforecast scenarios'). "
+        "Default: the bundled base.",
+    ),
+]
+PathsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--paths",
+        "-n",
+        min=1,
+        help="Monte Carlo paths (default: the scenario's).",
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        help="Random seed (default: the scenario's).",
+    ),
+]
+HorizonOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--horizon",
+        help="Last forecast year, e.g. 2030.",
+    ),
+]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker threads; the output is identical for any number.",
+    ),
+]
+PrecisionOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--precision",
+        help="Add paths until the standard error of every headline probability is at most this, "
+        "e.g. 0.005 (chooses the paths instead of --paths).",
+    ),
+]
+
+
 class Executor(str, Enum):
     threads = "threads"
     processes = "processes"
     dask = "dask"
 
 
-ExecutorOpt = Annotated[Executor, typer.Option(
-    "--executor", help="Where chunks run: threads, processes, or a Dask cluster "
-    "(pip install 'leapforecast[dask]'); every choice gives identical output.",
-)]
-SchedulerOpt = Annotated[str | None, typer.Option(
-    "--scheduler", metavar="ADDRESS",
-    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers).",
-)]
-ActualsOpt = Annotated[Path | None, typer.Option(
-    "--actuals", dir_okay=False,
-    help="Year-to-date monthly actuals (month,units CSV) for the first forecast year: "
-    "that year is conditioned on them.",
-)]
-MonthOpt = Annotated[list[str] | None, typer.Option(
-    "--month", metavar="YYYY-MM=UNITS",
-    help="One month's actual deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).",
-)]
-MaxPathsOpt = Annotated[int | None, typer.Option(
-    "--max-paths", min=1, help="Path cap for --precision (default 5,000,000).",
-)]
+ExecutorOpt = Annotated[
+    Executor,
+    typer.Option(
+        "--executor",
+        help="Where chunks run: threads, processes, or a Dask cluster "
+        "(pip install 'leapforecast[dask]'); every choice gives identical output.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster of --jobs workers).",
+    ),
+]
+ActualsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--actuals",
+        dir_okay=False,
+        help="Year-to-date monthly actuals (month,units CSV) for the first forecast year: "
+        "that year is conditioned on them.",
+    ),
+]
+MonthOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--month",
+        metavar="YYYY-MM=UNITS",
+        help="One month's actual deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).",
+    ),
+]
+MaxPathsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-paths",
+        min=1,
+        help="Path cap for --precision (default 5,000,000).",
+    ),
+]
 
 
 @contextmanager
 def progress_bar(
-    description: str, *, delay: float = 1.0, stream: Any = None,
+    description: str,
+    *,
+    delay: float = 1.0,
+    stream: Any = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A ``progress(done, total)`` callback that draws a bar on stderr once the work has taken
@@ -105,8 +172,11 @@ def progress_bar(
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             bar = Progress(
-                TextColumn(description), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                TimeRemainingColumn(), console=Console(file=stream, **({"color_system": None} if no_color() else {})),
+                TextColumn(description),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=Console(file=stream, **({"color_system": None} if no_color() else {})),
                 transient=True,
             )
             bar.start()
@@ -121,9 +191,16 @@ def progress_bar(
 
 
 def write_outputs(
-    tables: list[Any], data: Callable[[Format], str], fmt: Format, output: Path | None, *,
-    inputs: list[str], charts: list[Any] | None = None, figure: Callable[[], Any] | None = None,
-    plot: Path | None = None, notes: list[str] = (),
+    tables: list[Any],
+    data: Callable[[Format], str],
+    fmt: Format,
+    output: Path | None,
+    *,
+    inputs: list[str],
+    charts: list[Any] | None = None,
+    figure: Callable[[], Any] | None = None,
+    plot: Path | None = None,
+    notes: list[str] = (),
 ) -> None:
     """Save the plot, write the data (tables, CSV or JSON) and the terminal charts, then notes on
     stderr. Charts go after the tables; with CSV/JSON they need ``--output`` (stdout is data)."""
@@ -132,8 +209,10 @@ def write_outputs(
     if charts and fmt is not Format.table and output is None:
         from ..errors import UsageError
 
-        raise UsageError("--chart draws on the terminal: use it with --format table, or send "
-                         "the CSV/JSON to a file with --output")
+        raise UsageError(
+            "--chart draws on the terminal: use it with --format table, or send "
+            "the CSV/JSON to a file with --output"
+        )
     if plot is not None:
         from ..plots import save_figure
 
@@ -179,22 +258,37 @@ def run(
     from ..convergence import run_scenario
     from ..scenario import load_scenario
 
-    sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon,
-                       targets=parse_targets(target))
+    sc = load_scenario(
+        scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
+    )
     condition = None
     if actuals is not None or month:
         from ..nowcast import read_actuals, year_to_date
 
         condition = year_to_date(read_actuals(actuals, month or []), scenario=sc, seed=seed)
     with progress_bar("simulating") as progress:
-        result, notes = run_scenario(sc, paths=paths, seed=seed, jobs=jobs, precision=precision,
-                                     max_paths=max_paths, year=year, progress=progress,
-                                     executor=executor.value, scheduler=scheduler,
-                                     condition=condition)
+        result, notes = run_scenario(
+            sc,
+            paths=paths,
+            seed=seed,
+            jobs=jobs,
+            precision=precision,
+            max_paths=max_paths,
+            year=year,
+            progress=progress,
+            executor=executor.value,
+            scheduler=scheduler,
+            condition=condition,
+        )
     data = {Format.csv: render.result_csv, Format.json: render.result_json}
     write_outputs(
-        render.result_tables(result), lambda f: data[f](result), fmt, output,
-        inputs=sc.input_files, notes=notes, plot=plot,
+        render.result_tables(result),
+        lambda f: data[f](result),
+        fmt,
+        output,
+        inputs=sc.input_files,
+        notes=notes,
+        plot=plot,
         charts=render_charts(result, year) if chart else None,
         figure=lambda: plot_run(result, year),
     )
