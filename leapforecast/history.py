@@ -109,6 +109,18 @@ def _data_path(name: str) -> Path:
     return Path(__file__).with_name("data") / name
 
 
+def builtin_file(source: str, table: dict[str, str], what: str) -> Path:
+    """The bundled file behind ``builtin:NAME``; an unknown name is a one-line error with a
+    suggestion."""
+    key = source[len(BUILTIN_PREFIX) :]
+    if key not in table:
+        hint = difflib.get_close_matches(key, table, n=1)
+        extra = f"; did you mean '{BUILTIN_PREFIX}{hint[0]}'?" if hint else ""
+        known = ", ".join(BUILTIN_PREFIX + k for k in table)
+        raise HistoryError(f"unknown built-in {what} '{source}' (known: {known}){extra}")
+    return _data_path(table[key])
+
+
 def load_history(source: str | Path | None = None) -> History:
     """Load ``builtin:leapmotor`` (the default) or a CSV file with columns year,units.
 
@@ -118,16 +130,7 @@ def load_history(source: str | Path | None = None) -> History:
         source = DEFAULT_SOURCE
     text_source = str(source)
     if text_source.startswith(BUILTIN_PREFIX):
-        key = text_source[len(BUILTIN_PREFIX) :]
-        if key not in BUILTIN:
-            hint = difflib.get_close_matches(key, BUILTIN, n=1)
-            extra = f"; did you mean '{BUILTIN_PREFIX}{hint[0]}'?" if hint else ""
-            raise HistoryError(
-                f"unknown built-in history '{text_source}' (known: "
-                + ", ".join(BUILTIN_PREFIX + k for k in BUILTIN)
-                + f"){extra}"
-            )
-        path = _data_path(BUILTIN[key])
+        path = builtin_file(text_source, BUILTIN, "history")
         return parse_history(path.read_text(encoding="utf-8"), source=text_source)
     path = Path(source)
     return parse_history(read_text_file(path, HistoryError), source=str(path))

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import HistoryError
-from .history import BUILTIN_PREFIX, _parse_number, read_text_file
+from .history import BUILTIN_PREFIX, _parse_number, builtin_file, read_text_file
 
 BUILTIN = {"leapmotor": "leapmotor_monthly.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
@@ -182,10 +182,6 @@ def seasonal_rows(profile: SeasonalProfile) -> list[dict[str, Any]]:
     ]
 
 
-def _data_path(name: str) -> Path:
-    return Path(__file__).with_name("data") / name
-
-
 def load_monthly(source: str | Path | None = None) -> MonthlyHistory:
     """Load ``builtin:leapmotor`` (the default) or a CSV with columns month,units.
 
@@ -195,15 +191,7 @@ def load_monthly(source: str | Path | None = None) -> MonthlyHistory:
     text_source = DEFAULT_SOURCE if source is None else str(source)
     if text_source.startswith(BUILTIN_PREFIX):
         key = text_source[len(BUILTIN_PREFIX) :]
-        if key not in BUILTIN:
-            hint = difflib.get_close_matches(key, BUILTIN, n=1)
-            extra = f"; did you mean '{BUILTIN_PREFIX}{hint[0]}'?" if hint else ""
-            raise HistoryError(
-                f"unknown built-in monthly history '{text_source}' (known: "
-                + ", ".join(BUILTIN_PREFIX + k for k in BUILTIN)
-                + f"){extra}"
-            )
-        text = _data_path(BUILTIN[key]).read_text(encoding="utf-8")
+        text = builtin_file(text_source, BUILTIN, "monthly history").read_text(encoding="utf-8")
         hist = parse_monthly(text, source=text_source)
         return MonthlyHistory(
             hist.months, hist.units, hist.source, hist.notes, BUILTIN_AGGREGATES.get(key, ())
