@@ -161,6 +161,24 @@ def read_text_file(path: Path, error: type[Exception]) -> str:
         raise error(f"{path}: not valid UTF-8 text (byte {exc.start})") from None
 
 
+def csv_header(
+    row: list[str], required: tuple[str, ...], where: str, hints: dict[str, str] | None = None
+) -> list[str]:
+    """The lower-cased header, or a one-line error for the first missing column (with a
+    "did you mean", or ``hints[column]`` when that says more)."""
+    header = [h.strip().lower() for h in row]
+    for column in required:
+        if column not in header:
+            close = difflib.get_close_matches(column, header, n=1)
+            extra = f"; did you mean '{close[0]}'?" if close else ""
+            extra = (hints or {}).get(column, extra)
+            raise HistoryError(
+                f"{where}: missing column '{column}' "
+                f"(header has: {', '.join(header) or 'nothing'}){extra}"
+            )
+    return header
+
+
 def _parse_number(raw: str) -> float:
     return float(raw.strip().replace("_", "").replace(",", ""))
 
@@ -175,15 +193,7 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
         rows = list(reader)
     except csv.Error as exc:
         raise HistoryError(f"{where}: not a valid CSV ({exc})") from None
-    header = [h.strip().lower() for h in rows[0]]
-    for column in ("year", "units"):
-        if column not in header:
-            hint = difflib.get_close_matches(column, header, n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise HistoryError(
-                f"{where}: missing column '{column}' (header has: {', '.join(header) or 'nothing'})"
-                f"{extra}"
-            )
+    header = csv_header(rows[0], ("year", "units"), where)
     iy, iu = header.index("year"), header.index("units")
     isrc = header.index("source") if "source" in header else None
     years: list[int] = []

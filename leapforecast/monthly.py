@@ -15,7 +15,6 @@ marginal likelihood and the fit is a mixture over the grid, so their uncertainty
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 import re
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import HistoryError
-from .history import BUILTIN_PREFIX, _parse_number, builtin_file, read_text_file
+from .history import BUILTIN_PREFIX, _parse_number, builtin_file, csv_header, read_text_file
 
 BUILTIN = {"leapmotor": "leapmotor_monthly.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
@@ -212,17 +211,9 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise HistoryError(f"{where}: not a valid CSV ({exc})") from None
-    header = [h.strip().lower() for h in rows[0]]
-    for column in ("month", "units"):
-        if column not in header:
-            hint = difflib.get_close_matches(column, header, n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            if column == "month" and "year" in header:
-                extra = "; this looks like an annual history (year,units): drop --monthly"
-            raise HistoryError(
-                f"{where}: missing column '{column}' "
-                f"(header has: {', '.join(header) or 'nothing'}){extra}"
-            )
+    annual = "year" in [h.strip().lower() for h in rows[0]]
+    hints = {"month": "; this looks like an annual history (year,units): drop --monthly"}
+    header = csv_header(rows[0], ("month", "units"), where, hints if annual else None)
     im, iu = header.index("month"), header.index("units")
     isrc = header.index("source") if "source" in header else None
     months: list[int] = []

@@ -62,6 +62,14 @@ def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
     return [f for sc in scenarios for f in sc.input_files]
 
 
+ProbYearOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--year", "-y", help="Year of the probability (default: the first forecast year)."
+    ),
+]
+
+
 def compare(
     scenarios: Annotated[
         list[str],
@@ -130,14 +138,7 @@ def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
 def sensitivity(
     scenario: ScenarioArg = None,
     target: OneTargetOpt = None,
-    year: Annotated[
-        int | None,
-        typer.Option(
-            "--year",
-            "-y",
-            help="Year of the probability (default: the first forecast year).",
-        ),
-    ] = None,
+    year: ProbYearOpt = None,
     paths: SensitivityPathsOpt = None,
     seed: SeedOpt = None,
     sobol: Annotated[
@@ -220,14 +221,7 @@ def sweep(
         ),
     ] = None,
     target: OneTargetOpt = None,
-    year: Annotated[
-        int | None,
-        typer.Option(
-            "--year",
-            "-y",
-            help="Year of the probability (default: the first forecast year).",
-        ),
-    ] = None,
+    year: ProbYearOpt = None,
     solve: Annotated[
         bool,
         typer.Option(
