@@ -16,6 +16,7 @@ import numpy as np
 
 from .distributions import DistBase, Fixed
 from .errors import LeapforecastError
+from .quantiles import quantiles
 from .results import QUANTILES, SimulationResult
 from .sampling import copula_factor, correlate, design, stream
 from .scenario import Scenario
@@ -212,98 +213,186 @@ class ChunkOut:
     inputs: dict[str, np.ndarray] | None = None
 
 
+Value = np.ndarray | float
+
+
 def draw_inputs(
-    plan: Plan, n: int, *, seed: int, chunk: int, sampling: str
-) -> dict[str, np.ndarray]:
-    """Path-level inputs of one chunk: uniforms from the design, correlated, then ``ppf``."""
+    plan: Plan, n: int, *, seed: int, chunk: int, sampling: str, arrays: bool = True
+) -> dict[str, Value]:
+    """Path-level inputs of one chunk: uniforms from the design, correlated, then ``ppf``.
+
+    Fixed inputs are plain floats unless ``arrays`` asks for one value per path (as kept for
+    sensitivity analysis); arithmetic with a float is cheaper than with a constant array.
+    """
     uncertain = plan.uncertain
     u = design(uncertain, n, seed=seed, chunk=chunk, method=sampling)
     if plan.copula is not None:
         correlate(u, *plan.copula)
-    values: dict[str, np.ndarray] = {}
+    row = {name: j for j, name in enumerate(uncertain)}
+    values: dict[str, Value] = {}
     for name, dist in plan.inputs.items():
         if dist.is_fixed:
-            values[name] = np.full(n, dist.ppf(np.zeros(1))[0])
+            value = float(dist.ppf(np.zeros(1))[0])
+            values[name] = np.full(n, value) if arrays else value
         else:
-            values[name] = dist.ppf(u[:, uncertain.index(name)])
+            values[name] = dist.ppf(u[row[name]])
     return values
 
 
+def _bounds(plan: Plan, name: str | None) -> tuple[float, float]:
+    """The range an input can take, or (-inf, inf) when the input cannot say."""
+    if name is None:
+        return (0.0, 0.0)
+    try:
+        lo, hi = plan.inputs[name].bounds()
+    except (AttributeError, NotImplementedError):
+        return (-math.inf, math.inf)
+    return (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)
+
+
+class _Growth:
+    """One segment's log growth, year by year.
+
+    The guards against absurd inputs (a rate below -99%, log growth beyond +-50 a year, demand
+    beyond ``MAX_LEVEL``) cost a pass over the paths each; they are applied only when the
+    inputs' bounds and this chunk's largest noise draw say they could bite, so sane scenarios
+    skip them and get the same numbers.
+    """
+
+    def __init__(self, plan: Plan, seg: _Segment, x: dict[str, Value], noise: np.ndarray):
+        self.noise = noise
+        self.vol = x[seg.volatility]
+        self.ceiling = x[seg.ceiling] if seg.ceiling is not None else None
+        self.half_life = seg.half_life
+        r_lo, r_hi = _bounds(plan, seg.rate)
+        if seg.fade_to is not None:
+            f_lo, f_hi = _bounds(plan, seg.fade_to)
+            r_lo, r_hi = min(r_lo, f_lo), max(r_hi, f_hi)
+        self.floor_rate = not r_lo >= -0.99
+        v_lo, v_hi = _bounds(plan, seg.volatility)
+        z = max(float(noise.max()), -float(noise.min()))
+        spread = max(abs(v_lo), abs(v_hi)) * z
+        g_lo, g_hi = math.log1p(max(r_lo, -0.99)), math.log1p(max(r_hi, -0.99))
+        self.clip = not max(abs(g_lo), abs(g_hi)) + spread <= MAX_LOG_GROWTH
+        # the largest factor by which demand can grow in a year (for the MAX_LEVEL guard)
+        self.up = math.inf
+        if math.isfinite(spread):
+            self.up = math.exp(min(g_hi + spread, MAX_LOG_GROWTH))
+        rate = x[seg.rate]
+        self.steady: Value | None = None
+        if seg.fade_to is None:
+            self.steady = np.log1p(np.maximum(rate, -0.99) if self.floor_rate else rate)
+        else:
+            self.long_run = x[seg.fade_to]
+            self.gap = rate - self.long_run
+
+    def factor(self, t: int, level: np.ndarray) -> np.ndarray:
+        """This year's growth factor exp(g), path by path."""
+        if self.steady is None:
+            trend = self.gap * 0.5 ** (t / self.half_life) + self.long_run
+            if self.floor_rate:
+                trend = np.maximum(trend, -0.99)
+            trend = np.log1p(trend)
+        else:
+            trend = self.steady
+        g = self.vol * self.noise[t]
+        g += trend
+        if self.ceiling is not None:
+            room = np.clip(1.0 - level / self.ceiling, 0.0, None)
+            g = np.where(g > 0, g * room, g)
+        if self.clip:
+            np.clip(g, -MAX_LOG_GROWTH, MAX_LOG_GROWTH, out=g)
+        return np.exp(g, out=g)
+
+
 def simulate_chunk(
-    plan: Plan, chunk: int, n: int, *, seed: int, sampling: str, keep_inputs: bool = False
+    plan: Plan,
+    chunk: int,
+    n: int,
+    *,
+    seed: int,
+    sampling: str,
+    keep_inputs: bool = False,
+    totals: np.ndarray | None = None,
 ) -> ChunkOut:
-    """Simulate ``n`` paths of chunk ``chunk``; vectorised over paths, a loop over years."""
-    T, S = len(plan.years), len(plan.segments)
-    x = draw_inputs(plan, n, seed=seed, chunk=chunk, sampling=sampling)
+    """Simulate ``n`` paths of chunk ``chunk``; vectorised over paths, a loop over years.
+
+    ``totals`` may be a (T, n) float32 array to fill in place (a slice of the whole run's array,
+    which saves a copy when chunks run in this process).
+    """
+    T, S, K = len(plan.years), len(plan.segments), len(plan.targets)
+    x = draw_inputs(plan, n, seed=seed, chunk=chunk, sampling=sampling, arrays=keep_inputs)
     level = np.empty((S, n))
+    growth = []
     for s, seg in enumerate(plan.segments):
         level[s] = seg.base
-    noise = [
-        stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n)) for seg in plan.segments
-    ]
-    occurs: list[np.ndarray] = []
-    event_year: list[np.ndarray] = []
+        noise = stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n))
+        growth.append(_Growth(plan, seg, x, noise))
+    # a bound on demand, to skip the MAX_LEVEL guard while it cannot bind
+    level_hi = [seg.base for seg in plan.segments]
+    occurs: list[np.ndarray | None] = []
+    event_year: list[np.ndarray | None] = []
     for ev in plan.events:
+        # (pinned by sensitivity analysis, these are one float for every path)
         u_occ = x.get(f"event.{ev.name}.occurs")
-        occurs.append(np.ones(n, bool) if u_occ is None else u_occ < ev.probability)
+        occurs.append(None if u_occ is None else np.broadcast_to(u_occ < ev.probability, (n,)))
         u_year = x.get(f"event.{ev.name}.year")
         span = ev.last - ev.first + 1
         event_year.append(
-            np.full(n, ev.first)
+            None
             if u_year is None
-            else ev.first + np.minimum((u_year * span).astype(np.int64), span - 1)
+            else ev.first
+            + np.minimum((np.broadcast_to(u_year, (n,)) * span).astype(np.int64), span - 1)
         )
-    totals = np.empty((T, n), np.float32)  # year-major: each year's paths are contiguous
+    if totals is None:
+        totals = np.empty((T, n), np.float32)  # year-major: each year's paths are contiguous
     seg_totals = np.empty((S, T, n), np.float32) if S > 1 else None
-    targets = np.asarray(plan.targets, np.float64)[:, None]
+    targets = [float(k) for k in plan.targets]
     sums = np.zeros(T)
-    count_ge = np.zeros((len(plan.targets), T), np.int64)
-    count_first = np.zeros((len(plan.targets), T), np.int64)
-    not_yet = np.ones((len(plan.targets), n), bool)
+    count_ge = np.zeros((K, T), np.int64)
+    count_first = np.zeros((K, T), np.int64)
+    peak = np.full(n, -np.inf)  # each path's best year so far: first reaching k <=> peak crosses k
+    reached = np.zeros(K, np.int64)
     bound = np.zeros(T, np.int64)
     fired = np.zeros(len(plan.events), np.int64)
     if plan.capacity_kind == "growth":
-        cap = x["capacity.units"].copy()
-        cap_growth = x["capacity.growth"]
-    # without fade the log growth of the trend is the same every year: compute it once
-    steady = [
-        None if seg.fade_to is not None else np.log1p(np.maximum(x[seg.rate], -0.99))
-        for seg in plan.segments
-    ]
+        cap = np.array(x["capacity.units"], dtype=float, copy=True, ndmin=1)
+        cap_factor = 1.0 + x["capacity.growth"]
     for t, year in enumerate(plan.years):
-        for s, seg in enumerate(plan.segments):
-            if steady[s] is None:
-                long_run = x[seg.fade_to]
-                rate = long_run + (x[seg.rate] - long_run) * 0.5 ** (t / seg.half_life)
-                g = np.log1p(np.maximum(rate, -0.99))
-            else:
-                g = steady[s].copy()
-            g += x[seg.volatility] * noise[s][t]
-            if seg.ceiling is not None:
-                room = np.clip(1.0 - level[s] / x[seg.ceiling], 0.0, None)
-                g = np.where(g > 0, g * room, g)
-            np.clip(g, -MAX_LOG_GROWTH, MAX_LOG_GROWTH, out=g)
-            np.exp(g, out=g)
-            level[s] *= g
-            np.minimum(level[s], MAX_LEVEL, out=level[s])
+        for s in range(S):
+            level[s] *= growth[s].factor(t, level[s])
+            level_hi[s] *= growth[s].up
+            if not level_hi[s] <= MAX_LEVEL:
+                np.minimum(level[s], MAX_LEVEL, out=level[s])
         one_mult = one_add = None
         for e, ev in enumerate(plan.events):
             if not ev.first <= year <= ev.last:
                 continue
-            hit = occurs[e] & (event_year[e] == year)
-            fired[e] += int(np.count_nonzero(hit))
-            impact = np.where(hit, x[ev.impact], 0.0)
+            hit = occurs[e]
+            if event_year[e] is not None:
+                in_year = event_year[e] == year
+                hit = in_year if hit is None else hit & in_year
+            fired[e] += n if hit is None else int(np.count_nonzero(hit))
+            impact = x[ev.impact]
+            where = True if hit is None else hit
             for s in ev.segments:
                 if ev.permanent and ev.kind == "multiply":
-                    level[s] *= 1.0 + impact
-                elif ev.permanent:
-                    level[s] = np.clip(level[s] + impact / len(ev.segments), 0.0, MAX_LEVEL)
+                    np.multiply(level[s], 1.0 + impact, out=level[s], where=where)
+                    lo, hi = _bounds(plan, ev.impact)
+                    level_hi[s] *= max(abs(1.0 + lo), abs(1.0 + hi), 1.0)
                 elif ev.kind == "multiply":
                     one_mult = np.ones((S, n)) if one_mult is None else one_mult
-                    one_mult[s] *= 1.0 + impact
+                    np.multiply(one_mult[s], 1.0 + impact, out=one_mult[s], where=where)
                 else:
-                    one_add = np.zeros((S, n)) if one_add is None else one_add
-                    one_add[s] += impact / len(ev.segments)
+                    share = (impact if hit is None else np.where(hit, impact, 0.0)) / len(
+                        ev.segments
+                    )
+                    if ev.permanent:
+                        level[s] = np.clip(level[s] + share, 0.0, MAX_LEVEL)
+                        level_hi[s] = math.inf
+                    else:
+                        one_add = np.zeros((S, n)) if one_add is None else one_add
+                        one_add[s] += share
         if one_mult is None and one_add is None:
             demand = level.copy() if S > 1 or t == 0 and plan.condition is not None else level
         else:
@@ -315,11 +404,11 @@ def simulate_chunk(
         if plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
                 if t > 0:
-                    cap = cap * (1.0 + cap_growth)
+                    cap *= cap_factor
                 capacity = cap
             else:
                 key = plan.schedule_keys[t]
-                capacity = x[f"capacity.schedule.{key}"] if key is not None else np.full(n, np.inf)
+                capacity = x[f"capacity.schedule.{key}"] if key is not None else math.inf
             bound[t] = int(np.count_nonzero(total > capacity))
             sales = np.minimum(total, capacity)
         else:
@@ -332,19 +421,22 @@ def simulate_chunk(
             conditioned = np.asarray(plan.condition(sales.copy(), rng), float)
             ratio = np.divide(conditioned, sales, out=np.ones(n), where=sales > 0)
             level *= ratio
+            level_hi = [math.inf] * S
             demand = demand * ratio
             total = total * ratio
             sales = conditioned
-        scale = np.divide(sales, total, out=np.ones(n), where=total > 0) if S > 1 else None
         # reduce in float64 before storing the float32 copy kept for quantiles
         totals[t] = sales
         sums[t] = sales.sum()
-        ge = sales[None, :] >= targets  # (K, n)
-        count_ge[:, t] = np.count_nonzero(ge, axis=1)
-        count_first[:, t] = np.count_nonzero(ge & not_yet, axis=1)
-        not_yet &= ~ge
+        np.maximum(peak, sales, out=peak)
+        for k, target in enumerate(targets):
+            count_ge[k, t] = np.count_nonzero(sales >= target)
+            now = np.count_nonzero(peak >= target)
+            count_first[k, t] = now - reached[k]
+            reached[k] = now
         if seg_totals is not None:
-            seg_totals[:, t, :] = demand * scale if scale is not None else demand
+            scale = np.divide(sales, total, out=np.ones(n), where=total > 0)
+            seg_totals[:, t, :] = demand * scale
     return ChunkOut(
         n=n,
         totals=totals,
@@ -404,9 +496,10 @@ def simulate(
     plan.condition = condition
     sizes = chunk_sizes(paths)
 
-    from .executors import run_chunks
+    from .executors import iter_chunks
 
-    outs = run_chunks(
+    reducer = _Reducer(plan, paths)
+    for out in iter_chunks(
         plan,
         sizes,
         seed=seed,
@@ -416,62 +509,101 @@ def simulate(
         executor=executor,
         scheduler=scheduler,
         progress=progress,
-    )
-    return reduce_chunks(plan, outs, paths=paths, seed=seed, jobs=jobs)
+        out_for=reducer.out_for,
+    ):
+        reducer.add(out)
+    return reducer.result(seed=seed, jobs=jobs)
 
 
 def _quantiles(values: np.ndarray, jobs: int = 1) -> np.ndarray:
     """Exact (linear-interpolated) quantiles of each year (row); rows in threads if asked."""
     probs = np.asarray(QUANTILES) / 100.0
     if jobs == 1 or values.shape[0] == 1:
-        return np.quantile(values, probs, axis=1).astype(np.float64)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        rows = list(pool.map(lambda r: np.quantile(values[r], probs), range(values.shape[0])))
-    return np.stack(rows, axis=1).astype(np.float64)
+        rows = [quantiles(row, probs) for row in values]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            rows = list(pool.map(lambda row: quantiles(row, probs), values))
+    return np.stack(rows, axis=1)
+
+
+class _Reducer:
+    """Folds chunk results, in chunk order, into one run's totals, counts and sums.
+
+    Totals go into one preallocated (T, paths) float32 array as chunks arrive (chunks run in
+    this process write there directly), so a run holds one copy of its totals, not two.
+    """
+
+    def __init__(self, plan: Plan, paths: int) -> None:
+        T, S = len(plan.years), len(plan.segments)
+        self.plan, self.paths = plan, paths
+        self.totals = np.empty((T, paths), np.float32)
+        self.seg_totals = np.empty((S, T, paths), np.float32) if S > 1 else None
+        self.sums = np.zeros(T)
+        self.count_ge = self.first = self.bound = self.fired = 0
+        self.inputs: list[dict[str, np.ndarray]] = []
+        self.offset = 0
+
+    def out_for(self, index: int) -> np.ndarray:
+        """Where chunk ``index`` (full chunks before it) writes its totals."""
+        start = index * CHUNK
+        return self.totals[:, start : start + CHUNK][:, : self.paths - start]
+
+    def add(self, out: ChunkOut) -> None:
+        start, stop = self.offset, self.offset + out.n
+        if not np.shares_memory(out.totals, self.totals):
+            self.totals[:, start:stop] = out.totals
+        if self.seg_totals is not None:
+            self.seg_totals[:, :, start:stop] = out.seg_totals
+        self.offset = stop
+        self.sums += out.sums
+        self.count_ge = self.count_ge + out.count_ge
+        self.first = self.first + out.first_reached
+        self.bound = self.bound + out.bound
+        self.fired = self.fired + out.fired
+        if out.inputs is not None:
+            self.inputs.append(out.inputs)
+
+    def result(self, *, seed: int, jobs: int = 1) -> SimulationResult:
+        plan, scenario = self.plan, self.plan.scenario
+        seg_summary: dict[str, dict[str, np.ndarray]] = {}
+        if self.seg_totals is not None:
+            for s, seg in enumerate(plan.segments):
+                seg_summary[seg.name] = {
+                    "mean": self.seg_totals[s].astype(np.float64).mean(axis=1),
+                    "quantiles": _quantiles(self.seg_totals[s], jobs),
+                }
+        inputs = None
+        if self.inputs:
+            inputs = {k: np.concatenate([i[k] for i in self.inputs]) for k in self.inputs[0]}
+        fired = np.broadcast_to(self.fired, (len(plan.events),))
+        return SimulationResult(
+            scenario=scenario.name,
+            years=list(plan.years),
+            targets=list(plan.targets),
+            paths=self.paths,
+            seed=seed,
+            sampling=scenario.spec.simulation.sampling,
+            scenario_sha256=scenario.sha256,
+            history_source=scenario.history.source,
+            base_year=scenario.base_year,
+            base_units=scenario.base_units,
+            mean=self.sums / self.paths,
+            quantiles=_quantiles(self.totals, jobs),
+            count_ge=self.count_ge,
+            count_first=self.first,
+            capacity_bound=self.bound if plan.capacity_kind else None,
+            event_fired={ev.name: int(fired[e]) for e, ev in enumerate(plan.events)},
+            segments=seg_summary,
+            totals=self.totals.T,  # (paths, T) view of the year-major array
+            inputs=inputs,
+        )
 
 
 def reduce_chunks(
     plan: Plan, outs: list[ChunkOut], *, paths: int, seed: int, jobs: int = 1
 ) -> SimulationResult:
     """Combine chunk results in chunk order (so sums are the same whatever the grouping)."""
-    scenario = plan.scenario
-    totals = np.concatenate([o.totals for o in outs], axis=1) if len(outs) > 1 else outs[0].totals
-    sums = np.zeros(len(plan.years))
-    for o in outs:
-        sums += o.sums
-    qs = _quantiles(totals, jobs)
-    seg_summary: dict[str, dict[str, np.ndarray]] = {}
-    if outs[0].seg_totals is not None:
-        for s, seg in enumerate(plan.segments):
-            seg_all = np.concatenate([o.seg_totals[s] for o in outs], axis=1)
-            seg_summary[seg.name] = {
-                "mean": seg_all.astype(np.float64).mean(axis=1),
-                "quantiles": _quantiles(seg_all, jobs),
-            }
-    inputs = None
-    if outs[0].inputs is not None:
-        inputs = {k: np.concatenate([o.inputs[k] for o in outs]) for k in outs[0].inputs}
-    first = sum(o.first_reached for o in outs)
-    return SimulationResult(
-        scenario=scenario.name,
-        years=list(plan.years),
-        targets=list(plan.targets),
-        paths=paths,
-        seed=seed,
-        sampling=scenario.spec.simulation.sampling,
-        scenario_sha256=scenario.sha256,
-        history_source=scenario.history.source,
-        base_year=scenario.base_year,
-        base_units=scenario.base_units,
-        mean=sums / paths,
-        quantiles=qs,
-        count_ge=sum(o.count_ge for o in outs),
-        count_first=first,
-        capacity_bound=sum(o.bound for o in outs) if plan.capacity_kind else None,
-        event_fired={
-            ev.name: int(sum(o.fired[e] for o in outs)) for e, ev in enumerate(plan.events)
-        },
-        segments=seg_summary,
-        totals=totals.T,  # (paths, T) view of the year-major array
-        inputs=inputs,
-    )
+    reducer = _Reducer(plan, paths)
+    for out in outs:
+        reducer.add(out)
+    return reducer.result(seed=seed, jobs=jobs)

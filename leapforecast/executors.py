@@ -15,13 +15,23 @@ from .errors import LeapforecastError
 EXECUTORS = ("threads", "processes", "dask")
 
 
-def _run_one(plan: Any, index: int, size: int, seed: int, sampling: str, keep_inputs: bool) -> Any:
+def _run_one(
+    plan: Any,
+    index: int,
+    size: int,
+    seed: int,
+    sampling: str,
+    keep_inputs: bool,
+    totals: Any = None,
+) -> Any:
     from .engine import simulate_chunk
 
-    return simulate_chunk(plan, index, size, seed=seed, sampling=sampling, keep_inputs=keep_inputs)
+    return simulate_chunk(
+        plan, index, size, seed=seed, sampling=sampling, keep_inputs=keep_inputs, totals=totals
+    )
 
 
-def run_chunks(
+def iter_chunks(
     plan: Any,
     sizes: list[int],
     *,
@@ -32,13 +42,21 @@ def run_chunks(
     executor: str = "threads",
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Any]:
-    """Simulate every chunk and return the results in chunk order."""
+    out_for: Callable[[int], Any] | None = None,
+) -> Iterator[Any]:
+    """Simulate every chunk and yield the results in chunk order.
+
+    ``out_for(i)`` may give the array chunk ``i`` writes its totals into; only chunks run in
+    this process (one job, or threads) use it: others send their totals back.
+    """
     if executor not in EXECUTORS:
         raise LeapforecastError(
             f"unknown executor '{executor}' (choose from {', '.join(EXECUTORS)})"
         )
     args = [(plan, i, n, seed, sampling, keep_inputs) for i, n in enumerate(sizes)]
+    local = executor != "dask" and (executor == "threads" or jobs == 1 or len(sizes) == 1)
+    if local and out_for is not None:
+        args = [(*a, out_for(a[1])) for a in args]
     if executor == "dask":
         results: Iterator[Any] = _dask_map(args, jobs, scheduler)
     elif jobs == 1 or len(sizes) == 1:
@@ -50,12 +68,15 @@ def run_chunks(
     else:
         pool = ThreadPoolExecutor(max_workers=jobs)
         results = _drain(pool, pool.map(lambda a: _run_one(*a), args))
-    outs = []
-    for out in results:
-        outs.append(out)
+    for done, out in enumerate(results, 1):
+        yield out
         if progress:
-            progress(len(outs), len(sizes))
-    return outs
+            progress(done, len(sizes))
+
+
+def run_chunks(plan: Any, sizes: list[int], **options: Any) -> list[Any]:
+    """Simulate every chunk and return the results in chunk order (see ``iter_chunks``)."""
+    return list(iter_chunks(plan, sizes, **options))
 
 
 def _drain(pool: Any, iterator: Iterator[Any]) -> Iterator[Any]:

@@ -25,9 +25,12 @@ def stream(seed: int, chunk: int, name: str) -> np.random.Generator:
 
 
 def design(names: list[str], n: int, *, seed: int, chunk: int, method: str) -> np.ndarray:
-    """An (n, len(names)) array of uniforms in (0, 1): random, Latin hypercube or Sobol."""
+    """A (len(names), n) array of uniforms in (0, 1): random, Latin hypercube or Sobol.
+
+    One contiguous row per input, so each input's ``ppf`` reads its uniforms without striding.
+    """
     k = len(names)
-    out = np.empty((n, k))
+    out = np.empty((k, n))
     if k == 0:
         return out
     if method == "sobol":
@@ -38,15 +41,15 @@ def design(names: list[str], n: int, *, seed: int, chunk: int, method: str) -> n
                 "ignore", UserWarning
             )  # balance needs n = 2^m; the last chunk may not be
             sampler = qmc.Sobol(d=k, scramble=True, seed=stream(seed, chunk, "__sobol__"))
-            out[:] = sampler.random(n)
+            out[:] = sampler.random(n).T
         # Sobol points are ordered by dimension, so keep a fixed order of names.
     else:
         for j, name in enumerate(names):
             rng = stream(seed, chunk, name)
             if method == "lhs":
-                out[:, j] = (rng.permutation(n) + rng.random(n)) / n
+                out[j] = (rng.permutation(n) + rng.random(n)) / n
             else:
-                out[:, j] = rng.random(n)
+                rng.random(out=out[j])
     np.clip(out, U_MIN, 1 - U_MIN, out=out)
     return out
 
@@ -86,9 +89,9 @@ def copula_factor(
     return [names.index(n) for n in involved], factor
 
 
-def correlate(u: np.ndarray, columns: list[int], factor: np.ndarray) -> None:
-    """Impose the copula on the given columns of ``u`` in place."""
+def correlate(u: np.ndarray, rows: list[int], factor: np.ndarray) -> None:
+    """Impose the copula on the given rows (inputs) of a design ``u`` in place."""
     from scipy.special import ndtr, ndtri
 
-    z = ndtri(u[:, columns])
-    u[:, columns] = np.clip(ndtr(z @ factor.T), U_MIN, 1 - U_MIN)
+    z = ndtri(u[rows])
+    u[rows] = np.clip(ndtr(factor @ z), U_MIN, 1 - U_MIN)
