@@ -343,9 +343,13 @@ class Triangular(DistBase):
         if b == a:
             return np.full(u.shape, a)
         fc = (c - a) / (b - a)
-        left = a + np.sqrt(u * (b - a) * (c - a))
-        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
-        return np.where(u < fc, left, right)
+        # one square root serves both sides: a + sqrt(u k1) left of the mode, b - sqrt((1-u) k2)
+        # right of it
+        k1, k2 = (b - a) * (c - a), (b - a) * (b - c)
+        left = u < fc
+        root = np.where(left, u * k1, k2 - u * k2)
+        np.sqrt(root, out=root)
+        return np.where(left, a + root, b - root)
 
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3

@@ -279,23 +279,32 @@ class _Growth:
         if math.isfinite(spread):
             self.up = math.exp(min(g_hi + spread, MAX_LOG_GROWTH))
         rate = x[seg.rate]
+        if self.floor_rate:
+            rate = np.maximum(rate, -0.99)
         self.steady: Value | None = None
+        # Usually no guard can bind, and exp(log1p(r) + v z) = (1 + r) exp(v z): the noise
+        # factors of every year are one exp over the chunk, and no log1p is needed.
+        self.product = self.ceiling is None and not self.clip
+        if self.product:
+            self.shock = self.vol * noise
+            np.exp(self.shock, out=self.shock)
         if seg.fade_to is None:
-            self.steady = np.log1p(np.maximum(rate, -0.99) if self.floor_rate else rate)
+            self.steady = 1.0 + rate if self.product else np.log1p(rate)
         else:
             self.long_run = x[seg.fade_to]
             self.gap = rate - self.long_run
 
+    def _rate(self, t: int) -> Value:
+        rate = self.gap * 0.5 ** (t / self.half_life) + self.long_run
+        return np.maximum(rate, -0.99) if self.floor_rate else rate
+
     def factor(self, t: int, level: np.ndarray) -> np.ndarray:
         """This year's growth factor exp(g), path by path."""
-        if self.steady is None:
-            trend = self.gap * 0.5 ** (t / self.half_life) + self.long_run
-            if self.floor_rate:
-                trend = np.maximum(trend, -0.99)
-            trend = np.log1p(trend)
-        else:
-            trend = self.steady
-        g = self.vol * self.noise[t]
+        if self.product:
+            trend = self.steady if self.steady is not None else 1.0 + self._rate(t)
+            return np.multiply(self.shock[t], trend, dtype=np.float64)
+        trend = self.steady if self.steady is not None else np.log1p(self._rate(t))
+        g = np.multiply(self.vol, self.noise[t], dtype=np.float64)
         g += trend
         if self.ceiling is not None:
             room = np.clip(1.0 - level / self.ceiling, 0.0, None)
@@ -326,7 +335,7 @@ def simulate_chunk(
     growth = []
     for s, seg in enumerate(plan.segments):
         level[s] = seg.base
-        noise = stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n))
+        noise = stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n), dtype=np.float32)
         growth.append(_Growth(plan, seg, x, noise))
     # a bound on demand, to skip the MAX_LEVEL guard while it cannot bind
     level_hi = [seg.base for seg in plan.segments]

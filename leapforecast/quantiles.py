@@ -1,9 +1,11 @@
-"""Exact quantiles of large float32 arrays, about 4x faster than ``np.quantile``.
+"""Exact quantiles of large float32 arrays, several times faster than ``np.quantile``.
 
 ``np.quantile`` partitions the whole array around every order statistic it needs (16 for our 7
-percentiles). Here a radix pass does the bulk of the work: one histogram of the top 16 bits of
+percentiles). Here a radix pass does the bulk of the work: one histogram of the leading bits of
 each value (for non-negative floats the bit pattern orders like the value) finds which bin holds
-each order statistic, and only those bins' values (a few per cent of the array) are partitioned.
+each order statistic, and only those bins' values (well under 1% of the array) are partitioned.
+The bins span the keys actually present (from the smallest to the largest), so they stay fine
+however narrow the distribution.
 The result is bit-for-bit what ``np.quantile(values, probs)`` returns ('linear' method), which
 the tests check; arrays it cannot order by bits (negative values, -0.0, NaN) go to
 ``np.partition`` instead.
@@ -15,6 +17,7 @@ import numpy as np
 
 _BINS = 1 << 16
 _SMALL = 4096  # below this a plain partition is as fast
+_INF = 0x7F800000  # the bit pattern of float32 +inf, the largest key that orders like its value
 
 
 def quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -37,7 +40,7 @@ def quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
     lower = np.where(prev < 0, n - 1, prev).astype(np.intp)
     upper = np.where(nxt < 0, n - 1, nxt).astype(np.intp)
     ks = np.unique(np.concatenate([lower, upper]))
-    stats = order_statistics(values, ks, smallest=smallest)
+    stats = order_statistics(values, ks)
     a = stats[np.searchsorted(ks, lower)]
     b = stats[np.searchsorted(ks, upper)]
     diff = b - a
@@ -46,26 +49,27 @@ def quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return out.astype(np.float64)
 
 
-def order_statistics(
-    values: np.ndarray, ks: np.ndarray, *, smallest: float | None = None
-) -> np.ndarray:
+def order_statistics(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
     """The ``ks``-th smallest values (0-based, ``ks`` sorted and unique) of a 1-D array."""
     ks = np.asarray(ks, np.intp)
     if values.dtype != np.float32 or values.size < _SMALL:
         return np.partition(values, ks)[ks]
-    if not (values.min() if smallest is None else smallest) >= 0:
+    keys = values.view(np.uint32)
+    low, high = int(keys.min()), int(keys.max())
+    if high > _INF:  # NaN, or a set sign bit (a negative value or -0.0): not ordered by keys
         return np.partition(values, ks)[ks]
-    top = values.view(np.uint32) >> 16
+    # bins over the keys actually present, as fine as 2^16 bins allow
+    shift = max(0, (high - low).bit_length() - 16)
+    top = np.subtract(keys, low, dtype=np.intp)  # intp, as bincount and take want it
+    top >>= shift
     hist = np.bincount(top, minlength=_BINS)
-    if hist.size > _BINS // 2 and hist[_BINS // 2 :].any():  # -0.0 (sign bit set) present
-        return np.partition(values, ks)[ks]
     cum = np.cumsum(hist)
     bins = np.searchsorted(cum, ks, side="right")  # the bin holding each order statistic
     need = np.unique(bins)
     wanted = np.zeros(hist.size, bool)
     wanted[need] = True
-    picked = values[wanted[top]]  # the values of the needed bins, bins in ascending order...
-    first = np.cumsum(hist[need]) - hist[need]  # ...once sorted: where each bin starts
+    picked = values[np.take(wanted, top)]  # the needed bins' values; bins in ascending order,
+    first = np.cumsum(hist[need]) - hist[need]  # once sorted, start here
     pos = first[np.searchsorted(need, bins)] + ks - (cum[bins] - hist[bins])
     picked.partition(pos)
     return picked[pos]
