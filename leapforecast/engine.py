@@ -21,7 +21,7 @@ from .results import QUANTILES, SimulationResult
 from .sampling import copula_factor, correlate, design, stream
 from .scenario import Scenario
 
-CHUNK = 16_384
+CHUNK = 65_536
 MAX_PATHS = 50_000_000
 # float32 values kept for exact quantiles: paths x years x (1 + segments when there are several).
 # 500M cells is 2 GB; beyond it a run is refused before any work rather than exhausting memory.
@@ -293,17 +293,25 @@ class _Growth:
         else:
             self.long_run = x[seg.fade_to]
             self.gap = rate - self.long_run
+            self.one_plus_long = 1.0 + self.long_run
 
-    def _rate(self, t: int) -> Value:
-        rate = self.gap * 0.5 ** (t / self.half_life) + self.long_run
-        return np.maximum(rate, -0.99) if self.floor_rate else rate
-
-    def factor(self, t: int, level: np.ndarray) -> np.ndarray:
-        """This year's growth factor exp(g), path by path."""
+    def grow(self, t: int, level: np.ndarray) -> None:
+        """Multiply this segment's demand level by year ``t``'s growth, in place."""
         if self.product:
-            trend = self.steady if self.steady is not None else 1.0 + self._rate(t)
-            return np.multiply(self.shock[t], trend, dtype=np.float64)
-        trend = self.steady if self.steady is not None else np.log1p(self._rate(t))
+            if self.steady is not None:
+                trend = self.steady
+            else:  # 1 + the faded rate, at least 0.01
+                trend = self.gap * 0.5 ** (t / self.half_life) + self.one_plus_long
+                if self.floor_rate:
+                    trend = np.maximum(trend, 0.01)
+            level *= self.shock[t]
+            level *= trend
+            return
+        if self.steady is not None:
+            trend = self.steady
+        else:
+            trend = self.gap * 0.5 ** (t / self.half_life) + self.long_run
+            trend = np.log1p(np.maximum(trend, -0.99) if self.floor_rate else trend)
         g = np.multiply(self.vol, self.noise[t], dtype=np.float64)
         g += trend
         if self.ceiling is not None:
@@ -311,7 +319,7 @@ class _Growth:
             g = np.where(g > 0, g * room, g)
         if self.clip:
             np.clip(g, -MAX_LOG_GROWTH, MAX_LOG_GROWTH, out=g)
-        return np.exp(g, out=g)
+        level *= np.exp(g, out=g)
 
 
 def simulate_chunk(
@@ -369,7 +377,7 @@ def simulate_chunk(
         cap_factor = 1.0 + x["capacity.growth"]
     for t, year in enumerate(plan.years):
         for s in range(S):
-            level[s] *= growth[s].factor(t, level[s])
+            growth[s].grow(t, level[s])
             level_hi[s] *= growth[s].up
             if not level_hi[s] <= MAX_LEVEL:
                 np.minimum(level[s], MAX_LEVEL, out=level[s])
