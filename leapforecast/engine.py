@@ -316,7 +316,10 @@ class _Growth:
         g += trend
         if self.ceiling is not None:
             room = np.clip(1.0 - level / self.ceiling, 0.0, None)
-            g = np.where(g > 0, g * room, g)
+            # growth (not decline) slows as demand nears the ceiling; min/max, not a branch
+            room *= np.maximum(g, 0.0)
+            g = np.minimum(g, 0.0, out=g)
+            g += room
         if self.clip:
             np.clip(g, -MAX_LOG_GROWTH, MAX_LOG_GROWTH, out=g)
         level *= np.exp(g, out=g)
@@ -390,20 +393,18 @@ def simulate_chunk(
                 in_year = event_year[e] == year
                 hit = in_year if hit is None else hit & in_year
             fired[e] += n if hit is None else int(np.count_nonzero(hit))
-            impact = x[ev.impact]
-            where = True if hit is None else hit
+            # the impact where the event happens, 0 elsewhere (a product: no branch per path)
+            impact = x[ev.impact] if hit is None else np.multiply(x[ev.impact], hit)
             for s in ev.segments:
                 if ev.permanent and ev.kind == "multiply":
-                    np.multiply(level[s], 1.0 + impact, out=level[s], where=where)
+                    level[s] *= 1.0 + impact
                     lo, hi = _bounds(plan, ev.impact)
                     level_hi[s] *= max(abs(1.0 + lo), abs(1.0 + hi), 1.0)
                 elif ev.kind == "multiply":
                     one_mult = np.ones((S, n)) if one_mult is None else one_mult
-                    np.multiply(one_mult[s], 1.0 + impact, out=one_mult[s], where=where)
+                    one_mult[s] *= 1.0 + impact
                 else:
-                    share = (impact if hit is None else np.where(hit, impact, 0.0)) / len(
-                        ev.segments
-                    )
+                    share = impact / len(ev.segments)
                     if ev.permanent:
                         level[s] = np.clip(level[s] + share, 0.0, MAX_LEVEL)
                         level_hi[s] = math.inf
