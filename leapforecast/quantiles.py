@@ -27,9 +27,6 @@ def quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
     if n == 0:
         raise ValueError("quantiles of an empty array")
     probs = np.asarray(probs, np.float64)
-    smallest = values.min()
-    if np.isnan(smallest):  # numpy's answer when any value is NaN
-        return np.full(probs.shape, np.nan)
     virtual = (n - 1) * probs
     prev = np.floor(virtual)
     nxt = prev + 1
@@ -41,6 +38,8 @@ def quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
     upper = np.where(nxt < 0, n - 1, nxt).astype(np.intp)
     ks = np.unique(np.concatenate([lower, upper]))
     stats = order_statistics(values, ks)
+    if np.isnan(stats).any():  # numpy's answer when any value is NaN
+        return np.full(probs.shape, np.nan)
     a = stats[np.searchsorted(ks, lower)]
     b = stats[np.searchsorted(ks, upper)]
     diff = b - a
@@ -50,14 +49,15 @@ def quantiles(values: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def order_statistics(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    """The ``ks``-th smallest values (0-based, ``ks`` sorted and unique) of a 1-D array."""
+    """The ``ks``-th smallest values (0-based, ``ks`` sorted and unique) of a 1-D array; all NaN
+    when any value is NaN."""
     ks = np.asarray(ks, np.intp)
     if values.dtype != np.float32 or values.size < _SMALL:
-        return np.partition(values, ks)[ks]
+        return _by_partition(values, ks)
     keys = values.view(np.uint32)
     low, high = int(keys.min()), int(keys.max())
     if high > _INF:  # NaN, or a set sign bit (a negative value or -0.0): not ordered by keys
-        return np.partition(values, ks)[ks]
+        return _by_partition(values, ks)
     # bins over the keys actually present, as fine as 2^16 bins allow
     shift = max(0, (high - low).bit_length() - 16)
     top = np.subtract(keys, low, dtype=np.intp)  # intp, as bincount and take want it
@@ -73,3 +73,10 @@ def order_statistics(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
     pos = first[np.searchsorted(need, bins)] + ks - (cum[bins] - hist[bins])
     picked.partition(pos)
     return picked[pos]
+
+
+def _by_partition(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    part = np.partition(values, np.union1d(ks, [values.size - 1]))
+    if part.dtype.kind == "f" and np.isnan(part[-1]):  # NaN sorts last
+        return np.full(ks.shape, np.nan)
+    return part[ks]
