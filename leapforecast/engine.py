@@ -274,10 +274,11 @@ class _Growth:
         spread = max(abs(v_lo), abs(v_hi)) * z
         g_lo, g_hi = math.log1p(max(r_lo, -0.99)), math.log1p(max(r_hi, -0.99))
         self.clip = not max(abs(g_lo), abs(g_hi)) + spread <= MAX_LOG_GROWTH
-        # the largest factor by which demand can grow in a year (for the MAX_LEVEL guard)
+        # the largest factor by which demand can grow in a year (for the MAX_LEVEL guard), with
+        # room for float32 rounding of the noise factor
         self.up = math.inf
         if math.isfinite(spread):
-            self.up = math.exp(min(g_hi + spread, MAX_LOG_GROWTH))
+            self.up = math.exp(min(g_hi + spread, MAX_LOG_GROWTH)) * (1 + 1e-6)
         rate = x[seg.rate]
         if self.floor_rate:
             rate = np.maximum(rate, -0.99)
