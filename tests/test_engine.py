@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import norm
 
 import leapforecast as lf
-from leapforecast.engine import CHUNK, simulate
+from leapforecast.engine import CHUNK, MAX_LEVEL, simulate
 
 
 def lognormal_scenario(write_scenario, rate: float, sigma: float, horizon: int, targets: list[int]):
@@ -117,3 +117,46 @@ def test_result_api():
 def test_paths_cap():
     with pytest.raises(lf.LeapforecastError, match="paths"):
         simulate(lf.load_scenario(), paths=0)
+
+
+def test_fast_and_guarded_growth_paths_agree(write_scenario):
+    """Sane inputs take (1 + r) exp(v z); a ceiling forces the guarded exp(log1p(r) + v z) path.
+    A ceiling far above any path (room = 1 - 1e-6 at most) must leave the numbers unchanged."""
+    body = """
+        [history]
+        source = "builtin:leapmotor"
+        [simulation]
+        horizon = 2029
+        targets = [1_000_000]
+        [growth]
+        rate = { dist = "pert", low = 0.1, mode = 0.3, high = 0.6 }
+        volatility = { dist = "uniform", low = 0.05, high = 0.2 }
+        fade = { to = 0.05, half_life = 3 }
+    """
+    fast = simulate(lf.load_scenario(write_scenario(body, "fast.toml")), paths=20_000, seed=4)
+    guarded_sc = lf.load_scenario(
+        write_scenario(body + "[saturation]\nceiling = 1e13\n", "guarded.toml")
+    )
+    guarded = simulate(guarded_sc, paths=20_000, seed=4)
+    np.testing.assert_allclose(guarded.totals, fast.totals, rtol=1e-5)
+    np.testing.assert_allclose(guarded.quantiles, fast.quantiles, rtol=1e-5)
+
+
+def test_guards_bind_on_absurd_inputs(write_scenario):
+    """Bounds that allow log growth beyond +-50 a year switch the clip on: finite, capped output."""
+    sc = lf.load_scenario(
+        write_scenario(
+            """
+            [history]
+            source = "builtin:leapmotor"
+            [simulation]
+            horizon = 2030
+            [growth]
+            rate = { dist = "uniform", low = -0.999, high = 1e30 }
+            volatility = 40
+            """
+        )
+    )
+    res = simulate(sc, paths=3000, seed=1)
+    assert np.isfinite(res.totals).all() and (res.totals >= 0).all()
+    assert res.totals.max() <= MAX_LEVEL * (1 + 1e-6)
