@@ -94,7 +94,8 @@ def simulate_to_precision(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .engine import CHUNK, MAX_PATHS, chunk_sizes, compile_plan, reduce_chunks, simulate_chunk
+    from .engine import CHUNK, MAX_PATHS, chunk_sizes, compile_plan, simulate_chunk
+    from .reduction import reduce_chunks
 
     if not 0 < precision < 0.5 or not math.isfinite(precision):
         raise UsageError(f"--precision must be a standard error between 0 and 0.5, got {precision}")

@@ -185,7 +185,8 @@ def sobol_indices(
     Rows A and AB_i are simulated on one chunk's noise and rows B and AB_noise on another's, so
     the noise is a factor like the others.
     """
-    from .engine import compile_plan, reduce_chunks, simulate_chunk
+    from .engine import compile_plan, simulate_chunk
+    from .reduction import reduce_chunks
 
     if response not in RESPONSES:
         raise UsageError(f"response must be one of {', '.join(RESPONSES)}, got {response!r}")
