@@ -58,7 +58,7 @@ def validate_files(
 
 def _place(scenario: Any, message: str) -> str:
     """Prefix an engine message starting with a key path (``correlation: ...``) with FILE:LINE."""
-    from .scenario import locate
+    from .scenario_files import locate
 
     head = message.split(":", 1)[0]
     path = tuple(head.split(".")) if re.fullmatch(r"[A-Za-z0-9_.\-]+", head) else ()
@@ -288,7 +288,7 @@ class BundledScenario:
 
 def list_scenarios() -> list[BundledScenario]:
     """Bundled scenarios with their own ``[scenario].description`` (read without validating)."""
-    from .scenario import bundled_scenarios
+    from .scenario_files import bundled_scenarios
 
     out = []
     for name, path in bundled_scenarios().items():

@@ -629,7 +629,8 @@ def trend_scenario(
     annual history up to ``year - 1`` only (log growth ~ Normal(mean, sd) of the past intervals),
     with no events, capacity or judgement added afterwards."""
     from .history import load_history
-    from .scenario import Source, build
+    from .scenario import build
+    from .scenario_files import Source
 
     hist = load_history(annual).upto(year - 1)
     if len(hist.years) < 3:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import HistoryError
+from .history import BUILTIN_PREFIX
 
-BUILTIN_PREFIX = "builtin:"
 BUILTIN = {"leapmotor": "leapmotor_targets.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
 COLUMNS = ["year", "target", "actual", "ratio", "outcome", "source"]

@@ -19,7 +19,7 @@ from leapforecast.authoring import (
     validate_file,
     validate_files,
 )
-from leapforecast.scenario import bundled_scenarios
+from leapforecast.scenario_files import bundled_scenarios
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))

@@ -12,7 +12,8 @@ from leapforecast.charts import axis_range, fan_chart, histogram, nice_step
 from leapforecast.cli.run import progress_bar
 from leapforecast.engine import simulate
 from leapforecast.results import QUANTILES
-from leapforecast.scenario import bundled_scenarios, load_scenario
+from leapforecast.scenario import load_scenario
+from leapforecast.scenario_files import bundled_scenarios
 
 BUNDLED = sorted(bundled_scenarios())
 

@@ -11,7 +11,8 @@ import pytest
 
 from leapforecast.compare import compare
 from leapforecast.engine import simulate
-from leapforecast.scenario import bundled_scenarios, load_scenario
+from leapforecast.scenario import load_scenario
+from leapforecast.scenario_files import bundled_scenarios
 
 BUNDLED = sorted(bundled_scenarios())
 

@@ -27,7 +27,8 @@ from leapforecast.engine import simulate
 from leapforecast.errors import HistoryError, LeapforecastError
 from leapforecast.history import load_history, parse_history
 from leapforecast.results import QUANTILES
-from leapforecast.scenario import bundled_scenarios, input_names, load_scenario
+from leapforecast.scenario import input_names, load_scenario
+from leapforecast.scenario_files import bundled_scenarios
 
 settings.register_profile(
     "ci",

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from leapforecast.scenario import bundled_scenarios, load_scenario
+from leapforecast.scenario import load_scenario
+from leapforecast.scenario_files import bundled_scenarios
 from leapforecast.sensitivity import (
     NOISE,
     rank_correlations,

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from leapforecast.errors import UsageError
-from leapforecast.scenario import bundled_scenarios, load_scenario
+from leapforecast.scenario import load_scenario
+from leapforecast.scenario_files import bundled_scenarios
 from leapforecast.sweep import axis, parse_vary, solve, sweep
 
 BUNDLED = sorted(bundled_scenarios())
