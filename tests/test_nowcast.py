@@ -11,15 +11,13 @@ from leapforecast.engine import simulate
 from leapforecast.errors import UsageError
 from leapforecast.monthly import fit_monthly, load_monthly, month_index
 from leapforecast.nowcast import (
-    backtest,
     check_actuals,
     kriging_weights,
     nowcast,
     parse_month_values,
-    pinball,
-    trend_scenario,
     year_to_date,
 )
+from leapforecast.nowcast_backtest import backtest, pinball, trend_scenario
 from leapforecast.scenario import load_scenario
 
 MONTHS_2025 = load_monthly().year(2025)

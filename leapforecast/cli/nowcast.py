@@ -171,7 +171,7 @@ def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
 
     from .. import render
     from ..monthly import load_monthly
-    from ..nowcast import backtest
+    from ..nowcast_backtest import backtest
 
     sc = _scenario(scenario, set_) if scenario or set_ else None
     result = backtest(
