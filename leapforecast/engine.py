@@ -215,12 +215,21 @@ Value = np.ndarray | float
 
 
 def draw_inputs(
-    plan: Plan, n: int, *, seed: int, chunk: int, sampling: str, arrays: bool = True
+    plan: Plan,
+    n: int,
+    *,
+    seed: int,
+    chunk: int,
+    sampling: str,
+    arrays: bool = True,
+    given: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Value]:
     """Path-level inputs of one chunk: uniforms from the design, correlated, then ``ppf``.
 
     Fixed inputs are plain floats unless ``arrays`` asks for one value per path (as kept for
     sensitivity analysis); arithmetic with a float is cheaper than with a constant array.
+    ``given`` supplies some inputs' values path by path (a Sobol design's points), in place of
+    their draws; the other inputs are drawn exactly as without it.
     """
     uncertain = plan.uncertain
     u = design(uncertain, n, seed=seed, chunk=chunk, method=sampling)
@@ -229,7 +238,9 @@ def draw_inputs(
     row = {name: j for j, name in enumerate(uncertain)}
     values: dict[str, Value] = {}
     for name, dist in plan.inputs.items():
-        if dist.is_fixed:
+        if given is not None and name in given:
+            values[name] = np.asarray(given[name], float).reshape(n)
+        elif dist.is_fixed:
             value = float(dist.ppf(np.zeros(1))[0])
             values[name] = np.full(n, value) if arrays else value
         else:
@@ -333,14 +344,18 @@ def simulate_chunk(
     sampling: str,
     keep_inputs: bool = False,
     totals: np.ndarray | None = None,
+    given: dict[str, np.ndarray] | None = None,
 ) -> ChunkOut:
     """Simulate ``n`` paths of chunk ``chunk``; vectorised over paths, a loop over years.
 
     ``totals`` may be a (T, n) float32 array to fill in place (a slice of the whole run's array,
-    which saves a copy when chunks run in this process).
+    which saves a copy when chunks run in this process); ``given`` fixes some inputs path by
+    path (see ``draw_inputs``).
     """
     T, S, K = len(plan.years), len(plan.segments), len(plan.targets)
-    x = draw_inputs(plan, n, seed=seed, chunk=chunk, sampling=sampling, arrays=keep_inputs)
+    x = draw_inputs(
+        plan, n, seed=seed, chunk=chunk, sampling=sampling, arrays=keep_inputs, given=given
+    )
     level = np.empty((S, n))
     growth = []
     for s, seg in enumerate(plan.segments):

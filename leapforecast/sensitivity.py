@@ -148,21 +148,6 @@ def sobol_analyze(
     return _analyze(list(names), y, seed, resamples)
 
 
-class _Given:
-    """An engine input whose per-path values are given; the engine's uniforms are ignored.
-
-    This is how a Sobol design's points enter ``simulate_chunk`` without changing the engine.
-    """
-
-    is_fixed = False
-
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        return self.values
-
-
 def _response(totals: np.ndarray, t: int, target: int, response: str) -> np.ndarray:
     units = totals[:, t].astype(np.float64)
     return (units >= target).astype(np.float64) if response == "probability" else units
@@ -199,14 +184,14 @@ def sobol_indices(
     factors = [*names, NOISE]
     k = len(factors)
     u = _design(k, n, seed)
-    base = dict(plan.inputs)
     t = scenario.years.index(year)
     y = np.empty((n, k + 2))
     for row in range(k + 2):
         noise_b = row in (k, k + 1)  # AB_noise (B's noise, A's inputs) and B
-        given = {m: _Given(base[m].ppf(u[:, row, j])) for j, m in enumerate(names)}
-        plan.inputs = {**base, **given}
-        out = simulate_chunk(plan, 1 if noise_b else 0, n, seed=seed, sampling="random")
+        given = {m: plan.inputs[m].ppf(u[:, row, j]) for j, m in enumerate(names)}
+        out = simulate_chunk(
+            plan, 1 if noise_b else 0, n, seed=seed, sampling="random", given=given
+        )
         totals = reduce_chunks(plan, [out], paths=n, seed=seed).totals  # (n, T)
         y[:, row] = _response(totals, t, target, response)
     if np.ptp(y) == 0:
