@@ -390,7 +390,8 @@ def simulate_chunk(
     bound = np.zeros(T, np.int64)
     fired = np.zeros(len(plan.events), np.int64)
     if plan.capacity_kind == "growth":
-        cap = np.array(x["capacity.units"], dtype=float, copy=True, ndmin=1)
+        # one value per path (a copy: it grows in place), even when the units are fixed
+        cap = np.broadcast_to(x["capacity.units"], (n,)).astype(float)
         cap_factor = 1.0 + x["capacity.growth"]
     for t, year in enumerate(plan.years):
         for s in range(S):

@@ -378,3 +378,21 @@ def test_lognormal_ceiling_is_accepted(write_scenario):
     """,
     )
     assert_clean_output(r)
+
+
+def test_fixed_capacity_units_with_uncertain_growth(write_scenario):
+    """Found by the random property tests: fixed units grown by an uncertain rate (per path)."""
+    r = run(
+        write_scenario,
+        """
+        [growth]
+        rate = 0.5
+        volatility = 0
+        [capacity]
+        units = 700_000
+        growth = { dist = "uniform", low = 0.0, high = 0.2 }
+    """,
+    )
+    assert r.mean[0] == pytest.approx(700_000)  # demand 894,833 > capacity in the first year
+    assert 700_000 < r.mean[1] < 700_000 * 1.2
+    assert_clean_output(r)
