@@ -437,7 +437,8 @@ def simulate_chunk(
         if plan.capacity_kind is not None:
             if plan.capacity_kind == "growth":
                 if t > 0:
-                    cap *= cap_factor
+                    with np.errstate(over="ignore"):  # capacity beyond float range: no cap
+                        cap *= cap_factor
                 capacity = cap
             else:
                 key = plan.schedule_keys[t]

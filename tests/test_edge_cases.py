@@ -396,3 +396,25 @@ def test_fixed_capacity_units_with_uncertain_growth(write_scenario):
     assert r.mean[0] == pytest.approx(700_000)  # demand 894,833 > capacity in the first year
     assert 700_000 < r.mean[1] < 700_000 * 1.2
     assert_clean_output(r)
+
+
+def test_capacity_growing_past_float_range_is_no_cap(write_scenario):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning reaches the user
+        r = run(
+            write_scenario,
+            """
+            [simulation]
+            horizon = 2040
+            [growth]
+            rate = 0.1
+            volatility = 0
+            [capacity]
+            units = 1e12
+            growth = 1e30
+        """,
+        )
+    assert r.mean[-1] == pytest.approx(BASE * 1.1**15)
+    assert_clean_output(r)
