@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # full run (about two minutes on 2 cores)
     python benchmarks/run.py --quick    # fewer repeats, smaller 'large' runs
+    python benchmarks/run.py --split    # where the engine's time goes, component by component
 
 Ratios, not seconds, are what compare across machines:
 - engine time for 1M paths x 5 years of the base scenario / drawing 5M normals with NumPy
@@ -137,6 +138,58 @@ def monaco_run(paths: int, seed: int) -> float | None:
     return float(np.mean(np.asarray(sim.outvars["first"].nums) >= 1_000_000))
 
 
+# --------------------------------------------------------------------------- time split
+
+
+def split(repeats: int) -> None:
+    """Where the engine's time goes, 1M paths x 5 years of base (minimum of repeats)."""
+    from leapforecast.engine import chunk_sizes, compile_plan, draw_inputs, simulate_chunk
+    from leapforecast.reduction import year_quantiles
+    from leapforecast.sampling import stream
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    sc5 = lf.load_scenario(horizon=2030)
+    simulate(sc5, paths=20_000)
+    plan, sizes = compile_plan(sc5), chunk_sizes(1_000_000)
+    T = len(plan.years)
+    whole = best(lambda: simulate(sc5, paths=1_000_000, seed=1))
+    noise = best(
+        lambda: [
+            stream(1, c, "noise.total").standard_normal((T, n), dtype=np.float32)
+            for c, n in enumerate(sizes)
+        ]
+    )
+    inputs = best(
+        lambda: [
+            draw_inputs(plan, n, seed=1, chunk=c, sampling="random", arrays=False)
+            for c, n in enumerate(sizes)
+        ]
+    )
+    chunks = best(
+        lambda: [simulate_chunk(plan, c, n, seed=1, sampling="random") for c, n in enumerate(sizes)]
+    )
+    totals = np.ascontiguousarray(simulate(sc5, paths=1_000_000, seed=1).totals.T)
+    quantiles = best(lambda: year_quantiles(totals))
+    rows = [
+        ("whole run (simulate)", whole),
+        ("noise: float32 normals", noise),
+        ("path-level inputs: uniforms and quantile functions", inputs),
+        ("the loop over years (chunks - noise - inputs)", chunks - noise - inputs),
+        ("exact quantiles of the stored totals", quantiles),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("where the engine's time goes, 1M paths x 5 years (minimum of repeats):")
+    for name, seconds in rows:
+        print(f"  {name:<{width}}  {seconds:.3f} s")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -145,7 +198,13 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer repeats and a 2M-path 'large' run"
     )
+    parser.add_argument(
+        "--split", action="store_true", help="only the engine's time split, by component"
+    )
     opts = parser.parse_args()
+    if opts.split:
+        split(15)
+        return
     repeats = 3 if opts.quick else 5
     large = 2_000_000 if opts.quick else 10_000_000
     rows: list[tuple[str, str, str]] = []
