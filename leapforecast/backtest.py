@@ -556,9 +556,9 @@ def summarize(
 
 def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
     """Rich renderables: the summary per method and horizon (and every case if asked)."""
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
+
+    from .render import report_table
 
     n_series = len({c.series for c in result.cases})
     out: list[Any] = [
@@ -568,7 +568,7 @@ def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
             "scores on log units (lower is better); skill = 1 - CRPS / CRPS(no change)",
         )
     ]
-    t = Table(box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    t = report_table()
     for col in (
         "method",
         "h",
@@ -596,13 +596,7 @@ def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
         )
     out.append(t)
     if cases:
-        tc = Table(
-            title="Cases (units in thousands)",
-            box=box.SIMPLE_HEAD,
-            title_justify="left",
-            collapse_padding=True,
-            pad_edge=False,
-        )
+        tc = report_table("Cases (units in thousands)")
         for col in (
             "series",
             "from",

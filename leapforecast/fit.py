@@ -606,8 +606,7 @@ def report_dict(report: FitReport) -> dict[str, object]:
 def report_tables(report: FitReport) -> list[object]:
     """Rich renderables: log-growth estimates and curve fits. The TOML block is written as raw
     text after them (a console would wrap or crop long lines and break the TOML)."""
-    from rich import box
-    from rich.table import Table
+    from .render import report_table
 
     lg = report.log_growth
     level = f"{lg.level:.0%}"
@@ -623,12 +622,8 @@ def report_tables(report: FitReport) -> list[object]:
             return f"{v:.2g}"
         return f"{v:.3f}" if abs(v) < 100 else f"{v:,.1f}"
 
-    t1 = Table(
-        title=f"Log growth: {lg.source} {lg.first_year}-{lg.last_year}, {lg.n_intervals} intervals",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-        title_justify="left",
+    t1 = report_table(
+        f"Log growth: {lg.source} {lg.first_year}-{lg.last_year}, {lg.n_intervals} intervals"
     )
     for col in ("parameter", "estimate", f"{level} low", f"{level} high", "note"):
         t1.add_column(col, justify="left" if col in ("parameter", "note") else "right")
@@ -639,13 +634,7 @@ def report_tables(report: FitReport) -> list[object]:
     out: list[object] = [t1]
     curves = [c for c in (report.logistic, report.bass) if c is not None]
     if curves:
-        t2 = Table(
-            title="Curve fits (least squares on log units)",
-            box=box.SIMPLE_HEAD,
-            collapse_padding=True,
-            pad_edge=False,
-            title_justify="left",
-        )
+        t2 = report_table("Curve fits (least squares on log units)")
         for col in (
             "model",
             "parameter",

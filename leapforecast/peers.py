@@ -224,17 +224,10 @@ def peers_tables(
     max_units: float | None = None,
 ) -> list[object]:
     """Rich renderables: each maker's growth after reaching the scale, and the pooled summary."""
-    from rich import box
-    from rich.table import Table
+    from .render import report_table
 
     window = f">= {min_units:,.0f}" + (f" and < {max_units:,.0f}" if max_units else "")
-    t1 = Table(
-        title=f"Growth once a maker sold {window} a year (from the year it first did)",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-        title_justify="left",
-    )
+    t1 = report_table(f"Growth once a maker sold {window} a year (from the year it first did)")
     for col in ("maker", "years", "after", "from", "to", "growth", "quality"):
         t1.add_column(
             col, justify="left" if col in ("maker", "years", "quality") else "right", no_wrap=True
@@ -251,13 +244,7 @@ def peers_tables(
         )
     out: list[object] = [t1]
     never = [m for m, y in first.items() if y is None]
-    t2 = Table(
-        title="Pooled growth (the reference class)",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-        title_justify="left",
-    )
+    t2 = report_table("Pooled growth (the reference class)")
     for col in ("years after", "n", "makers", "mean", "median", "p10", "p90", "min", "max"):
         t2.add_column(col, justify="right")
     groups = [

@@ -66,6 +66,20 @@ def result_json(result: SimulationResult) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def report_table(title: Any = None) -> Any:
+    """The house table style: left-aligned title, a rule under the header, no outer padding."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+
+
 def thousands(units: float) -> str:
     return f"{units / 1000:,.1f}"
 
@@ -89,16 +103,7 @@ class FoldedTable:
         self.title, self.key, self.keys, self.groups = title, key, keys, groups
 
     def table(self, groups: list[list[Column]], title: str | None) -> Any:
-        from rich import box
-        from rich.table import Table
-
-        table = Table(
-            title=title,
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            collapse_padding=True,
-        )
+        table = report_table(title)
         table.add_column(self.key, no_wrap=True)
         for group in groups:
             for header, _, style in group:

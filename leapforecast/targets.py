@@ -130,16 +130,9 @@ def track_record_rows(targets: list[Target]) -> list[dict[str, Any]]:
 
 def track_record_table(targets: list[Target], *, title: str = "Target track record") -> Any:
     """A Rich table of targets, outcomes and hit ratios (for ``leapforecast history``)."""
-    from rich import box
-    from rich.table import Table
+    from .render import report_table
 
-    table = Table(
-        title=title,
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        collapse_padding=True,
-        pad_edge=False,
-    )
+    table = report_table(title)
     table.add_column("year", justify="right")
     table.add_column("target", justify="right")
     table.add_column("actual", justify="right")
