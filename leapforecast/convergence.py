@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UsageError
-from .results import SimulationResult
+from .results import SimulationResult, binomial_se
 from .scenario import Scenario
 
 PILOT = 4_096
@@ -62,7 +62,7 @@ def headline_se(result: SimulationResult) -> tuple[float, tuple[str, int, int]]:
     """The largest binomial s.e. among P(>= target in year) and P(reached by year), and which."""
     best = (-1.0, ("ge", 0, 0))
     for kind, p in (("ge", result.prob_ge), ("reached", result.prob_reached)):
-        se = np.sqrt(p * (1 - p) / result.paths)
+        se = binomial_se(p, result.paths)
         k, t = np.unravel_index(int(np.argmax(se)), se.shape)
         if se[k, t] > best[0]:
             best = (float(se[k, t]), (kind, result.targets[k], result.years[t]))

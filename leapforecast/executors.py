@@ -74,11 +74,6 @@ def iter_chunks(
             progress(done, len(sizes))
 
 
-def run_chunks(plan: Any, sizes: list[int], **options: Any) -> list[Any]:
-    """Simulate every chunk and return the results in chunk order (see ``iter_chunks``)."""
-    return list(iter_chunks(plan, sizes, **options))
-
-
 def _drain(pool: Any, iterator: Iterator[Any]) -> Iterator[Any]:
     try:
         yield from iterator

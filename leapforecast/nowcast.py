@@ -40,7 +40,7 @@ from .monthly import (
     month_label,
     parse_month,
 )
-from .results import QUANTILES, wilson
+from .results import QUANTILES, binomial_se, wilson
 
 PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
@@ -399,8 +399,7 @@ class NowcastResult:
 
     @property
     def se_ge(self) -> np.ndarray:
-        p = self.prob_ge
-        return np.sqrt(p * (1 - p) / self.paths)
+        return binomial_se(self.prob_ge, self.paths)
 
     @property
     def needed(self) -> list[float | None]:

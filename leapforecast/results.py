@@ -14,6 +14,11 @@ QUANTILES = (5, 10, 25, 50, 75, 90, 95)
 Z95 = 1.959963984540054
 
 
+def binomial_se(p: Any, n: int) -> Any:
+    """Monte Carlo standard error of a proportion ``p`` estimated from ``n`` paths."""
+    return np.sqrt(p * (1 - p) / n)
+
+
 def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (sensible at 0 and 1, unlike p +- z*se)."""
     if n <= 0:
@@ -74,8 +79,7 @@ class SimulationResult:
     @property
     def se_ge(self) -> np.ndarray:
         """(K, T) Monte Carlo standard error of ``prob_ge`` (binomial, sqrt(p(1-p)/n))."""
-        p = self.prob_ge
-        return np.sqrt(p * (1 - p) / self.paths)
+        return binomial_se(self.prob_ge, self.paths)
 
     @property
     def count_reached(self) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UsageError
+from .results import binomial_se
 from .scenario import Scenario
 from .sensitivity import compact_value, resolve_target_year
 
@@ -344,7 +345,7 @@ def solve(
     left, right = max(lo, value - h), min(hi, value + h)
     slope = (prob_at(right) - prob_at(left)) / (right - left)
     p_value = next(p for v, p in steps if v == value)
-    se_p = math.sqrt(level * (1 - level) / paths)
+    se_p = float(binomial_se(level, paths))
     se = se_p / abs(slope) if slope else math.inf
     return BreakEven(
         scenario.name,
