@@ -53,6 +53,12 @@ def resolve_path(ref: str | Path | None) -> Path:
         known = bundled_scenarios()
         if text in known:
             return known[text]
+        hint = difflib.get_close_matches(text, known, n=1)
+        raise ScenarioError(
+            f"{text}: no such file or bundled scenario"
+            + (f"; did you mean '{hint[0]}'?" if hint else "")
+            + f" (bundled: {', '.join(known)})"
+        )
     return path
 
 

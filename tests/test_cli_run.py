@@ -97,6 +97,7 @@ def test_refuses_to_overwrite_its_input(cli, write_scenario):
         (["run", "--pathz", "5"], "No such option"),
         (["run", "--paths", "0"], "--paths"),
         (["run", "nope.toml"], "nope.toml: no such file"),
+        (["run", "bse"], "bse: no such file or bundled scenario; did you mean 'base'?"),
         (["run", "--horizon", "2020"], "horizon"),
         (["run", "--set", "growth.rat=0.3"], "did you mean 'rate'"),
         (["history", "--file", "missing.csv"], "no such file"),
