@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from leapforecast._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import simulate  # noqa: F401
-    from .errors import HistoryError, LeapforecastError, ScenarioError, UsageError  # noqa: F401
-    from .history import History, load_history  # noqa: F401
-    from .results import SimulationResult  # noqa: F401
-    from .scenario import Scenario, load_scenario  # noqa: F401
+    from leapforecast.engine import simulate
+    from leapforecast.errors import HistoryError, LeapforecastError, ScenarioError, UsageError
+    from leapforecast.history import History, load_history
+    from leapforecast.results import SimulationResult
+    from leapforecast.scenario import Scenario, load_scenario
 
 _LAZY = {
     "simulate": "engine",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import LeapforecastError, ScenarioError, UsageError
+from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "data" / "scenario.schema.json"
 DRAFT = "http://json-schema.org/draft-04/schema#"  # the draft Taplo documents as supported
@@ -32,8 +32,8 @@ def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[st
     A file is valid when the loader accepts it and the engine can compile it (segment bases
     that leave nothing for the remainder, contradictory correlations). An empty list means valid.
     """
-    from .engine import compile_plan
-    from .scenario import load_scenario
+    from leapforecast.engine import compile_plan
+    from leapforecast.scenario import load_scenario
 
     try:
         scenario = load_scenario(path, overrides=list(overrides))
@@ -58,7 +58,7 @@ def validate_files(
 
 def _place(scenario: Any, message: str) -> str:
     """Prefix an engine message starting with a key path (``correlation: ...``) with FILE:LINE."""
-    from .scenario_files import locate
+    from leapforecast.scenario_files import locate
 
     head = message.split(":", 1)[0]
     path = tuple(head.split(".")) if re.fullmatch(r"[A-Za-z0-9_.\-]+", head) else ()
@@ -130,8 +130,8 @@ def json_schema() -> dict[str, Any]:
     is a valid distribution, optional keys are just absent (no ``null``), every key has a
     description, ``$ref`` is wrapped so descriptions show, and only draft-04 keywords are used.
     """
-    from .distributions import DIST_CLASSES
-    from .spec import ScenarioSpec
+    from leapforecast.distributions import DIST_CLASSES
+    from leapforecast.spec import ScenarioSpec
 
     raw = ScenarioSpec.model_json_schema(by_alias=True)
     defs: dict[str, Any] = raw.pop("$defs", {})
@@ -288,7 +288,7 @@ class BundledScenario:
 
 def list_scenarios() -> list[BundledScenario]:
     """Bundled scenarios with their own ``[scenario].description`` (read without validating)."""
-    from .scenario_files import bundled_scenarios
+    from leapforecast.scenario_files import bundled_scenarios
 
     out = []
     for name, path in bundled_scenarios().items():

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LeapforecastError, ScenarioError, UsageError
-from .history import History
+from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
+from leapforecast.history import History
 
 METHODS = ("history", "fitted", "peers", "scenario")
 BASELINES = ("no-change", "last-growth")
@@ -296,7 +296,7 @@ def peer_pool(ctx: Context, *, window: float = 2.0, min_pool: int = 5) -> list[f
     """Annual log growth of the *other* series from a similar scale (start level within a factor
     ``window`` of this series' origin level), ending by the origin. The window doubles until the
     pool holds ``min_pool`` values, then falls back to every such interval."""
-    from .peers import peer_intervals
+    from leapforecast.peers import peer_intervals
 
     level = ctx.history.units[-1]
     others = {k: v for k, v in ctx.universe.items() if k != ctx.name}
@@ -325,7 +325,7 @@ def rebase_scenario(
     with newer outcomes) cut there, base year = origin, bootstraps, peers and target records
     re-resolved from data known then. Events dated outside the window do not fire; segment
     ``base`` values in units are not rescaled."""
-    from .scenario import _resolve_bootstraps
+    from leapforecast.scenario import _resolve_bootstraps
 
     hist = (scenario.history if history is None else history).upto(origin)
     if hist.years[-1] != origin:
@@ -349,7 +349,7 @@ def rebase_scenario(
 
 
 def _scenario_method(scenario: Any, subject: str) -> Callable[[Context], np.ndarray | None]:
-    from .engine import simulate
+    from leapforecast.engine import simulate
 
     def run(ctx: Context) -> np.ndarray | None:
         if ctx.name != subject:
@@ -373,8 +373,8 @@ def default_universe(history: str | None = None, peers: str | None = None) -> di
     the reference class (bundled, or a ``peers`` CSV with a maker column)."""
     from pathlib import Path
 
-    from .history import load_history
-    from .peers import load_peers
+    from leapforecast.history import load_history
+    from leapforecast.peers import load_peers
 
     name = "Leapmotor" if history is None else Path(history).stem
     universe = {name: load_history(history or "builtin:leapmotor")}
@@ -558,7 +558,7 @@ def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
     """Rich renderables: the summary per method and horizon (and every case if asked)."""
     from rich.text import Text
 
-    from .render import report_table
+    from leapforecast.render import report_table
 
     n_series = len({c.series for c in result.cases})
     out: list[Any] = [

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .results import QUANTILES, SimulationResult
-from .units import short_units
+from leapforecast.results import QUANTILES, SimulationResult
+from leapforecast.units import short_units
 
 WIDTH = 80
 LABEL = 6  # "2026  "
@@ -173,7 +173,7 @@ def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height
     from rich.text import Text
 
     if result.totals is None:
-        from .errors import LeapforecastError
+        from leapforecast.errors import LeapforecastError
 
         raise LeapforecastError("a histogram needs the per-path totals of the run")
     t = result.years.index(year)
@@ -226,7 +226,7 @@ def run_charts(
     result: SimulationResult, year: int | None = None, *, width: int = WIDTH
 ) -> list[Any]:
     """The fan chart and the histogram of ``year`` (default: the first forecast year)."""
-    from .sensitivity import resolve_year
+    from leapforecast.sensitivity import resolve_year
 
     year = resolve_year(result.years, year)
     return [fan_chart(result, width=width), histogram(result, year, width=width)]

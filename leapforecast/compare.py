@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
-from .results import QUANTILES, SimulationResult
-from .scenario import Scenario
+from leapforecast.errors import UsageError
+from leapforecast.results import QUANTILES, SimulationResult
+from leapforecast.scenario import Scenario
 
 
 @dataclass
@@ -187,7 +187,7 @@ def compare(
     ``targets`` replaces every scenario's targets; by default each runs with the union of them
     all, so every probability can be set side by side.
     """
-    from .engine import chunk_sizes, simulate
+    from leapforecast.engine import chunk_sizes, simulate
 
     if len(scenarios) < 2:
         raise UsageError(f"compare needs at least two scenarios, got {len(scenarios)}")
@@ -216,7 +216,7 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from .units import short_units
+    from leapforecast.units import short_units
 
     i10, i50, i90 = (QUANTILES.index(q) for q in (10, 50, 90))
     out: list[Any] = [

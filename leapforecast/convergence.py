@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
-from .results import SimulationResult, binomial_se
-from .scenario import Scenario
+from leapforecast.errors import UsageError
+from leapforecast.results import SimulationResult, binomial_se
+from leapforecast.scenario import Scenario
 
 PILOT = 4_096
 DEFAULT_MAX_PATHS = 5_000_000
@@ -94,8 +94,8 @@ def simulate_to_precision(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .engine import CHUNK, MAX_PATHS, chunk_sizes, compile_plan, simulate_chunk
-    from .reduction import reduce_chunks
+    from leapforecast.engine import CHUNK, MAX_PATHS, chunk_sizes, compile_plan, simulate_chunk
+    from leapforecast.reduction import reduce_chunks
 
     if not 0 < precision < 0.5 or not math.isfinite(precision):
         raise UsageError(f"--precision must be a standard error between 0 and 0.5, got {precision}")
@@ -161,8 +161,8 @@ def run_scenario(
 
     ``year`` (for charts and plots) is checked first, so a typo fails before the simulation.
     """
-    from .engine import simulate
-    from .sensitivity import resolve_year
+    from leapforecast.engine import simulate
+    from leapforecast.sensitivity import resolve_year
 
     if year is not None:
         resolve_year(scenario.years, year)

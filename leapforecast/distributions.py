@@ -460,7 +460,7 @@ class Choice(DistBase):
 def _units_value(value: Any) -> Any:
     """Accept unit counts written as 300_000, "300k" or "1M" (checked by the field itself)."""
     if isinstance(value, str):
-        from .units import parse_units
+        from leapforecast.units import parse_units
 
         try:
             return float(parse_units(value))

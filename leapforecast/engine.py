@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .distributions import DistBase, Fixed
-from .errors import LeapforecastError
-from .results import SimulationResult
-from .sampling import copula_factor, correlate, design, stream
-from .scenario import Scenario
+from leapforecast.distributions import DistBase, Fixed
+from leapforecast.errors import LeapforecastError
+from leapforecast.results import SimulationResult
+from leapforecast.sampling import copula_factor, correlate, design, stream
+from leapforecast.scenario import Scenario
 
 CHUNK = 65_536
 MAX_PATHS = 50_000_000
@@ -530,8 +530,8 @@ def simulate(
     plan.condition = condition
     sizes = chunk_sizes(paths)
 
-    from .executors import iter_chunks
-    from .reduction import Reducer
+    from leapforecast.executors import iter_chunks
+    from leapforecast.reduction import Reducer
 
     reducer = Reducer(plan, paths)
     for out in iter_chunks(

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import HistoryError
-from .history import History
+from leapforecast.errors import HistoryError
+from leapforecast.history import History
 
 FEW_INTERVALS = 10  # below this many growth intervals, results carry a "few points" warning
 CEILING_FACTOR = 1000.0  # search bound for a ceiling / market size: this many times the data
@@ -416,7 +416,7 @@ def _pert_matching(mode: float, q05: float, q95: float) -> tuple[float, float]:
     """PERT low/high (with the given mode) whose 5th and 95th percentiles are q05 and q95."""
     from scipy.optimize import least_squares
 
-    from .distributions import Pert
+    from leapforecast.distributions import Pert
 
     def resid(x: np.ndarray) -> np.ndarray:
         low, high = mode - math.exp(x[0]), mode + math.exp(x[1])
@@ -606,7 +606,7 @@ def report_dict(report: FitReport) -> dict[str, object]:
 def report_tables(report: FitReport) -> list[object]:
     """Rich renderables: log-growth estimates and curve fits. The TOML block is written as raw
     text after them (a console would wrap or crop long lines and break the TOML)."""
-    from .render import report_table
+    from leapforecast.render import report_table
 
     lg = report.log_growth
     level = f"{lg.level:.0%}"

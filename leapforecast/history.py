@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import HistoryError
+from leapforecast.errors import HistoryError
 
 BUILTIN_PREFIX = "builtin:"
 BUILTIN = {"leapmotor": "leapmotor_annual.csv"}

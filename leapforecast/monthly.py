@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import HistoryError
-from .history import BUILTIN_PREFIX, _parse_number, builtin_file, csv_header, read_text_file
+from leapforecast.errors import HistoryError
+from leapforecast.history import BUILTIN_PREFIX, _parse_number, builtin_file, csv_header, read_text_file
 
 BUILTIN = {"leapmotor": "leapmotor_monthly.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"

@@ -30,17 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import HistoryError, LeapforecastError, UsageError
-from .monthly import (
-    MonthlyFit,
-    MonthlyHistory,
-    fit_monthly,
-    load_monthly,
-    month_index,
-    month_label,
-    parse_month,
-)
-from .results import QUANTILES, binomial_se, wilson
+from leapforecast.errors import HistoryError, LeapforecastError, UsageError
+from leapforecast.monthly import MonthlyFit, MonthlyHistory, fit_monthly, load_monthly, month_index, month_label, parse_month
+from leapforecast.results import QUANTILES, binomial_se, wilson
 
 PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
@@ -48,7 +40,7 @@ _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
 
 def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dict[str, float]:
     """``["2026-01=32059", "2026-02=28k"]`` -> {"2026-01": 32059.0, ...} (units as in --target)."""
-    from .units import parse_units
+    from leapforecast.units import parse_units
 
     out: dict[str, float] = {}
     for raw in values:
@@ -128,7 +120,7 @@ def _resolve_year(observed: dict[int, float], year: int | None, default: int) ->
 
 def scenario_for_year(scenario: Any, year: int) -> Any:
     """The scenario whose first forecast year is ``year`` (moving history.base_year if needed)."""
-    from .scenario import Scenario, load_scenario
+    from leapforecast.scenario import Scenario, load_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if sc.base_year + 1 != year:
@@ -259,7 +251,7 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
 
 def annual_log_sd(scenario: Any, *, seed: int) -> float:
     """sd of the log of the first forecast year's total under ``scenario`` (a ``PILOT`` run)."""
-    from .engine import simulate
+    from leapforecast.engine import simulate
 
     pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
     return float(np.std(np.log(np.maximum(pilot, 1.0))))
@@ -270,8 +262,8 @@ def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> 
 
     A month given both ways is an error rather than a silent overwrite.
     """
-    from .history import read_text_file
-    from .monthly import month_label, parse_monthly
+    from leapforecast.history import read_text_file
+    from leapforecast.monthly import month_label, parse_monthly
 
     given: dict[str, float] = {}
     if path is not None:
@@ -317,7 +309,7 @@ def year_to_date(
     observed = check_actuals(actuals)
     sc = None
     if scenario is not None or prior_log_sd is None:
-        from .scenario import Scenario, load_scenario
+        from leapforecast.scenario import Scenario, load_scenario
 
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if sc is None and not observed and year is None:
@@ -479,7 +471,7 @@ class NowcastResult:
 
     def document(self) -> dict[str, Any]:
         """JSON-ready: metadata, targets, the total, months and the model's calibration."""
-        from ._version import __version__
+        from leapforecast._version import __version__
 
         def qdict(values: np.ndarray) -> dict[str, int]:
             return {f"p{q}": round(float(v)) for q, v in zip(QUANTILES, values, strict=True)}
@@ -543,9 +535,9 @@ def nowcast(
     scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``,
     ``prior_log_sd`` and ``seasonal`` are as in ``year_to_date``.
     """
-    from .engine import chunk_sizes, simulate
-    from .sampling import stream
-    from .scenario import Scenario, load_scenario
+    from leapforecast.engine import chunk_sizes, simulate
+    from leapforecast.sampling import stream
+    from leapforecast.scenario import Scenario, load_scenario
 
     observed = check_actuals(actuals)
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

@@ -11,14 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import HistoryError, UsageError
-from .monthly import (
-    MonthlyHistory,
-    load_monthly,
-    month_index,
-)
-from .nowcast import annual_log_sd, fit_before_year, nowcast, scenario_for_year
-from .results import QUANTILES
+from leapforecast.errors import HistoryError, UsageError
+from leapforecast.monthly import MonthlyHistory, load_monthly, month_index
+from leapforecast.nowcast import annual_log_sd, fit_before_year, nowcast, scenario_for_year
+from leapforecast.results import QUANTILES
 
 PINBALL_LEVELS = tuple(q / 100 for q in QUANTILES)
 
@@ -44,9 +40,9 @@ def trend_scenario(
     """The annual prior a backtest can use honestly: trend growth and its spread measured on the
     annual history up to ``year - 1`` only (log growth ~ Normal(mean, sd) of the past intervals),
     with no events, capacity or judgement added afterwards."""
-    from .history import load_history
-    from .scenario import build
-    from .scenario_files import Source
+    from leapforecast.history import load_history
+    from leapforecast.scenario import build
+    from leapforecast.scenario_files import Source
 
     hist = load_history(annual).upto(year - 1)
     if len(hist.years) < 3:

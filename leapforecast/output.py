@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import UsageError
+from leapforecast.errors import UsageError
 
 
 def write_text(text: str, path: str | Path | None, *, inputs: list[str | Path] = ()) -> None:

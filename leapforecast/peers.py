@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HistoryError
-from .history import History, parse_history, read_text_file
+from leapforecast.errors import HistoryError
+from leapforecast.history import History, parse_history, read_text_file
 
 BUILTIN_PEERS = "builtin:peers"
 DEFAULT_MIN_UNITS = 300_000
@@ -224,7 +224,7 @@ def peers_tables(
     max_units: float | None = None,
 ) -> list[object]:
     """Rich renderables: each maker's growth after reaching the scale, and the pooled summary."""
-    from .render import report_table
+    from leapforecast.render import report_table
 
     window = f">= {min_units:,.0f}" + (f" and < {max_units:,.0f}" if max_units else "")
     t1 = report_table(f"Growth once a maker sold {window} a year (from the year it first did)")

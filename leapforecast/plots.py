@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LeapforecastError, UsageError
-from .results import QUANTILES, SimulationResult
-from .units import short_units
+from leapforecast.errors import LeapforecastError, UsageError
+from leapforecast.results import QUANTILES, SimulationResult
+from leapforecast.units import short_units
 
 FORMATS = ("png", "svg", "pdf")
 BLUE = "#1f5fa8"
@@ -140,7 +140,7 @@ def exceedance_curve(
 
 def run_figure(result: SimulationResult, year: int | None = None) -> Any:
     """Fan chart and exceedance curve of ``year`` (default: first forecast year) side by side."""
-    from .sensitivity import resolve_year
+    from leapforecast.sensitivity import resolve_year
 
     year = resolve_year(result.years, year)
     fig = _figure(figsize=(12, 4.8))
@@ -198,7 +198,7 @@ def tornado_figure(report: Any) -> Any:
 
 def comparison_figure(cmp: Any, year: int | None = None) -> Any:
     """Medians with p10-p90 bands per scenario, and their exceedance curves in ``year``."""
-    from .sensitivity import resolve_year
+    from leapforecast.sensitivity import resolve_year
 
     year = resolve_year(cmp.years, year)
     fig = _figure(figsize=(12, 4.8))

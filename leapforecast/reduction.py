@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .engine import CHUNK, ChunkOut, Plan
-from .quantiles import quantiles
-from .results import QUANTILES, SimulationResult
+from leapforecast.engine import CHUNK, ChunkOut, Plan
+from leapforecast.quantiles import quantiles
+from leapforecast.results import QUANTILES, SimulationResult
 
 
 def year_quantiles(values: np.ndarray, jobs: int = 1) -> np.ndarray:

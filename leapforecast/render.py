@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any
 
-from .results import QUANTILES, SimulationResult
-from .units import short_units
+from leapforecast.results import QUANTILES, SimulationResult
+from leapforecast.units import short_units
 
 
 def fmt_number(value: Any) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._version import __version__
+from leapforecast._version import __version__
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
 Z95 = 1.959963984540054
@@ -91,7 +91,7 @@ class SimulationResult:
         return self.count_reached / self.paths
 
     def _index(self, target: float, year: int) -> tuple[int, int]:
-        from .errors import LeapforecastError
+        from leapforecast.errors import LeapforecastError
 
         if year not in self.years:
             raise LeapforecastError(

@@ -12,8 +12,8 @@ import zlib
 
 import numpy as np
 
-from .distributions import U_MIN
-from .errors import ScenarioError
+from leapforecast.distributions import U_MIN
+from leapforecast.errors import ScenarioError
 
 
 def stream(seed: int, chunk: int, name: str) -> np.random.Generator:

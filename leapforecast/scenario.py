@@ -15,19 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .distributions import Bootstrap, DistBase
-from .errors import HistoryError, ScenarioError
-from .history import BUILTIN_PREFIX, History, load_history
-from .scenario_files import (
-    Source,
-    apply_override,
-    key_location,
-    locate,
-    read_chain,
-    resolve_path,
-)
-from .spec import ScenarioSpec
-from .spec_errors import format_errors
+from leapforecast.distributions import Bootstrap, DistBase
+from leapforecast.errors import HistoryError, ScenarioError
+from leapforecast.history import BUILTIN_PREFIX, History, load_history
+from leapforecast.scenario_files import Source, apply_override, key_location, locate, read_chain, resolve_path
+from leapforecast.spec import ScenarioSpec
+from leapforecast.spec_errors import format_errors
 
 # --------------------------------------------------------------------------- semantic checks
 
@@ -137,12 +130,12 @@ def _resolve_bootstraps(
     """Fill every bootstrap distribution with the growth rates it resamples, and every
     track_record with the base and hit ratios it needs. Peer growth and target outcomes are
     cut at the base year, so a scenario (or a backtest origin) uses only what was known then."""
-    from .distributions import TrackRecord
+    from leapforecast.distributions import TrackRecord
 
     base_year = spec.history.base_year or history.base_year
 
     def fill_track_record(dist: TrackRecord, path: list[str]) -> Any:
-        from .targets import hit_ratios, load_targets
+        from leapforecast.targets import hit_ratios, load_targets
 
         try:
             base_units = spec.history.base_units or history.units_at(base_year)
@@ -172,7 +165,7 @@ def _resolve_bootstraps(
         return dist.with_values(base_units, year - base_year, ratios)
 
     def fill_peers(dist: Bootstrap, path: list[str]) -> Any:
-        from .peers import peer_intervals
+        from leapforecast.peers import peer_intervals
 
         try:
             intervals = peer_intervals(
@@ -423,7 +416,7 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                 (["correlation", str(i), "between"], "an input cannot be correlated with itself")
             )
     if spec.correlation and not problems:
-        from .sampling import copula_factor
+        from leapforecast.sampling import copula_factor
 
         pairs = [(c.between[0], c.between[1], c.rho) for c in spec.correlation]
         try:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import LeapforecastError, ScenarioError
-from .history import BUILTIN_PREFIX, read_text_file
+from leapforecast.errors import LeapforecastError, ScenarioError
+from leapforecast.history import BUILTIN_PREFIX, read_text_file
 
 MAX_EXTENDS_DEPTH = 16
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LeapforecastError, UsageError
-from .scenario import Scenario
+from leapforecast.errors import LeapforecastError, UsageError
+from leapforecast.scenario import Scenario
 
 NOISE = "noise"  # the year-to-year noise on log growth, as one Sobol factor
 RESPONSES = ("probability", "units")
@@ -170,8 +170,8 @@ def sobol_indices(
     Rows A and AB_i are simulated on one chunk's noise and rows B and AB_noise on another's, so
     the noise is a factor like the others.
     """
-    from .engine import compile_plan, simulate_chunk
-    from .reduction import reduce_chunks
+    from leapforecast.engine import compile_plan, simulate_chunk
+    from leapforecast.reduction import reduce_chunks
 
     if response not in RESPONSES:
         raise UsageError(f"response must be one of {', '.join(RESPONSES)}, got {response!r}")
@@ -263,7 +263,7 @@ def tornado(
     """Swing of P(>= target in year) and of the median with each input held at its ``low`` and
     ``high`` quantiles, on common random numbers. Returns the rows (ranked by probability swing,
     then median swing) and the base ``SimulationResult`` (run with the inputs kept)."""
-    from .engine import compile_plan, simulate
+    from leapforecast.engine import compile_plan, simulate
 
     if not 0 < low < high < 1:
         raise UsageError(f"quantiles must satisfy 0 < low < high < 1, got {low} and {high}")
@@ -465,7 +465,7 @@ def sensitivity(
         progress=progress,
     )
     notes: list[str] = []
-    from .engine import compile_plan
+    from leapforecast.engine import compile_plan
 
     occurs = {f"event.{e.name}.occurs": e.probability for e in compile_plan(scenario).events}
     for name, (rho, share) in rank_correlations(base, year, occurs=occurs).items():
@@ -527,8 +527,8 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from .render import pct
-    from .units import short_units
+    from leapforecast.render import pct
+    from leapforecast.units import short_units
 
     label = f"P(≥{short_units(report.target)} in {report.year})"
     out: list[Any] = [

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .distributions import Dist, Fixed
-from .history import DEFAULT_SOURCE
-from .units import parse_units
+from leapforecast.distributions import Dist, Fixed
+from leapforecast.history import DEFAULT_SOURCE
+from leapforecast.units import parse_units
 
 CFG = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
 MAX_PATHS = 50_000_000

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .distributions import DIST_CLASSES, DistBase
-from .scenario_files import Source, key_location, key_position
-from .spec import ScenarioSpec
+from leapforecast.distributions import DIST_CLASSES, DistBase
+from leapforecast.scenario_files import Source, key_location, key_position
+from leapforecast.spec import ScenarioSpec
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
-from .results import binomial_se
-from .scenario import Scenario
-from .sensitivity import compact_value, resolve_target_year
+from leapforecast.errors import UsageError
+from leapforecast.results import binomial_se
+from leapforecast.scenario import Scenario
+from leapforecast.sensitivity import compact_value, resolve_target_year
 
 MAX_CELLS = 2_500
 DEFAULT_PATHS = 20_000
@@ -43,7 +43,7 @@ def _number(text: str, where: str) -> float:
         if not math.isfinite(value):
             raise UsageError(f"{where}: '{text}' is not a finite number")
         return value
-    from .units import parse_units
+    from leapforecast.units import parse_units
 
     try:
         return float(parse_units(text))
@@ -174,7 +174,7 @@ def sweep(
     ``axes`` are ``Axis`` objects or ``key.path=start:stop:step`` strings. ``paths=None`` uses the
     scenario's (the default is a lighter 20,000 a point).
     """
-    from .engine import simulate
+    from leapforecast.engine import simulate
 
     axes = [a if isinstance(a, Axis) else axis(a) for a in axes]
     if not 1 <= len(axes) <= 2:
@@ -298,7 +298,7 @@ def solve(
     and bisection converges to its crossing. ``xtol`` defaults to 1e-4 of the bracket's largest
     magnitude. Raises ``UsageError`` when the level is not crossed within the bracket.
     """
-    from .engine import simulate
+    from leapforecast.engine import simulate
 
     key, lo, hi, _, values = parse_vary(vary, need_step=False)
     if values is not None:
@@ -381,8 +381,8 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from .render import thousands
-    from .units import short_units
+    from leapforecast.render import thousands
+    from leapforecast.units import short_units
 
     label = f"P(≥{short_units(sw.target)} in {sw.year})"
     head = Text.assemble(
@@ -427,7 +427,7 @@ def break_even_tables(be: BreakEven) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from .units import short_units
+    from leapforecast.units import short_units
 
     label = f"P(≥{short_units(be.target)} in {be.year})"
     out: list[Any] = [

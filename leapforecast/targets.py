@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import HistoryError
-from .history import BUILTIN_PREFIX
+from leapforecast.errors import HistoryError
+from leapforecast.history import BUILTIN_PREFIX
 
 BUILTIN = {"leapmotor": "leapmotor_targets.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
@@ -91,7 +91,7 @@ def parse_targets(text: str, *, source: str = "<string>") -> list[Target]:
 
 def load_targets(source: str | Path | None = None) -> list[Target]:
     """Load the bundled track record (``builtin:leapmotor``, the default) or a CSV file."""
-    from .history import read_text_file
+    from leapforecast.history import read_text_file
 
     text_source = DEFAULT_SOURCE if source is None else str(source)
     if text_source.startswith(BUILTIN_PREFIX):
@@ -130,7 +130,7 @@ def track_record_rows(targets: list[Target]) -> list[dict[str, Any]]:
 
 def track_record_table(targets: list[Target], *, title: str = "Target track record") -> Any:
     """A Rich table of targets, outcomes and hit ratios (for ``leapforecast history``)."""
-    from .render import report_table
+    from leapforecast.render import report_table
 
     table = report_table(title)
     table.add_column("year", justify="right")

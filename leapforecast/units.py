@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from .errors import UsageError
+from leapforecast.errors import UsageError
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
 _PATTERN = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?|\.[0-9]+)\s*([kKmM]?)\s*$")

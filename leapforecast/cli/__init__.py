@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from .._version import __version__
-from . import history as _history
-from . import run as _run
+from leapforecast._version import __version__
+from leapforecast.cli import history as _history
+from leapforecast.cli import run as _run
 
 app = typer.Typer(
     name="leapforecast",
@@ -81,6 +81,6 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     import sys
 
-    from .errors import run_app
+    from leapforecast.cli.errors import run_app
 
     sys.exit(run_app(app, argv))

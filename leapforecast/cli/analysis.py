@@ -7,17 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets
-from .run import (
-    HorizonOpt,
-    JobsOpt,
-    PlotOpt,
-    ScenarioArg,
-    SeedOpt,
-    YearOpt,
-    progress_bar,
-    write_outputs,
-)
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets
+from leapforecast.cli.run import HorizonOpt, JobsOpt, PlotOpt, ScenarioArg, SeedOpt, YearOpt, progress_bar, write_outputs
 
 
 class Response(StrEnum):
@@ -103,10 +94,10 @@ def compare(
 
     Example: leapforecast compare base bull bear --paths 50000 --format csv
     """
-    from ..compare import compare as run_compare
-    from ..compare import comparison_tables
-    from ..render import to_csv
-    from ..scenario import load_scenario
+    from leapforecast.compare import compare as run_compare
+    from leapforecast.compare import comparison_tables
+    from leapforecast.render import to_csv
+    from leapforecast.scenario import load_scenario
 
     loaded = [load_scenario(s, overrides=set_ or [], horizon=horizon) for s in scenarios]
     with progress_bar("comparing") as progress:
@@ -130,7 +121,7 @@ def compare(
 
 
 def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
-    from ..plots import comparison_figure
+    from leapforecast.plots import comparison_figure
 
     return comparison_figure(cmp, year)
 
@@ -172,10 +163,10 @@ def sensitivity(
 
     Example: leapforecast sensitivity base --target 1M --year 2026 --format csv
     """
-    from ..render import to_csv
-    from ..scenario import load_scenario
-    from ..sensitivity import sensitivity as run_sensitivity
-    from ..sensitivity import sensitivity_tables
+    from leapforecast.render import to_csv
+    from leapforecast.scenario import load_scenario
+    from leapforecast.sensitivity import sensitivity as run_sensitivity
+    from leapforecast.sensitivity import sensitivity_tables
 
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("tornado") as progress:
@@ -203,7 +194,7 @@ def sensitivity(
 
 
 def _plot_tornado(report):  # noqa: ANN001, ANN202
-    from ..plots import tornado_figure
+    from leapforecast.plots import tornado_figure
 
     return tornado_figure(report)
 
@@ -252,10 +243,10 @@ def sweep(
 
     Example: leapforecast sweep base --vary growth.rate=0.3:1.2 --solve --target 1M --year 2026
     """
-    from .. import sweep as sw
-    from ..errors import UsageError
-    from ..render import to_csv
-    from ..scenario import load_scenario
+    from leapforecast import sweep as sw
+    from leapforecast.errors import UsageError
+    from leapforecast.render import to_csv
+    from leapforecast.scenario import load_scenario
 
     if not vary or len(vary) > 2 or (solve and len(vary) != 1):
         raise UsageError(

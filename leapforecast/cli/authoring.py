@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Format, FormatOpt, OutputOpt, SetOpt
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt
 
 
 def validate(
@@ -23,8 +23,8 @@ def validate(
 
     Example: leapforecast validate scenarios/*.toml
     """
-    from ..authoring import validate_files
-    from .errors import err
+    from leapforecast.authoring import validate_files
+    from leapforecast.cli.errors import err
 
     results = validate_files(files, overrides=set_ or [])
     bad = {name: problems for name, problems in results.items() if problems}
@@ -50,8 +50,8 @@ def schema(output: OutputOpt = None) -> None:
 
     Example: leapforecast schema --output scenario.schema.json
     """
-    from ..authoring import schema_text
-    from ..output import write_text
+    from leapforecast.authoring import schema_text
+    from leapforecast.output import write_text
 
     write_text(schema_text(), output)
 
@@ -65,10 +65,10 @@ def scenarios(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """
     import json
 
-    from ..authoring import list_scenarios
-    from ..output import write_text
-    from ..render import to_csv
-    from .common import render_tables
+    from leapforecast.authoring import list_scenarios
+    from leapforecast.output import write_text
+    from leapforecast.render import to_csv
+    from leapforecast.cli.common import render_tables
 
     items = list_scenarios()
     rows = [
@@ -121,10 +121,10 @@ def new(
 
     Example: leapforecast new my-case && leapforecast run my-case.toml
     """
-    from ..authoring import check_name, schema_reference, starter
-    from ..errors import UsageError
-    from ..output import write_text
-    from .errors import err
+    from leapforecast.authoring import check_name, schema_reference, starter
+    from leapforecast.errors import UsageError
+    from leapforecast.output import write_text
+    from leapforecast.cli.errors import err
 
     if output is not None and str(output) == "-":
         write_text(starter(Path(name).name), None)

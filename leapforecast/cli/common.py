@@ -86,6 +86,6 @@ def render_tables(renderables: list[Any], output: Path | None) -> str | None:
 def parse_targets(values: list[str] | None) -> list[int] | None:
     if not values:
         return None
-    from ..units import parse_units
+    from leapforecast.units import parse_units
 
     return [parse_units(v) for v in values]

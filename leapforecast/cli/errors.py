@@ -41,7 +41,7 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
     except ImportError:  # pragma: no cover
         from click import exceptions as cx
 
-    from ..errors import LeapforecastError, ScenarioError
+    from leapforecast.errors import LeapforecastError, ScenarioError
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import Format, FormatOpt, OutputOpt, render_tables
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, render_tables
 
 
 def history(
@@ -43,21 +43,21 @@ def history(
     """
     import json
 
-    from .. import render
-    from ..history import load_history
-    from ..output import write_text
+    from leapforecast import render
+    from leapforecast.history import load_history
+    from leapforecast.output import write_text
 
     if monthly:
         text = _monthly(file, fmt, output)
         if text is not None:
             write_text(text, output, inputs=[file] if file else [])
         return
-    from ..targets import COLUMNS, load_targets, track_record_rows, track_record_table
+    from leapforecast.targets import COLUMNS, load_targets, track_record_rows, track_record_table
 
     record = load_targets() if file is None else None
     if targets:
         if record is None:
-            from ..errors import UsageError
+            from leapforecast.errors import UsageError
 
             raise UsageError("--targets shows the bundled Leapmotor track record; drop --file")
         rows = track_record_rows(record)
@@ -90,10 +90,10 @@ def history(
 def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
     import json
 
-    from .. import render
-    from ..errors import HistoryError
-    from ..monthly import fit_monthly, load_monthly, monthly_rows, seasonal_rows
-    from .common import stderr_console
+    from leapforecast import render
+    from leapforecast.errors import HistoryError
+    from leapforecast.monthly import fit_monthly, load_monthly, monthly_rows, seasonal_rows
+    from leapforecast.cli.common import stderr_console
 
     hist = load_monthly(file)
     months, periods = monthly_rows(hist)
@@ -136,7 +136,7 @@ def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
 
 
 def _label(index: int) -> str:
-    from ..monthly import month_label
+    from leapforecast.monthly import month_label
 
     return month_label(index)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets, render_tables
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets, render_tables
 
 
 def nowcast(
@@ -95,8 +95,8 @@ def nowcast(
 
     Example: leapforecast nowcast --month 2026-01=32059 --target 1M --target 750k
     """
-    from ..errors import UsageError
-    from ..output import write_text
+    from leapforecast.errors import UsageError
+    from leapforecast.output import write_text
 
     inputs = [str(p) for p in (actuals,) if p is not None]
     inputs += [p for p in (history, scenario) if p]  # never written over by --output
@@ -120,7 +120,7 @@ def nowcast(
 def _parse_seasonal(text: str | None) -> list[float] | None:
     if text is None:
         return None
-    from ..errors import UsageError
+    from leapforecast.errors import UsageError
 
     try:
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
@@ -132,7 +132,7 @@ def _parse_seasonal(text: str | None) -> list[float] | None:
 
 
 def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
-    from ..scenario import load_scenario
+    from leapforecast.scenario import load_scenario
 
     return load_scenario(scenario, overrides=set_ or [])
 
@@ -142,9 +142,9 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
 ) -> str | None:
     import json
 
-    from .. import render
-    from ..monthly import load_monthly
-    from ..nowcast import nowcast, read_actuals
+    from leapforecast import render
+    from leapforecast.monthly import load_monthly
+    from leapforecast.nowcast import nowcast, read_actuals
 
     given = read_actuals(actuals, month or [])
     result = nowcast(
@@ -169,9 +169,9 @@ def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
 ) -> str | None:
     import json
 
-    from .. import render
-    from ..monthly import load_monthly
-    from ..nowcast_backtest import backtest
+    from leapforecast import render
+    from leapforecast.monthly import load_monthly
+    from leapforecast.nowcast_backtest import backtest
 
     sc = _scenario(scenario, set_) if scenario or set_ else None
     result = backtest(
@@ -209,10 +209,10 @@ def _nowcast_tables(result: Any) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from ..monthly import MONTH_NAMES
-    from ..render import pct
-    from ..results import QUANTILES
-    from ..units import short_units
+    from leapforecast.monthly import MONTH_NAMES
+    from leapforecast.render import pct
+    from leapforecast.results import QUANTILES
+    from leapforecast.units import short_units
 
     seen = (
         ", ".join(f"{MONTH_NAMES[m - 1]} {u:,.0f}" for m, u in sorted(result.observed.items()))
@@ -288,7 +288,7 @@ def _backtest_tables(result: Any) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from ..monthly import MONTH_NAMES
+    from leapforecast.monthly import MONTH_NAMES
 
     out: list[Any] = [
         Text.assemble(

@@ -12,17 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import (
-    Format,
-    FormatOpt,
-    OutputOpt,
-    SetOpt,
-    TargetOpt,
-    no_color,
-    parse_targets,
-    render_tables,
-)
-from .errors import err
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, no_color, parse_targets, render_tables
+from leapforecast.cli.errors import err
 
 YearOpt = Annotated[
     int | None,
@@ -204,17 +195,17 @@ def write_outputs(
 ) -> None:
     """Save the plot, write the data (tables, CSV or JSON) and the terminal charts, then notes on
     stderr. Charts go after the tables; with CSV/JSON they need ``--output`` (stdout is data)."""
-    from ..output import write_text
+    from leapforecast.output import write_text
 
     if charts and fmt is not Format.table and output is None:
-        from ..errors import UsageError
+        from leapforecast.errors import UsageError
 
         raise UsageError(
             "--chart draws on the terminal: use it with --format table, or send "
             "the CSV/JSON to a file with --output"
         )
     if plot is not None:
-        from ..plots import save_figure
+        from leapforecast.plots import save_figure
 
         save_figure(figure(), plot, inputs=inputs)
     if fmt is Format.table:
@@ -254,16 +245,16 @@ def run(
     Example: leapforecast run scenarios/base.toml --paths 200000 --target 1M --format csv
     Example: leapforecast run --month 2026-01=32059 --month 2026-02=28000 --target 1M
     """
-    from .. import render
-    from ..convergence import run_scenario
-    from ..scenario import load_scenario
+    from leapforecast import render
+    from leapforecast.convergence import run_scenario
+    from leapforecast.scenario import load_scenario
 
     sc = load_scenario(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
     )
     condition = None
     if actuals is not None or month:
-        from ..nowcast import read_actuals, year_to_date
+        from leapforecast.nowcast import read_actuals, year_to_date
 
         condition = year_to_date(read_actuals(actuals, month or []), scenario=sc, seed=seed)
     with progress_bar("simulating") as progress:
@@ -295,13 +286,13 @@ def run(
 
 
 def render_charts(result: Any, year: int | None) -> list[Any]:
-    from ..charts import run_charts
+    from leapforecast.charts import run_charts
 
     return run_charts(result, year)
 
 
 def plot_run(result: Any, year: int | None) -> Any:
-    from ..plots import run_figure
+    from leapforecast.plots import run_figure
 
     return run_figure(result, year)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Format, FormatOpt, OutputOpt, SetOpt, render_tables
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, render_tables
 
 
 class Method(str, Enum):  # noqa: UP042 - the same style as common.Format
@@ -19,7 +19,7 @@ class Method(str, Enum):  # noqa: UP042 - the same style as common.Format
 
 
 def _warn(lines: tuple[str, ...] | list[str]) -> None:
-    from .errors import err
+    from leapforecast.cli.errors import err
 
     for line in lines:
         err(f"warning: {line}")
@@ -52,10 +52,10 @@ def fit(
     """
     import json
 
-    from .. import render
-    from ..fit import FIT_COLUMNS, fit_history, report_dict, report_rows, report_tables
-    from ..history import load_history
-    from ..output import write_text
+    from leapforecast import render
+    from leapforecast.fit import FIT_COLUMNS, fit_history, report_dict, report_rows, report_tables
+    from leapforecast.history import load_history
+    from leapforecast.output import write_text
 
     report = fit_history(load_history(file), level=level)
     _warn(report.warnings)
@@ -110,11 +110,11 @@ def peers(
     """
     import json
 
-    from .. import peers as lib
-    from .. import render
-    from ..errors import UsageError
-    from ..output import write_text
-    from ..units import parse_units
+    from leapforecast import peers as lib
+    from leapforecast import render
+    from leapforecast.errors import UsageError
+    from leapforecast.output import write_text
+    from leapforecast.units import parse_units
 
     try:
         lo = float(parse_units(min_units))
@@ -144,7 +144,7 @@ def peers(
 
 
 def _horizons(text: str) -> tuple[int, ...]:
-    from ..errors import UsageError
+    from leapforecast.errors import UsageError
 
     try:
         values = tuple(int(p) for p in text.replace(" ", "").split(",") if p)
@@ -237,14 +237,14 @@ def backtest(
     """
     import json
 
-    from .. import backtest as lib
-    from .. import render
-    from ..output import write_text
+    from leapforecast import backtest as lib
+    from leapforecast import render
+    from leapforecast.output import write_text
 
     methods = [m.value for m in method] if method else ["history", "fitted", "peers"]
     sc = None
     if scenario is not None:
-        from ..scenario import load_scenario
+        from leapforecast.scenario import load_scenario
 
         sc = load_scenario(scenario, overrides=set_ or [])
         if "scenario" not in methods:
