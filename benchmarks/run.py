@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 import leapforecast as lf
-from leapforecast.engine import simulate
+from leapforecast.engine.run import simulate
 
 PY = sys.executable
 
@@ -143,9 +143,10 @@ def monaco_run(paths: int, seed: int) -> float | None:
 
 def split(repeats: int) -> None:
     """Where the engine's time goes, 1M paths x 5 years of base (minimum of repeats)."""
-    from leapforecast.engine import chunk_sizes, compile_plan, draw_inputs, simulate_chunk
-    from leapforecast.reduction import year_quantiles
-    from leapforecast.sampling import stream
+    from leapforecast.engine.kernel import chunk_sizes, draw_inputs, simulate_chunk
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.engine.reduction import year_quantiles
+    from leapforecast.engine.sampling import stream
 
     def best(fn) -> float:
         times = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from leapforecast.authoring import (
+from leapforecast.model.authoring import (
     SCHEMA_FILE,
     json_schema,
     list_scenarios,
@@ -19,7 +19,7 @@ from leapforecast.authoring import (
     validate_file,
     validate_files,
 )
-from leapforecast.scenario_files import bundled_scenarios
+from leapforecast.model.files import bundled_scenarios
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
@@ -44,8 +44,8 @@ def test_schema_command_prints_the_shipped_file(cli, tmp_path):
 
 
 def test_schema_covers_every_key_and_distribution():
-    from leapforecast.distributions import DIST_CLASSES
-    from leapforecast.spec import ScenarioSpec
+    from leapforecast.model.distributions import DIST_CLASSES
+    from leapforecast.model.spec import ScenarioSpec
 
     schema = json_schema()
     assert set(schema["properties"]) == set(ScenarioSpec.model_fields)

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from leapforecast import backtest as bt
+from leapforecast.analysis import backtest as bt
+from leapforecast.data.history import History, load_history
+from leapforecast.data.peers import load_peers, peer_intervals
 from leapforecast.errors import UsageError
-from leapforecast.history import History, load_history
-from leapforecast.peers import load_peers, peer_intervals
 
 
 def test_crps_matches_the_normal_closed_form():
@@ -138,7 +138,7 @@ def test_peer_pool_excludes_the_series_and_the_future():
 
 
 def test_scenario_method_rebases_to_the_origin():
-    from leapforecast.scenario import load_scenario
+    from leapforecast.model.scenario import load_scenario
 
     sc = load_scenario()
     rebased = bt.rebase_scenario(sc, 2023, horizon=2, paths=1000)

@@ -8,12 +8,12 @@ import io
 import numpy as np
 import pytest
 
-from leapforecast.charts import axis_range, fan_chart, histogram, nice_step
 from leapforecast.cli.run import progress_bar
-from leapforecast.engine import simulate
-from leapforecast.results import QUANTILES
-from leapforecast.scenario import load_scenario
-from leapforecast.scenario_files import bundled_scenarios
+from leapforecast.engine.results import QUANTILES
+from leapforecast.engine.run import simulate
+from leapforecast.model.files import bundled_scenarios
+from leapforecast.model.scenario import load_scenario
+from leapforecast.report.charts import axis_range, fan_chart, histogram, nice_step
 
 BUNDLED = sorted(bundled_scenarios())
 

@@ -226,7 +226,7 @@ def test_history_shows_target_track_record(cli):
 
 def test_lazy_public_api():
     import leapforecast as lf
-    import leapforecast.compare  # noqa: F401 - a submodule import must not shadow the API
+    import leapforecast.analysis.compare
 
     for name in (
         "simulate",

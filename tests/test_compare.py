@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leapforecast.compare import compare
-from leapforecast.engine import simulate
-from leapforecast.scenario import load_scenario
-from leapforecast.scenario_files import bundled_scenarios
+from leapforecast.analysis.compare import compare
+from leapforecast.engine.run import simulate
+from leapforecast.model.files import bundled_scenarios
+from leapforecast.model.scenario import load_scenario
 
 BUNDLED = sorted(bundled_scenarios())
 

@@ -6,11 +6,12 @@ import math
 
 import pytest
 
-from leapforecast.convergence import headline_se, simulate_to_precision
-from leapforecast.engine import CHUNK, simulate
+from leapforecast.engine.kernel import CHUNK
+from leapforecast.engine.precision import headline_se, simulate_to_precision
+from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
-from leapforecast.render import result_csv, result_json
-from leapforecast.scenario import load_scenario
+from leapforecast.model.scenario import load_scenario
+from leapforecast.report.run import result_csv, result_json
 
 
 @pytest.mark.parametrize(("precision", "jobs"), [(0.004, 1), (0.0015, 2)])

@@ -7,7 +7,8 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from leapforecast.distributions import Dist, _betaincinv
+from leapforecast.model._beta import _betaincinv
+from leapforecast.model.distributions import Dist
 
 ADAPTER = TypeAdapter(Dist)
 U = np.concatenate([np.linspace(0.0005, 0.9995, 2001), [1e-9, 0.005, 0.995, 1 - 1e-9]])
@@ -120,7 +121,7 @@ def test_warm_cache_run_needs_no_scipy(tmp_path):
 
 
 def test_unwritable_cache_is_ignored(tmp_path, monkeypatch):
-    import leapforecast.distributions as d
+    import leapforecast.model._beta as d
 
     blocker = tmp_path / "file"
     blocker.write_text("")

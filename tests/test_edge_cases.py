@@ -14,12 +14,12 @@ import math
 import numpy as np
 import pytest
 
-from leapforecast import render
-from leapforecast.engine import simulate
+from leapforecast.data.history import parse_history
+from leapforecast.engine.results import QUANTILES, wilson
+from leapforecast.engine.run import simulate
 from leapforecast.errors import HistoryError, ScenarioError
-from leapforecast.history import parse_history
-from leapforecast.results import QUANTILES, wilson
-from leapforecast.scenario import load_scenario
+from leapforecast.model.scenario import load_scenario
+from leapforecast.report import run as render
 
 BASE = 596_555  # builtin:leapmotor, 2025
 

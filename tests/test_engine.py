@@ -9,7 +9,8 @@ import pytest
 from scipy.stats import norm
 
 import leapforecast as lf
-from leapforecast.engine import CHUNK, MAX_LEVEL, simulate
+from leapforecast.engine.kernel import CHUNK, MAX_LEVEL
+from leapforecast.engine.run import simulate
 
 
 def lognormal_scenario(write_scenario, rate: float, sigma: float, horizon: int, targets: list[int]):

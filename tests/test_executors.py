@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import leapforecast as lf
-from leapforecast.engine import simulate
-from leapforecast.render import result_csv, result_json
+from leapforecast.engine.run import simulate
+from leapforecast.report.run import result_csv, result_json
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from leapforecast import fit
+from leapforecast.analysis import fit
+from leapforecast.data.history import History, load_history
 from leapforecast.errors import HistoryError
-from leapforecast.history import History, load_history
 
 
 def _history(years, log_units) -> History:
@@ -135,7 +135,7 @@ def test_identified_ceiling_goes_into_a_saturation_block():
 
 
 def test_toml_block_validates_and_matches_the_intervals(write_scenario):
-    from leapforecast.scenario import load_scenario
+    from leapforecast.model.scenario import load_scenario
 
     report = fit.fit_history(load_history(), level=0.9)
     path = write_scenario('[scenario]\nname = "fitted"\n' + report.toml)

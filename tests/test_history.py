@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from leapforecast.data.history import load_history, parse_history
 from leapforecast.errors import HistoryError
-from leapforecast.history import load_history, parse_history
 
 
 def test_bundled_history_has_sources():

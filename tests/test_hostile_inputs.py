@@ -388,9 +388,10 @@ def test_extends_a_directory_says_so(cli, in_corpus):
 
 
 def test_paths_times_years_is_capped_before_any_work(monkeypatch):
-    from leapforecast import engine
+    from leapforecast.engine import kernel as engine
+    from leapforecast.engine import run
     from leapforecast.errors import LeapforecastError
-    from leapforecast.scenario import load_scenario
+    from leapforecast.model.scenario import load_scenario
 
     def started(*args, **kwargs):
         raise AssertionError("the engine started simulating 50M paths x 50 years")
@@ -398,7 +399,7 @@ def test_paths_times_years_is_capped_before_any_work(monkeypatch):
     monkeypatch.setattr(engine, "simulate_chunk", started)
     scenario = load_scenario(None, horizon=2075)
     with pytest.raises(LeapforecastError, match="paths"):
-        engine.simulate(scenario, paths=engine.MAX_PATHS)
+        run.simulate(scenario, paths=run.MAX_PATHS)
 
 
 @pytest.mark.parametrize("spec", ["nan:1:0.1", "0:nan:0.1", "0.1,nan", "-inf:0:0.1"])

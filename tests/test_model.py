@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import spearmanr
 
 import leapforecast as lf
-from leapforecast.engine import simulate
+from leapforecast.engine.run import simulate
 
 HEAD = """
 [scenario]
@@ -278,7 +278,7 @@ def test_bootstrap_csv_is_relative_to_the_scenario(tmp_path, monkeypatch):
 
 
 def test_scenario_seasonal_profile_is_used_and_checked(write_scenario, cli):
-    from leapforecast.nowcast import scenario_seasonal
+    from leapforecast.analysis.nowcast import scenario_seasonal
 
     flat = write_scenario("[growth]\nrate = 0.4\n[monthly]\nseasonal = [1,1,1,1,1,1,1,1,1,1,1,1]\n")
     sc = lf.load_scenario(flat)

@@ -8,11 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from leapforecast.errors import HistoryError
-from leapforecast.monthly import (
+from leapforecast.analysis.seasonal import fit_monthly
+from leapforecast.data.monthly import (
     Aggregate,
     MonthlyHistory,
-    fit_monthly,
     load_monthly,
     month_index,
     month_label,
@@ -20,6 +19,7 @@ from leapforecast.monthly import (
     parse_monthly,
     reduce_aggregates,
 )
+from leapforecast.errors import HistoryError
 
 
 def _write(tmp_path, text: str, name: str = "m.csv"):

@@ -7,18 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from leapforecast.engine import simulate
-from leapforecast.errors import UsageError
-from leapforecast.monthly import fit_monthly, load_monthly, month_index
-from leapforecast.nowcast import (
+from leapforecast.analysis.nowcast import (
     check_actuals,
     kriging_weights,
     nowcast,
     parse_month_values,
     year_to_date,
 )
-from leapforecast.nowcast_backtest import backtest, pinball, trend_scenario
-from leapforecast.scenario import load_scenario
+from leapforecast.analysis.nowcast_backtest import backtest, pinball, trend_scenario
+from leapforecast.analysis.seasonal import fit_monthly
+from leapforecast.data.monthly import load_monthly, month_index
+from leapforecast.engine.run import simulate
+from leapforecast.errors import UsageError
+from leapforecast.model.scenario import load_scenario
 
 MONTHS_2025 = load_monthly().year(2025)
 TOTAL_2025 = 596_555

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leapforecast import peers
+from leapforecast.data import peers
+from leapforecast.data._files import data_path
 from leapforecast.errors import HistoryError, ScenarioError
-from leapforecast.scenario import load_scenario
+from leapforecast.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,7 @@ def test_bundled_peers_keep_their_sources():
     assert set(data) == {"Tesla", "BYD", "NIO", "Li Auto", "XPeng", "Xiaomi"}
     assert data["Tesla"].units_at(2025) == 1_636_129
     assert all(note for h in data.values() for note in h.notes)
-    with open(peers._data_path(), encoding="utf-8") as fh:
+    with open(data_path("ev_peers_annual.csv"), encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert all(r["source"].strip() for r in rows)
 
@@ -112,7 +113,7 @@ def test_bootstrap_window_errors(write_scenario):
 
 
 def test_outside_view_scenario_validates_and_runs():
-    from leapforecast.engine import simulate
+    from leapforecast.engine.run import simulate
 
     sc = load_scenario(ROOT / "scenarios" / "outside-view-peers.toml")
     assert len(sc.spec.growth.rate.resolved) == 12

@@ -86,7 +86,7 @@ def test_broken_pipe_in_process_is_success(cli, monkeypatch):
     import errno
     from types import SimpleNamespace
 
-    from leapforecast import output
+    from leapforecast.report import output
 
     class ClosedPipe:
         def write(self, text: str) -> int:
@@ -164,7 +164,7 @@ def test_ctrl_c_leaves_no_partial_output_file(tmp_path):
 
 def test_interrupt_while_writing_leaves_nothing_behind(cli, tmp_path, monkeypatch):
     """Ctrl-C in the middle of writing the file: exit 130, old file intact, no temp file."""
-    from leapforecast import output
+    from leapforecast.report import output
 
     target = tmp_path / "out.csv"
     target.write_text("old\n")
@@ -182,7 +182,7 @@ def test_interrupt_while_writing_leaves_nothing_behind(cli, tmp_path, monkeypatc
 def test_disk_full_while_writing_is_one_line(cli, tmp_path, monkeypatch):
     import errno
 
-    from leapforecast import output
+    from leapforecast.report import output
 
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -199,7 +199,7 @@ def test_unwritable_folder_is_one_line(cli, tmp_path, monkeypatch):
     """No permission to create the temporary file (simulated: root ignores permissions)."""
     import errno
 
-    from leapforecast import output
+    from leapforecast.report import output
 
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
@@ -266,9 +266,9 @@ def test_no_color_on_a_terminal_gives_no_escape_codes():
 
 @pytest.mark.parametrize("width", [40, 52, 64])
 def test_narrow_terminal_folds_instead_of_truncating(cli, monkeypatch, width):
-    from leapforecast import render
-    from leapforecast.engine import simulate
-    from leapforecast.scenario import load_scenario
+    from leapforecast.engine.run import simulate
+    from leapforecast.model.scenario import load_scenario
+    from leapforecast.report import run as render
 
     monkeypatch.setenv("COLUMNS", str(width))
     code, out, err = cli("run", "-n", "3000", "--seed", "5", "--horizon", "2030")
@@ -310,7 +310,7 @@ def test_very_narrow_terminal_does_not_fail(cli, monkeypatch):
 
 def test_output_replaces_atomically_via_rename(cli, tmp_path, monkeypatch):
     """The text goes to a temporary file in the same folder, then os.replace onto the target."""
-    from leapforecast import output
+    from leapforecast.report import output
 
     target = tmp_path / "f.csv"
     target.write_text("old\n")

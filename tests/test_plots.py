@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from leapforecast.engine import simulate
+from leapforecast.engine.results import QUANTILES
+from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, UsageError
-from leapforecast.plots import exceedance_curve, fan_chart, run_figure, save_figure
-from leapforecast.results import QUANTILES
-from leapforecast.scenario import load_scenario
+from leapforecast.model.scenario import load_scenario
+from leapforecast.report.plots import exceedance_curve, fan_chart, run_figure, save_figure
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<?xml", "pdf": b"%PDF"}
 

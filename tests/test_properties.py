@@ -22,13 +22,15 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from leapforecast import render
-from leapforecast.engine import simulate
+from leapforecast.data.history import load_history, parse_history
+from leapforecast.engine.results import QUANTILES
+from leapforecast.engine.run import simulate
 from leapforecast.errors import HistoryError, LeapforecastError
-from leapforecast.history import load_history, parse_history
-from leapforecast.results import QUANTILES
-from leapforecast.scenario import input_names, load_scenario
-from leapforecast.scenario_files import bundled_scenarios
+from leapforecast.model.files import bundled_scenarios
+from leapforecast.model.inputs import input_names
+from leapforecast.model.scenario import load_scenario
+from leapforecast.report import run as render
+from leapforecast.report.history import history_json, history_rows
 
 # LEAPFORECAST_FUZZ=N: fresh random examples and N times as many (a deeper search, e.g. after an
 # engine change); unset, CI runs the same fixed examples every time.
@@ -631,8 +633,8 @@ def test_random_csv_histories_parse_or_raise_history_errors(text):
         return
     event(f"parsed {min(len(hist.years), 3)}+ rows")
     _check_history(hist)
-    rows = render.history_rows(hist)
-    _finite_json(render.history_json(hist, rows))
+    rows = history_rows(hist)
+    _finite_json(history_json(hist, rows))
 
 
 @settings(CI, max_examples=150 * SCALE)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from leapforecast.quantiles import order_statistics, quantiles
-from leapforecast.results import QUANTILES
+from leapforecast.engine.quantiles import order_statistics, quantiles
+from leapforecast.engine.results import QUANTILES
 
 PROBS = [np.asarray(QUANTILES) / 100, np.array([0.0, 0.5, 1.0]), np.array([1e-9, 0.999999])]
 

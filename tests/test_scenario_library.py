@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import leapforecast as lf
-from leapforecast.authoring import validate_file
-from leapforecast.engine import simulate
+from leapforecast.engine.run import simulate
+from leapforecast.model.authoring import validate_file
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = sorted((REPO / "scenarios").glob("*.toml"))

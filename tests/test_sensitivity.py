@@ -13,9 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from leapforecast.scenario import load_scenario
-from leapforecast.scenario_files import bundled_scenarios
-from leapforecast.sensitivity import (
+from leapforecast.analysis.sensitivity import (
     NOISE,
     rank_correlations,
     sensitivity,
@@ -23,6 +21,8 @@ from leapforecast.sensitivity import (
     sobol_indices,
     tornado,
 )
+from leapforecast.model.files import bundled_scenarios
+from leapforecast.model.scenario import load_scenario
 
 BUNDLED = sorted(bundled_scenarios())
 B = 596_555  # Leapmotor 2025, the base of the bundled history
@@ -146,7 +146,7 @@ def test_tornado_ranks_the_input_that_matters_first(write_scenario):
 
 
 def test_rank_correlations_need_kept_inputs():
-    from leapforecast.engine import simulate
+    from leapforecast.engine.run import simulate
     from leapforecast.errors import LeapforecastError
 
     res = simulate(load_scenario(), paths=2000, seed=1)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leapforecast.analysis.sweep import axis, parse_vary, solve, sweep
 from leapforecast.errors import UsageError
-from leapforecast.scenario import load_scenario
-from leapforecast.scenario_files import bundled_scenarios
-from leapforecast.sweep import axis, parse_vary, solve, sweep
+from leapforecast.model.files import bundled_scenarios
+from leapforecast.model.scenario import load_scenario
 
 BUNDLED = sorted(bundled_scenarios())
 B = 596_555  # Leapmotor 2025, the base of the bundled history

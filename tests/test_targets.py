@@ -6,9 +6,10 @@ import io
 
 import pytest
 
-from leapforecast import targets
+from leapforecast.data import targets
 from leapforecast.errors import HistoryError, ScenarioError
-from leapforecast.scenario import load_scenario
+from leapforecast.model.scenario import load_scenario
+from leapforecast.report.history import track_record_table
 
 R2023 = 144_155 / 200_000
 R2025 = 596_555 / 500_000
@@ -35,7 +36,7 @@ def test_rows_and_table():
     from rich.console import Console
 
     buf = io.StringIO()
-    Console(file=buf, width=100).print(targets.track_record_table(targets.load_targets()))
+    Console(file=buf, width=100).print(track_record_table(targets.load_targets()))
     text = buf.getvalue()
     assert "Target track record" in text and "1,000,000" in text and "open" in text
 
@@ -106,7 +107,7 @@ def test_track_record_uses_only_years_known_at_the_base(write_scenario):
 
 
 def test_track_record_runs(write_scenario):
-    from leapforecast.engine import simulate
+    from leapforecast.engine.run import simulate
 
     sc = _rate(write_scenario)
     res = simulate(sc, paths=4000, seed=3)

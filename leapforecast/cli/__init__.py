@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 
 from leapforecast._version import __version__
-from leapforecast.cli import history as _history
-from leapforecast.cli import run as _run
+from leapforecast.cli import analysis, authoring, history, nowcast, run, validity
 
 app = typer.Typer(
     name="leapforecast",
@@ -52,29 +51,10 @@ def _main(
         typer.echo(ctx.get_help())
 
 
-app.command("run")(_run.run)
-app.command("history")(_history.history)
-
-# Command groups added by later capabilities: each module defines ``register(app)``.
-# A module that does not exist yet is skipped; any other import error is a real bug and raises.
-PLUGIN_MODULES = ("authoring", "analysis", "validity", "nowcast", "perf")
-
-
-def _register_plugins() -> None:
-    import importlib
-
-    for name in PLUGIN_MODULES:
-        qualified = f"{__name__}.{name}"
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as exc:
-            if exc.name == qualified:
-                continue
-            raise
-        module.register(app)
-
-
-_register_plugins()
+app.command("run")(run.run)
+app.command("history")(history.history)
+for _module in (authoring, analysis, validity, nowcast):
+    _module.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets
-from leapforecast.cli.run import HorizonOpt, JobsOpt, PlotOpt, ScenarioArg, SeedOpt, YearOpt, progress_bar, write_outputs
+from leapforecast.cli.run import (
+    HorizonOpt,
+    JobsOpt,
+    PlotOpt,
+    ScenarioArg,
+    SeedOpt,
+    YearOpt,
+    progress_bar,
+    write_outputs,
+)
 
 
 class Response(StrEnum):
@@ -94,10 +103,10 @@ def compare(
 
     Example: leapforecast compare base bull bear --paths 50000 --format csv
     """
-    from leapforecast.compare import compare as run_compare
-    from leapforecast.compare import comparison_tables
-    from leapforecast.render import to_csv
-    from leapforecast.scenario import load_scenario
+    from leapforecast.analysis.compare import compare as run_compare
+    from leapforecast.model.scenario import load_scenario
+    from leapforecast.report.analysis import comparison_tables
+    from leapforecast.report.formats import to_csv
 
     loaded = [load_scenario(s, overrides=set_ or [], horizon=horizon) for s in scenarios]
     with progress_bar("comparing") as progress:
@@ -121,7 +130,7 @@ def compare(
 
 
 def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
-    from leapforecast.plots import comparison_figure
+    from leapforecast.report.plots import comparison_figure
 
     return comparison_figure(cmp, year)
 
@@ -163,10 +172,10 @@ def sensitivity(
 
     Example: leapforecast sensitivity base --target 1M --year 2026 --format csv
     """
-    from leapforecast.render import to_csv
-    from leapforecast.scenario import load_scenario
-    from leapforecast.sensitivity import sensitivity as run_sensitivity
-    from leapforecast.sensitivity import sensitivity_tables
+    from leapforecast.analysis.sensitivity import sensitivity as run_sensitivity
+    from leapforecast.model.scenario import load_scenario
+    from leapforecast.report.analysis import sensitivity_tables
+    from leapforecast.report.formats import to_csv
 
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("tornado") as progress:
@@ -194,7 +203,7 @@ def sensitivity(
 
 
 def _plot_tornado(report):  # noqa: ANN001, ANN202
-    from leapforecast.plots import tornado_figure
+    from leapforecast.report.plots import tornado_figure
 
     return tornado_figure(report)
 
@@ -243,10 +252,10 @@ def sweep(
 
     Example: leapforecast sweep base --vary growth.rate=0.3:1.2 --solve --target 1M --year 2026
     """
-    from leapforecast import sweep as sw
+    from leapforecast.analysis import sweep as sw
     from leapforecast.errors import UsageError
-    from leapforecast.render import to_csv
-    from leapforecast.scenario import load_scenario
+    from leapforecast.model.scenario import load_scenario
+    from leapforecast.report.formats import to_csv
 
     if not vary or len(vary) > 2 or (solve and len(vary) != 1):
         raise UsageError(
@@ -267,7 +276,9 @@ def sweep(
             if solve
             else sw.sweep(sc, vary, **options)
         )
-    tables = sw.break_even_tables(res) if solve else sw.sweep_tables(res)
+    from leapforecast.report.analysis import break_even_tables, sweep_tables
+
+    tables = break_even_tables(res) if solve else sweep_tables(res)
     write_outputs(
         tables,
         lambda f: to_csv(res.columns(), res.rows()) if f is Format.csv else res.to_json(),

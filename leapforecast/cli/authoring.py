@@ -23,8 +23,8 @@ def validate(
 
     Example: leapforecast validate scenarios/*.toml
     """
-    from leapforecast.authoring import validate_files
     from leapforecast.cli.errors import err
+    from leapforecast.model.authoring import validate_files
 
     results = validate_files(files, overrides=set_ or [])
     bad = {name: problems for name, problems in results.items() if problems}
@@ -50,8 +50,8 @@ def schema(output: OutputOpt = None) -> None:
 
     Example: leapforecast schema --output scenario.schema.json
     """
-    from leapforecast.authoring import schema_text
-    from leapforecast.output import write_text
+    from leapforecast.model.authoring import schema_text
+    from leapforecast.report.output import write_text
 
     write_text(schema_text(), output)
 
@@ -65,10 +65,10 @@ def scenarios(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """
     import json
 
-    from leapforecast.authoring import list_scenarios
-    from leapforecast.output import write_text
-    from leapforecast.render import to_csv
     from leapforecast.cli.common import render_tables
+    from leapforecast.model.authoring import list_scenarios
+    from leapforecast.report.formats import to_csv
+    from leapforecast.report.output import write_text
 
     items = list_scenarios()
     rows = [
@@ -121,10 +121,10 @@ def new(
 
     Example: leapforecast new my-case && leapforecast run my-case.toml
     """
-    from leapforecast.authoring import check_name, schema_reference, starter
-    from leapforecast.errors import UsageError
-    from leapforecast.output import write_text
     from leapforecast.cli.errors import err
+    from leapforecast.errors import UsageError
+    from leapforecast.model.authoring import check_name, schema_reference, starter
+    from leapforecast.report.output import write_text
 
     if output is not None and str(output) == "-":
         write_text(starter(Path(name).name), None)

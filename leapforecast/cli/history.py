@@ -43,16 +43,18 @@ def history(
     """
     import json
 
-    from leapforecast import render
-    from leapforecast.history import load_history
-    from leapforecast.output import write_text
+    from leapforecast.data.history import load_history
+    from leapforecast.report import formats as render
+    from leapforecast.report.history import history_json, history_rows, history_tables
+    from leapforecast.report.output import write_text
 
     if monthly:
         text = _monthly(file, fmt, output)
         if text is not None:
             write_text(text, output, inputs=[file] if file else [])
         return
-    from leapforecast.targets import COLUMNS, load_targets, track_record_rows, track_record_table
+    from leapforecast.data.targets import COLUMNS, load_targets, track_record_rows
+    from leapforecast.report.history import track_record_table
 
     record = load_targets() if file is None else None
     if targets:
@@ -71,14 +73,14 @@ def history(
             write_text(text, output)
         return
     hist = load_history(file)
-    rows = render.history_rows(hist)
+    rows = history_rows(hist)
     if fmt is Format.table:
         extra = [track_record_table(record)] if record is not None else []
-        text = render_tables(render.history_tables(hist, rows) + extra, output)
+        text = render_tables(history_tables(hist, rows) + extra, output)
     elif fmt is Format.csv:
         text = render.to_csv(list(rows[0]), rows)
     else:
-        text = render.history_json(hist, rows)
+        text = history_json(hist, rows)
         if record is not None:
             doc = json.loads(text)
             doc["targets"] = track_record_rows(record)
@@ -90,10 +92,12 @@ def history(
 def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
     import json
 
-    from leapforecast import render
-    from leapforecast.errors import HistoryError
-    from leapforecast.monthly import fit_monthly, load_monthly, monthly_rows, seasonal_rows
+    from leapforecast.analysis.seasonal import fit_monthly
     from leapforecast.cli.common import stderr_console
+    from leapforecast.data.monthly import load_monthly
+    from leapforecast.errors import HistoryError
+    from leapforecast.report import run as render
+    from leapforecast.report.history import _label, _monthly_tables, monthly_rows, seasonal_rows
 
     hist = load_monthly(file)
     months, periods = monthly_rows(hist)
@@ -133,49 +137,3 @@ def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
         }
         return json.dumps(doc, indent=2) + "\n"
     return render_tables(_monthly_tables(hist, fit, months, periods, season), output)
-
-
-def _label(index: int) -> str:
-    from leapforecast.monthly import month_label
-
-    return month_label(index)
-
-
-def _monthly_tables(
-    hist: Any, fit: Any, months: list[dict], periods: list[dict], season: list[dict]
-) -> list[Any]:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=f"Monthly history: {hist.source}", title_justify="left")
-    table.add_column("month")
-    table.add_column("units", justify="right")
-    table.add_column("vs a year earlier", justify="right")
-    table.add_column("share of year", justify="right")
-    table.add_column("source", overflow="fold", max_width=60, style="dim")
-    for r in months:
-        yoy = "" if r["yoy"] is None else f"{100 * r['yoy']:+.1f}%"
-        share = "" if r["share"] is None else f"{100 * r['share']:.1f}%"
-        table.add_row(r["month"], f"{r['units']:,}", yoy, share, r["source"])
-    for r in periods:
-        source = "period total: " + r["source"]
-        table.add_row(r["month"], f"{r['units']:,}", "", "", source, style="italic")
-    if fit is None:
-        return [table]
-    title = f"Seasonal profile (fitted {_label(fit.first)} to {_label(fit.end)})"
-    profile = Table(title=title, title_justify="left")
-    profile.add_column("month")
-    profile.add_column("factor", justify="right")
-    profile.add_column("80% interval", justify="right")
-    profile.add_column("share of a flat year", justify="right")
-    for r in season:
-        interval = f"{r['factor_p10']:.2f}-{r['factor_p90']:.2f}"
-        profile.add_row(r["name"], f"{r['factor']:.2f}", interval, f"{100 * r['share']:.1f}%")
-    note = Text(
-        "factor 1.00 = an average month once the trend is taken out; the trend, seasonality and "
-        "noise are fitted together, and months missing from the file enter only through the period "
-        f"totals that cover them ({fit.n_aggregates} constraint(s)). Noise (log, a month): "
-        f"irregular {fit.sigma_e:.3f}, level shifts {fit.eta:.3f}, slope changes {fit.tau:.3f}.",
-        style="dim",
-    )
-    return [table, profile, note]

@@ -8,12 +8,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, no_color, parse_targets, render_tables
+from leapforecast.cli.common import (
+    Format,
+    FormatOpt,
+    OutputOpt,
+    SetOpt,
+    TargetOpt,
+    no_color,
+    parse_targets,
+    render_tables,
+)
 from leapforecast.cli.errors import err
+from leapforecast.errors import UsageError
+
+if TYPE_CHECKING:  # the library loads NumPy: import it only when a command runs
+    from leapforecast.engine.results import SimulationResult
+    from leapforecast.model.scenario import Scenario
 
 YearOpt = Annotated[
     int | None,
@@ -195,7 +209,7 @@ def write_outputs(
 ) -> None:
     """Save the plot, write the data (tables, CSV or JSON) and the terminal charts, then notes on
     stderr. Charts go after the tables; with CSV/JSON they need ``--output`` (stdout is data)."""
-    from leapforecast.output import write_text
+    from leapforecast.report.output import write_text
 
     if charts and fmt is not Format.table and output is None:
         from leapforecast.errors import UsageError
@@ -205,7 +219,7 @@ def write_outputs(
             "the CSV/JSON to a file with --output"
         )
     if plot is not None:
-        from leapforecast.plots import save_figure
+        from leapforecast.report.plots import save_figure
 
         save_figure(figure(), plot, inputs=inputs)
     if fmt is Format.table:
@@ -245,16 +259,17 @@ def run(
     Example: leapforecast run scenarios/base.toml --paths 200000 --target 1M --format csv
     Example: leapforecast run --month 2026-01=32059 --month 2026-02=28000 --target 1M
     """
-    from leapforecast import render
-    from leapforecast.convergence import run_scenario
-    from leapforecast.scenario import load_scenario
+    from leapforecast.report import run as render
+
+    pass
+    from leapforecast.model.scenario import load_scenario
 
     sc = load_scenario(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
     )
     condition = None
     if actuals is not None or month:
-        from leapforecast.nowcast import read_actuals, year_to_date
+        from leapforecast.analysis.nowcast import read_actuals, year_to_date
 
         condition = year_to_date(read_actuals(actuals, month or []), scenario=sc, seed=seed)
     with progress_bar("simulating") as progress:
@@ -286,15 +301,63 @@ def run(
 
 
 def render_charts(result: Any, year: int | None) -> list[Any]:
-    from leapforecast.charts import run_charts
+    from leapforecast.report.charts import run_charts
 
     return run_charts(result, year)
 
 
 def plot_run(result: Any, year: int | None) -> Any:
-    from leapforecast.plots import run_figure
+    from leapforecast.report.plots import run_figure
 
     return run_figure(result, year)
 
 
 __all__ = ["run", "progress_bar", "write_outputs", "Path"]
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    precision: float | None = None,
+    max_paths: int | None = None,
+    year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **engine: Any,
+) -> tuple[SimulationResult, list[str]]:
+    """What ``leapforecast run`` does: a plain run, or a precision-controlled one when
+    ``precision`` is given; returns the result and notes for the user (stderr).
+    ``engine`` options (``executor``, ``scheduler``, ``condition``) go to ``simulate``.
+
+    ``year`` (for charts and plots) is checked first, so a typo fails before the simulation.
+    """
+    from leapforecast.engine.precision import DEFAULT_MAX_PATHS, simulate_to_precision
+    from leapforecast.engine.results import resolve_year
+    from leapforecast.engine.run import simulate
+
+    if year is not None:
+        resolve_year(scenario.years, year)
+    if precision is None:
+        if max_paths is not None:
+            raise UsageError("--max-paths caps --precision; without --precision use --paths")
+        return simulate(
+            scenario, paths=paths, seed=seed, jobs=jobs, progress=progress, **engine
+        ), []
+    if any(v not in (None, "threads") for v in engine.values()):
+        raise UsageError("--precision runs on local threads; drop --executor/--actuals/--month")
+    if paths is not None:
+        raise UsageError(
+            "--paths and --precision exclude each other: --precision chooses the "
+            "number of paths (cap it with --max-paths)"
+        )
+    result, report = simulate_to_precision(
+        scenario,
+        precision=precision,
+        max_paths=max_paths or DEFAULT_MAX_PATHS,
+        seed=seed,
+        jobs=jobs,
+        progress=progress,
+    )
+    return result, [report.message() if report.converged else f"warning: {report.message()}"]

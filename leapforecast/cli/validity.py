@@ -52,10 +52,11 @@ def fit(
     """
     import json
 
-    from leapforecast import render
-    from leapforecast.fit import FIT_COLUMNS, fit_history, report_dict, report_rows, report_tables
-    from leapforecast.history import load_history
-    from leapforecast.output import write_text
+    from leapforecast.analysis.fit import FIT_COLUMNS, fit_history, report_dict, report_rows
+    from leapforecast.data.history import load_history
+    from leapforecast.report import run as render
+    from leapforecast.report.output import write_text
+    from leapforecast.report.validity import report_tables
 
     report = fit_history(load_history(file), level=level)
     _warn(report.warnings)
@@ -110,10 +111,11 @@ def peers(
     """
     import json
 
-    from leapforecast import peers as lib
-    from leapforecast import render
+    from leapforecast.data import peers as lib
     from leapforecast.errors import UsageError
-    from leapforecast.output import write_text
+    from leapforecast.report import run as render
+    from leapforecast.report.output import write_text
+    from leapforecast.report.validity import peers_tables
     from leapforecast.units import parse_units
 
     try:
@@ -125,7 +127,7 @@ def peers(
     intervals = lib.peer_intervals(data, min_units=lo, max_units=hi)
     first = lib.first_reached(data, lo)
     if fmt is Format.table:
-        text = render_tables(lib.peers_tables(intervals, first, lo, hi), output)
+        text = render_tables(peers_tables(intervals, first, lo, hi), output)
     elif fmt is Format.csv:
         text = render.to_csv(lib.INTERVAL_COLUMNS, lib.interval_rows(intervals))
     else:
@@ -237,14 +239,15 @@ def backtest(
     """
     import json
 
-    from leapforecast import backtest as lib
-    from leapforecast import render
-    from leapforecast.output import write_text
+    from leapforecast.analysis import backtest as lib
+    from leapforecast.report import run as render
+    from leapforecast.report.output import write_text
+    from leapforecast.report.validity import result_tables
 
     methods = [m.value for m in method] if method else ["history", "fitted", "peers"]
     sc = None
     if scenario is not None:
-        from leapforecast.scenario import load_scenario
+        from leapforecast.model.scenario import load_scenario
 
         sc = load_scenario(scenario, overrides=set_ or [])
         if "scenario" not in methods:
@@ -261,7 +264,7 @@ def backtest(
         window=window,
     )
     if fmt is Format.table:
-        text = render_tables(lib.result_tables(result, cases=cases), output)
+        text = render_tables(result_tables(result, cases=cases), output)
     elif fmt is Format.csv:
         text = (
             render.to_csv(lib.CASE_COLUMNS, result.case_rows())

@@ -1,0 +1,217 @@
+"""Scenarios side by side, simulated on common random numbers.
+
+Every scenario runs with the same seed and path count. The engine keys each input's draws by
+(seed, chunk, input name), so inputs two scenarios share get the same draws on the same paths,
+and so does the year-to-year noise. A difference between scenarios is then measured path by path
+(paired), and its Monte Carlo error is usually far smaller than that of either probability alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from leapforecast.engine.results import SimulationResult
+from leapforecast.errors import UsageError
+from leapforecast.model.scenario import Scenario
+
+
+@dataclass
+class Comparison:
+    """Several scenarios simulated with one seed and one path count.
+
+    Attributes
+    ----------
+    labels : a unique name per scenario (the scenario name, made unique with its file name).
+    results : one ``SimulationResult`` per scenario, in the order given.
+    targets : the targets every scenario was run with (the union of their targets unless given).
+    years : every forecast year of any scenario, ascending.
+    paths, seed : shared by every run.
+    reference : index of the scenario the differences are taken against (the first).
+    """
+
+    labels: list[str]
+    results: list[SimulationResult]
+    targets: list[int]
+    years: list[int]
+    paths: int
+    seed: int
+    reference: int = 0
+
+    def difference(self, index: int, target: int, year: int) -> tuple[float, float] | None:
+        """P(>= target in year) of scenario ``index`` minus the reference's, and its paired s.e.
+
+        None when either scenario does not forecast that year.
+        """
+        a, b = self.results[index], self.results[self.reference]
+        if year not in a.years or year not in b.years:
+            return None
+        hit_a = a.totals[:, a.years.index(year)].astype(np.float64) >= target
+        hit_b = b.totals[:, b.years.index(year)].astype(np.float64) >= target
+        d = hit_a.astype(np.int8) - hit_b.astype(np.int8)
+        n = len(d)
+        mean = float(d.mean())
+        var = max(float(np.mean(d.astype(np.float64) ** 2)) - mean * mean, 0.0)
+        return mean, float(np.sqrt(var / n))
+
+    def unpaired_se(self, index: int, target: int, year: int) -> float:
+        """What the s.e. of the difference would be with independent draws (for comparison)."""
+        a, b = self.results[index], self.results[self.reference]
+        ka, ta = a._index(target, year)
+        kb, tb = b._index(target, year)
+        return float(np.hypot(a.se_ge[ka, ta], b.se_ge[kb, tb]))
+
+    # ------------------------------------------------------------------ tables
+    @staticmethod
+    def columns() -> list[str]:
+        return ["scenario", "year", "metric", "value"]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Long format: one row per (scenario, year, metric); units as whole cars,
+        probabilities to 6 decimals. ``delta_*`` rows compare with the reference, paired."""
+        out: list[dict[str, Any]] = []
+        for i, (label, res) in enumerate(zip(self.labels, self.results, strict=True)):
+            for row in res.rows():
+                year = row["year"]
+                for key, value in row.items():
+                    if key in ("scenario", "year"):
+                        continue
+                    out.append({"scenario": label, "year": year, "metric": key, "value": value})
+                if i == self.reference:
+                    continue
+                for target in self.targets:
+                    diff = self.difference(i, target, year)
+                    if diff is None:
+                        continue
+                    out.append(
+                        {
+                            "scenario": label,
+                            "year": year,
+                            "metric": f"delta_prob_ge_{target}",
+                            "value": round(diff[0], 6),
+                        }
+                    )
+                    out.append(
+                        {
+                            "scenario": label,
+                            "year": year,
+                            "metric": f"se_delta_prob_ge_{target}",
+                            "value": round(diff[1], 6),
+                        }
+                    )
+        return out
+
+    def frame(self):  # -> pandas.DataFrame
+        """The long table as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(), columns=self.columns())
+
+    def wide(self):  # -> pandas.DataFrame
+        """One row per (scenario, year) with the run CSV columns (handy in a notebook)."""
+        import pandas as pd
+
+        frames = []
+        for label, res in zip(self.labels, self.results, strict=True):
+            frame = res.summary()
+            frame["scenario"] = label
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_json(self) -> str:
+        doc: dict[str, Any] = {
+            "metadata": {
+                "paths": self.paths,
+                "seed": self.seed,
+                "targets": self.targets,
+                "reference": self.labels[self.reference],
+            },
+            "scenarios": [
+                {"label": label, "metadata": res.metadata(), "rows": res.rows()}
+                for label, res in zip(self.labels, self.results, strict=True)
+            ],
+            "differences": [
+                {
+                    "scenario": self.labels[i],
+                    "year": year,
+                    "target": target,
+                    "delta_prob_ge": round(d[0], 6),
+                    "se": round(d[1], 6),
+                }
+                for i in range(len(self.results))
+                if i != self.reference
+                for year in self.years
+                for target in self.targets
+                if (d := self.difference(i, target, year)) is not None
+            ],
+        }
+        return json.dumps(doc, indent=2) + "\n"
+
+
+def _labels(scenarios: list[Scenario]) -> list[str]:
+    """Scenario names; a repeated name gets its file stem, or a counter if that does not help."""
+    from pathlib import Path
+
+    names = [s.name for s in scenarios]
+    labels = []
+    for s in scenarios:
+        label = s.name
+        if names.count(s.name) > 1 and s.path:
+            label = f"{s.name} ({Path(s.path).stem})"
+        labels.append(label)
+    seen: dict[str, int] = {}
+    unique = []
+    for s, label in zip(scenarios, labels, strict=True):
+        if labels.count(label) == 1:
+            unique.append(label)
+            continue
+        seen[s.name] = seen.get(s.name, 0) + 1
+        unique.append(f"{s.name} #{seen[s.name]}")
+    return unique
+
+
+def compare(
+    scenarios: list[Scenario],
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    targets: list[int] | None = None,
+    jobs: int = 1,
+    progress: Any = None,
+) -> Comparison:
+    """Simulate every scenario with one seed and path count (default: the first scenario's).
+
+    ``targets`` replaces every scenario's targets; by default each runs with the union of them
+    all, so every probability can be set side by side.
+    """
+    from leapforecast.engine.kernel import chunk_sizes
+    from leapforecast.engine.run import simulate
+
+    if len(scenarios) < 2:
+        raise UsageError(f"compare needs at least two scenarios, got {len(scenarios)}")
+    first = scenarios[0].spec.simulation
+    paths = first.paths if paths is None else int(paths)
+    seed = first.seed if seed is None else int(seed)
+    union = sorted(set(targets) if targets else {t for s in scenarios for t in s.targets})
+    scenarios = [s if s.targets == union else s.with_overrides(targets=union) for s in scenarios]
+    per = len(chunk_sizes(paths)) if paths > 0 else 1
+    results = []
+    for i, sc in enumerate(scenarios):
+        step = None
+        if progress is not None:
+
+            def step(done: int, total: int, _i: int = i) -> None:
+                progress(_i * per + done, len(scenarios) * per)
+
+        results.append(simulate(sc, paths=paths, seed=seed, jobs=jobs, progress=step))
+    years = sorted({y for r in results for y in r.years})
+    return Comparison(_labels(scenarios), results, union, years, paths, seed)
+
+
+__all__ = [
+    "Comparison",
+    "compare",
+]

@@ -1,0 +1,148 @@
+"""Precision control: run until every headline probability is known to a given standard error.
+
+Like Crystal Ball's precision control, but reproducible: the engine's chunks are canonical (chunk
+i of a run draws only from streams keyed by (seed, i, input name)), so a run that stops at N
+paths is the very run ``simulate(scenario, paths=N, seed=seed)`` would make, byte for byte. Full
+chunks are simulated once and reused as the run grows; only a final partial chunk is redone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from leapforecast.engine.results import SimulationResult, binomial_se
+from leapforecast.errors import UsageError
+from leapforecast.model.scenario import Scenario
+
+PILOT = 4_096
+DEFAULT_MAX_PATHS = 5_000_000
+ROUND_TO = 1_000
+
+
+@dataclass
+class Convergence:
+    """How a precision-controlled run went.
+
+    ``steps`` holds (paths, largest standard error) for each size tried; ``worst`` names the
+    probability with the largest s.e. at the end (kind ``ge`` or ``reached``, target, year).
+    """
+
+    precision: float
+    max_paths: int
+    paths: int
+    max_se: float
+    converged: bool
+    worst: tuple[str, int, int]
+    steps: list[tuple[int, float]] = field(default_factory=list)
+
+    def message(self) -> str:
+        kind, target, year = self.worst
+        what = (
+            f"P(reached >= {target:,} by {year})"
+            if kind == "reached"
+            else f"P(>= {target:,} in {year})"
+        )
+        if self.converged:
+            return (
+                f"precision {self.precision:g} reached with {self.paths:,} paths "
+                f"(largest s.e. {self.max_se:.4f}, {what})"
+            )
+        return (
+            f"precision {self.precision:g} not reached: stopped at the cap of {self.paths:,} "
+            f"paths with s.e. {self.max_se:.4f} for {what}; raise --max-paths"
+        )
+
+
+def headline_se(result: SimulationResult) -> tuple[float, tuple[str, int, int]]:
+    """The largest binomial s.e. among P(>= target in year) and P(reached by year), and which."""
+    best = (-1.0, ("ge", 0, 0))
+    for kind, p in (("ge", result.prob_ge), ("reached", result.prob_reached)):
+        se = binomial_se(p, result.paths)
+        k, t = np.unravel_index(int(np.argmax(se)), se.shape)
+        if se[k, t] > best[0]:
+            best = (float(se[k, t]), (kind, result.targets[k], result.years[t]))
+    return best
+
+
+def _needed(result: SimulationResult, precision: float) -> int:
+    """Paths at which every headline s.e. would be ``precision`` if the estimates held."""
+    p = np.concatenate([result.prob_ge.ravel(), result.prob_reached.ravel()])
+    return math.ceil(float(np.max(p * (1 - p))) / precision**2)
+
+
+def simulate_to_precision(
+    scenario: Scenario,
+    *,
+    precision: float,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    seed: int | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[SimulationResult, Convergence]:
+    """Simulate with as many paths as the standard error of every headline probability needs.
+
+    Starts with a pilot of ``PILOT`` paths, then jumps to the path count the estimates call for
+    (rounded up to a multiple of 1,000, at least 25% more), until the largest s.e. is at most
+    ``precision`` or ``max_paths`` is reached. The result equals ``simulate(scenario,
+    paths=result.paths, seed=seed)``. ``progress(done, total)`` counts paths against the
+    current plan.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from leapforecast.engine.kernel import CHUNK, chunk_sizes, simulate_chunk
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.engine.reduction import reduce_chunks
+    from leapforecast.engine.run import MAX_PATHS
+
+    if not 0 < precision < 0.5 or not math.isfinite(precision):
+        raise UsageError(f"--precision must be a standard error between 0 and 0.5, got {precision}")
+    if not 1 <= max_paths <= MAX_PATHS:
+        raise UsageError(f"--max-paths must be between 1 and {MAX_PATHS:,}, got {max_paths:,}")
+    if jobs < 1:
+        raise UsageError(f"jobs must be at least 1, got {jobs}")
+    sim = scenario.spec.simulation
+    seed = sim.seed if seed is None else int(seed)
+    plan = compile_plan(scenario)
+    full: dict[int, Any] = {}  # canonical full chunks, reused as the run grows
+
+    def chunk(i: int, n: int) -> Any:
+        if n == CHUNK and i in full:
+            return full[i]
+        out = simulate_chunk(plan, i, n, seed=seed, sampling=sim.sampling)
+        if n == CHUNK:
+            full[i] = out
+        return out
+
+    def run(paths: int) -> SimulationResult:
+        sizes = chunk_sizes(paths)
+        todo = [i for i, n in enumerate(sizes) if not (n == CHUNK and i in full)]
+        if jobs > 1 and len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                list(pool.map(lambda i: chunk(i, sizes[i]), [i for i in todo if sizes[i] == CHUNK]))
+        outs = []
+        for i, n in enumerate(sizes):
+            outs.append(chunk(i, n))
+            if progress:
+                progress(min(paths, (i + 1) * CHUNK), paths)
+        return reduce_chunks(plan, outs, paths=paths, seed=seed)
+
+    paths = min(PILOT, max_paths)
+    steps: list[tuple[int, float]] = []
+    while True:
+        result = run(paths)
+        se, worst = headline_se(result)
+        steps.append((paths, se))
+        if se <= precision or paths >= max_paths:
+            break
+        want = max(_needed(result, precision), math.ceil(paths * 1.25))
+        paths = min(max_paths, math.ceil(want / ROUND_TO) * ROUND_TO)
+    report = Convergence(precision, max_paths, paths, se, se <= precision, worst, steps)
+    return result, report
+
+
+__all__ = ["Convergence", "headline_se", "simulate_to_precision"]

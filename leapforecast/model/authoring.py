@@ -1,0 +1,405 @@
+"""Tools for scenario authors: check many files at once, the JSON Schema, starters, the library.
+
+``validate_files`` reports every problem of every file (the loader already collects all
+problems of one file); ``json_schema`` turns the pydantic models of ``spec.py`` into a draft-04
+JSON Schema that TOML editors (Taplo / Even Better TOML, via a ``#:schema`` comment) use to
+check and complete scenario files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leapforecast.data._files import data_path
+from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
+
+SCHEMA_FILE = data_path("scenario.schema.json")
+DRAFT = "http://json-schema.org/draft-04/schema#"  # the draft Taplo documents as supported
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[str]:
+    """Every problem of one scenario (after ``extends`` and overrides), one line each.
+
+    A file is valid when the loader accepts it and the engine can compile it (segment bases
+    that leave nothing for the remainder, contradictory correlations). An empty list means valid.
+    """
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.model.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(path, overrides=list(overrides))
+    except ScenarioError as exc:
+        return exc.lines()
+    except LeapforecastError as exc:
+        return [str(exc)]
+    try:
+        compile_plan(scenario)
+    except LeapforecastError as exc:
+        return [_place(scenario, str(exc))]
+    return []
+
+
+def validate_files(
+    paths: Iterable[str | Path], *, overrides: Iterable[str] = ()
+) -> dict[str, list[str]]:
+    """Problems of each file, in the order given: ``{file: [problem, ...]}`` ([] = valid)."""
+    overrides = list(overrides)
+    return {str(p): validate_file(p, overrides=overrides) for p in paths}
+
+
+def _place(scenario: Any, message: str) -> str:
+    """Prefix an engine message starting with a key path (``correlation: ...``) with FILE:LINE."""
+    from leapforecast.model.files import locate
+
+    head = message.split(":", 1)[0]
+    path = tuple(head.split(".")) if re.fullmatch(r"[A-Za-z0-9_.\-]+", head) else ()
+    for source in scenario.sources:
+        line = locate(source.text, path) if path else None
+        if line is not None:
+            return f"{source.label}:{line}: {message}"
+    label = scenario.sources[0].label if scenario.sources else scenario.path or "<scenario>"
+    return f"{label}: {message}"
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+_PARAM_DOCS = {
+    "value": "the value",
+    "mean": "mean",
+    "sd": "standard deviation (>= 0)",
+    "p5": "5th percentile (> 0): give p5 and p95, or mu and sigma",
+    "p95": "95th percentile (> p5)",
+    "mu": "mean of the log",
+    "sigma": "standard deviation of the log (>= 0)",
+    "low": "smallest value",
+    "mode": "most likely value",
+    "high": "largest value",
+    "lamb": "PERT peakedness (default 4; higher = more weight on mode)",
+    "alpha": "first shape parameter (> 0)",
+    "beta": "second shape parameter (> 0)",
+    "values": "the possible values",
+    "weights": "relative weights, one per value (default: equal)",
+    "source": '"history" (this scenario\'s), a builtin:NAME or a CSV path',
+    "from_year": "keep growth intervals ending in this year or later",
+    "to_year": "keep growth intervals ending in this year or earlier",
+    "min_units": "peers only: keep years that started at this many units a year or more",
+    "max_units": "peers only: and below this many units a year",
+    "target": "management's target, units a year",
+    "year": "year of the target (default: the first forecast year)",
+    "ratios": "actual / target ratios to use (default: the track record of `source`)",
+    "spread": '"resample" one of the ratios, or any value in their "range"',
+}
+
+_UNITS_STRING = {
+    "type": "string",
+    "pattern": r"^\s*([0-9][0-9_,]*(\.[0-9]+)?|\.[0-9]+)\s*[kKmM]?\s*$",
+    "description": 'units written like "500k", "1M", "1.05M" or "1_000_000"',
+}
+
+_TOP_DOCS = {
+    "event": "[[event]] tables: things that may happen in a year and move the level of demand",
+    "segment": (
+        "[segment.NAME] tables, e.g. [segment.china] and [segment.overseas]: streams of sales with "
+        "their own base, growth and events (one may omit base/share and takes the rest)"
+    ),
+    "correlation": "[[correlation]] tables: Spearman rank correlations between uncertain inputs",
+}
+
+_KEEP_REQUIRED = {"Event": ["name"], "Correlation": ["between", "rho"]}
+
+_INIT_KEYS = {  # keys Taplo inserts when completing a new table
+    "Event": ["name", "year", "probability", "kind", "impact", "persistence"],
+    "Growth": ["rate", "volatility"],
+    "Correlation": ["between", "rho"],
+}
+
+
+def json_schema() -> dict[str, Any]:
+    """The scenario format as a draft-04 JSON Schema (what ``leapforecast schema`` prints).
+
+    Built from ``ScenarioSpec``'s pydantic schema, then adapted for TOML editors: a bare number
+    is a valid distribution, optional keys are just absent (no ``null``), every key has a
+    description, ``$ref`` is wrapped so descriptions show, and only draft-04 keywords are used.
+    """
+    from leapforecast.model.distributions import DIST_CLASSES
+    from leapforecast.model.spec import ScenarioSpec
+
+    raw = ScenarioSpec.model_json_schema(by_alias=True)
+    defs: dict[str, Any] = raw.pop("$defs", {})
+    dist_names = {cls.__name__: tag for tag, cls in DIST_CLASSES.items()}
+    for name, tag in dist_names.items():
+        _tidy_dist(defs[name], tag)
+    defs = {name: _convert(d, dist_names) for name, d in defs.items()}
+    props = _convert(raw, dist_names)["properties"]
+    for holder in [*defs.values(), {"properties": props}]:
+        for prop in holder.get("properties", {}).values():
+            _describe(prop, defs)
+    for key, text in _TOP_DOCS.items():
+        props[key]["description"] = text
+    for name, keys in _INIT_KEYS.items():
+        defs[name]["x-taplo"] = {"initKeys": keys}
+    for name, d in defs.items():
+        # A file that `extends` another one gives only what differs (an [[event]] with just its
+        # name and a new impact), so tables require nothing but the keys that identify them;
+        # `leapforecast validate` checks required keys after merging.
+        if name not in dist_names and name not in _KEEP_REQUIRED:
+            d.pop("required", None)
+        elif name in _KEEP_REQUIRED:
+            d["required"] = _KEEP_REQUIRED[name]
+    for d in defs.values():
+        d["description"] = d.get("description", "").replace("``", "`")
+    simulation, event = defs["SimulationSpec"]["properties"], defs["Event"]["properties"]
+    simulation["targets"]["items"] = {"anyOf": [{"type": "integer", "minimum": 0}, _UNITS_STRING]}
+    event["year"]["anyOf"][1].update(minItems=2, maxItems=2)
+    schedule = defs["Capacity"]["properties"]["schedule"]
+    schedule["patternProperties"] = {"^[0-9]{4}$": schedule.pop("additionalProperties")}
+    schedule["additionalProperties"] = False
+    return {
+        "$schema": DRAFT,
+        "title": "leapforecast scenario",
+        "description": (
+            "A Monte Carlo sales scenario for leapforecast (TOML). Check a file with "
+            "'leapforecast validate FILE'; regenerate this schema with 'leapforecast schema'."
+        ),
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+        "definitions": dict(sorted(defs.items())),
+    }
+
+
+def _is_distribution(node: dict[str, Any], dist_names: dict[str, str]) -> bool:
+    options = node.get("oneOf")
+    return isinstance(options, list) and all(
+        isinstance(o, dict) and o.get("$ref", "").split("/")[-1] in dist_names for o in options
+    )
+
+
+def _distribution(node: dict[str, Any], dist_names: dict[str, str]) -> dict[str, Any]:
+    """A distribution-valued key: a plain number or one of the distribution tables."""
+    out = {k: v for k, v in node.items() if k in ("description", "default")}
+    out["description"] = out.get("description", "a distribution") + (
+        '; a plain number, or a table { dist = "NAME", ... }'
+    )
+    out["anyOf"] = [{"type": "number"}] + [{"$ref": f"#/definitions/{n}"} for n in dist_names]
+    default = out.get("default")
+    if isinstance(default, dict) and default.get("dist") == "fixed":
+        out["default"] = default["value"]
+    return out
+
+
+def _convert(node: Any, dist_names: dict[str, str]) -> Any:
+    """Rewrite a pydantic (2020-12) schema node into the draft-04 shape editors understand."""
+    if isinstance(node, list):
+        return [_convert(v, dist_names) for v in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        # TOML has no null: an optional key is simply left out
+        rest = [o for o in options if o != {"type": "null"}]
+        node = {k: v for k, v in node.items() if k != "anyOf"}
+        if node.get("default", 0) is None:
+            del node["default"]
+        if len(rest) == 1:
+            node = {**rest[0], **node}  # the field's own description and default win
+        else:
+            node["anyOf"] = rest
+    if _is_distribution(node, dist_names):
+        return _distribution(node, dist_names)
+    node = {k: _convert(v, dist_names) for k, v in node.items()}
+    if "$ref" in node:
+        node["$ref"] = node["$ref"].replace("#/$defs/", "#/definitions/")
+    for short, keyword in (
+        ("ge", "minimum"),
+        ("le", "maximum"),
+        ("gt", "exclusiveMinimum"),
+        ("lt", "exclusiveMaximum"),
+    ):
+        if short in node and isinstance(node[short], int | float) and keyword not in node:
+            node[keyword] = node.pop(short)  # a constraint pydantic could not place
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = node.get(bound)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            node[plain], node[bound] = value, True  # draft-04 spelling
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
+    return node
+
+
+def _describe(prop: dict[str, Any], defs: dict[str, Any]) -> None:
+    """Give a key its table's description, and wrap a bare ``$ref`` (siblings of it are ignored)."""
+    prop.pop("title", None)
+    inner = prop.get("items") if isinstance(prop.get("items"), dict) else None
+    extra = prop.get("additionalProperties")
+    ref = prop.get("$ref") or (inner or {}).get("$ref") or (extra or {}).get("$ref")
+    if ref and "description" not in prop:
+        prop["description"] = _first_paragraph(defs[ref.split("/")[-1]].get("description", ""))
+    if "$ref" in prop:
+        prop["allOf"] = [{"$ref": prop.pop("$ref")}]
+
+
+def _first_paragraph(text: str) -> str:
+    return text.strip().split("\n\n")[0].replace("\n", " ")
+
+
+def _tidy_dist(d: dict[str, Any], tag: str) -> None:
+    """A distribution table: ``dist`` is required, internal fields hidden, parameters explained."""
+    props = d.get("properties", {})
+    props.pop("resolved", None)  # filled in by the loader, never written by hand
+    d["description"] = _first_paragraph(d.get("description", ""))
+    for name, prop in props.items():
+        prop.pop("title", None)
+        if name == "dist":
+            prop["description"] = f'"{tag}"'
+        elif "description" not in prop and name in _PARAM_DOCS:
+            prop["description"] = _PARAM_DOCS[name]
+    required = [r for r in d.get("required", []) if r != "dist"]
+    d["required"] = ["dist", *required]
+    d["title"] = f"{tag} distribution"
+
+
+def schema_text() -> str:
+    """The schema as shipped in ``leapforecast/data/scenario.schema.json``."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- the library
+
+
+@dataclass(frozen=True)
+class BundledScenario:
+    """A scenario shipped with leapforecast (``leapforecast scenarios``)."""
+
+    name: str
+    description: str
+    path: Path
+    extends: str | None
+
+
+def list_scenarios() -> list[BundledScenario]:
+    """Bundled scenarios with their own ``[scenario].description`` (read without validating)."""
+    from leapforecast.model.files import bundled_scenarios
+
+    out = []
+    for name, path in bundled_scenarios().items():
+        try:
+            info = tomllib.loads(path.read_text(encoding="utf-8")).get("scenario", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            info = {"description": f"(unreadable: {exc})"}
+        if not isinstance(info, dict):
+            info = {}
+        out.append(
+            BundledScenario(
+                name=name,
+                description=str(info.get("description", "")),
+                path=path,
+                extends=info.get("extends") if isinstance(info.get("extends"), str) else None,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- starter files
+
+
+def check_name(name: str) -> str:
+    """A scenario name usable as a file stem: letters, digits, '-', '_', '.'."""
+    stem = name[:-5] if name.endswith(".toml") else name
+    if not _NAME.fullmatch(stem):
+        raise UsageError(
+            f"new: '{name}' is not a usable scenario name; use letters, digits, '-' or '_' "
+            "(e.g. my-case)"
+        )
+    return stem
+
+
+def schema_reference(target: Path) -> str:
+    """How a scenario written to ``target`` should point at the shipped schema.
+
+    A relative path when the schema is close by (a checkout), else a file URI.
+    """
+    folder = target.resolve().parent
+    try:
+        rel = os.path.relpath(SCHEMA_FILE, folder)
+    except ValueError:  # another drive
+        return SCHEMA_FILE.as_uri()
+    return rel.replace(os.sep, "/") if rel.count("..") <= 1 else SCHEMA_FILE.as_uri()
+
+
+def starter(name: str, *, schema: str | None = None) -> str:
+    """A commented starter scenario named ``name`` that validates and runs as it is."""
+    stem = check_name(name)
+    ref = schema if schema is not None else SCHEMA_FILE.as_uri()
+    return _STARTER.replace("{schema}", ref).replace("{name}", stem)
+
+
+_STARTER = """#:schema {schema}
+# Scenario "{name}": a starting point. Replace every number with your own view and say where it
+# comes from in a comment (a source, or "assumption"). Check it with
+#   leapforecast validate {name}.toml
+# and run it with
+#   leapforecast run {name}.toml
+# Values are TOML: a distribution is a plain number or a table such as
+#   { dist = "pert", low = 0.15, mode = 0.40, high = 0.75 }
+# (fixed, normal, lognormal, uniform, triangular, pert, beta, choice, bootstrap).
+
+[scenario]
+name = "{name}"
+description = "One line: what this scenario claims"
+# extends = "base.toml"        # inherit another file in this folder (or "builtin:base"),
+                               # then write only what differs; [[event]]s merge by name
+
+[history]
+source = "builtin:leapmotor"   # or a CSV file with columns year,units
+# base_year = 2025             # default: the last year of the history
+
+[simulation]
+horizon = 2028                 # last forecast year
+paths = 100_000
+seed = 20260101                # same seed, same output
+sampling = "random"            # or "lhs", "sobol"
+targets = [500_000, 750_000, 1_000_000]   # also "500k", "1M"
+
+[growth]
+# Trend growth, drawn once per path: 0.40 = +40% a year (assumption).
+rate = { dist = "pert", low = 0.15, mode = 0.40, high = 0.75 }
+volatility = 0.10              # sd of log growth from year to year (assumption)
+fade = { to = 0.10, half_life = 2 }   # the trend halves its gap to +10% every 2 years (assumption)
+
+[[event]]
+# Something that may happen: a policy change, a launch, a price war (assumption).
+name = "example event"
+year = 2026                    # or [2026, 2027]: one year drawn per path
+probability = 0.5              # chance it happens at all
+kind = "multiply"              # multiply: level changes by a fraction; add: units
+impact = { dist = "triangular", low = -0.08, mode = -0.03, high = 0.0 }
+persistence = "permanent"      # or "one-year"
+
+[capacity]
+# Sales = min(demand, capacity) (assumption).
+units = { dist = "uniform", low = 900_000, high = 1_200_000 }
+growth = 0.15
+# or instead of units/growth: schedule = { "2026" = 1_000_000, "2027" = 1_300_000 }
+
+# Split the base into streams with their own growth and events:
+# [segment.overseas]
+# base = 67_000
+# growth = { rate = { dist = "triangular", low = 0.3, mode = 0.8, high = 1.2 }, volatility = 0.15 }
+# [segment.china]                # no base: takes the rest of the base year
+#
+# Correlate two uncertain inputs (Spearman rank correlation):
+# [[correlation]]
+# between = ["growth.rate", "event.example event.impact"]
+# rho = 0.3
+"""

@@ -1,0 +1,340 @@
+"""leapforecast.model.checks."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel
+
+from leapforecast.data.history import History, load_history
+from leapforecast.errors import HistoryError, ScenarioError
+from leapforecast.model.distributions import Bootstrap, DistBase
+from leapforecast.model.files import (
+    Source,
+    _relative_ref,
+)
+from leapforecast.model.inputs import input_names
+from leapforecast.model.spec import ScenarioSpec
+
+
+def _resolve_bootstraps(
+    doc: dict[str, Any],
+    spec: ScenarioSpec,
+    history: History,
+    problems: list[tuple[list[str], str]],
+    sources: list[Source] | None = None,
+) -> ScenarioSpec:
+    """Fill every bootstrap distribution with the growth rates it resamples, and every
+    track_record with the base and hit ratios it needs. Peer growth and target outcomes are
+    cut at the base year, so a scenario (or a backtest origin) uses only what was known then."""
+    from leapforecast.model.distributions import TrackRecord
+
+    base_year = spec.history.base_year or history.base_year
+
+    def fill_track_record(dist: TrackRecord, path: list[str]) -> Any:
+        from leapforecast.data.targets import hit_ratios, load_targets
+
+        try:
+            base_units = spec.history.base_units or history.units_at(base_year)
+        except HistoryError:
+            return dist  # the missing base year is reported by semantic_problems
+        year = dist.year or base_year + 1
+        if year <= base_year:
+            problems.append(
+                (path + ["year"], f"target year {year} must be after the base year {base_year}")
+            )
+            return dist
+        ratios = list(dist.ratios or [])
+        if not ratios:
+            try:
+                ratios = hit_ratios(load_targets(dist.source), upto=base_year)
+            except HistoryError as exc:
+                problems.append((path + ["source"], str(exc)))
+                return dist
+            if not ratios:
+                problems.append(
+                    (
+                        path + ["source"],
+                        f"track record {dist.source} has no closed year on or before {base_year}",
+                    )
+                )
+                return dist
+        return dist.with_values(base_units, year - base_year, ratios)
+
+    def fill_peers(dist: Bootstrap, path: list[str]) -> Any:
+        from leapforecast.data.peers import peer_intervals
+
+        try:
+            intervals = peer_intervals(
+                min_units=dist.min_units or 0.0, max_units=dist.max_units, upto=base_year
+            )
+        except HistoryError as exc:
+            problems.append((path, str(exc)))
+            return dist
+        values = [
+            iv.growth
+            for iv in intervals
+            if (dist.from_year is None or iv.to_year >= dist.from_year)
+            and (dist.to_year is None or iv.to_year <= dist.to_year)
+        ]
+        if not values:
+            problems.append(
+                (
+                    path,
+                    "bootstrap from peers has no growth intervals in that window "
+                    f"up to {base_year}",
+                )
+            )
+            return dist
+        return dist.with_values(values)
+
+    def fill(dist: Any, path: list[str]) -> Any:
+        if isinstance(dist, TrackRecord):
+            return fill_track_record(dist, path)
+        if not isinstance(dist, Bootstrap):
+            return dist
+        if dist.source == "peers":
+            return fill_peers(dist, path)
+        try:
+            src = (
+                history
+                if dist.source == "history"
+                else load_history(_relative_ref(dist.source, path + ["source"], sources or []))
+            )
+        except HistoryError as exc:
+            problems.append((path + ["source"], str(exc)))
+            return dist
+        values = [
+            rate
+            for (y0, y1, _), rate in zip(src.intervals(), src.growth_rates(), strict=False)
+            if (dist.from_year is None or y1 >= dist.from_year)
+            and (dist.to_year is None or y1 <= dist.to_year)
+        ]
+        if not values:
+            problems.append(
+                (path, f"bootstrap from {src.source} has no growth intervals in that window")
+            )
+            return dist
+        return dist.with_values(values)
+
+    def walk(model: Any, path: list[str]) -> Any:
+        if isinstance(model, DistBase):
+            return fill(model, path)
+        if isinstance(model, BaseModel):
+            updates = {}
+            for name in type(model).model_fields:
+                value = getattr(model, name)
+                new = walk(value, path + [type(model).model_fields[name].alias or name])
+                if new is not value:
+                    updates[name] = new
+            return model.model_copy(update=updates) if updates else model
+        if isinstance(model, list):
+            new_list = [walk(v, path + [str(i)]) for i, v in enumerate(model)]
+            changed = any(a is not b for a, b in zip(new_list, model, strict=True))
+            return new_list if changed else model
+        if isinstance(model, dict):
+            new_dict = {k: walk(v, path + [k]) for k, v in model.items()}
+            return new_dict if any(new_dict[k] is not model[k] for k in model) else model
+        return model
+
+    return walk(spec, [])
+
+
+def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[str], str]]:
+    """Checks that need the history or span several keys; (key path, message) pairs."""
+    problems: list[tuple[list[str], str]] = []
+    base_year = spec.history.base_year or history.base_year
+    if base_year not in history.years and spec.history.base_units is None:
+        problems.append(
+            (
+                ["history", "base_year"],
+                f"{base_year} is not in history {history.source} "
+                f"({history.years[0]}-{history.years[-1]})",
+            )
+        )
+    horizon = spec.simulation.horizon or base_year + 3
+    if horizon <= base_year:
+        problems.append(
+            (
+                ["simulation", "horizon"],
+                f"horizon {horizon} must be after the base year {base_year}",
+            )
+        )
+        return problems  # every dated check below would only repeat this one
+    if horizon - base_year > 50:
+        problems.append(
+            (
+                ["simulation", "horizon"],
+                f"horizon {horizon} is {horizon - base_year} years out; at most 50 are supported",
+            )
+        )
+        return problems
+
+    def check_lower(dist: DistBase, path: list[str], floor: float, strict: bool, what: str) -> None:
+        lo, _ = dist.bounds()
+        if lo < floor or (strict and lo <= floor):
+            problems.append((path, f"{what}; this distribution reaches {lo:g}"))
+
+    def check_growth(g: Any, prefix: list[str]) -> None:
+        if g is None:
+            return
+        check_lower(
+            g.rate, prefix + ["growth", "rate"], -1.0, True, "growth must stay above -1 (-100%)"
+        )
+        check_lower(
+            g.volatility,
+            prefix + ["growth", "volatility"],
+            0.0,
+            False,
+            "volatility must not be negative",
+        )
+        if g.fade is not None:
+            check_lower(
+                g.fade.to,
+                prefix + ["growth", "fade", "to"],
+                -1.0,
+                True,
+                "growth must stay above -1 (-100%)",
+            )
+
+    check_growth(spec.growth, [])
+    if spec.saturation:
+        check_lower(
+            spec.saturation.ceiling,
+            ["saturation", "ceiling"],
+            0.0,
+            True,
+            "a market ceiling must be positive",
+        )
+    for name, seg in spec.segment.items():
+        check_growth(seg.growth, ["segment", name])
+        if seg.saturation:
+            check_lower(
+                seg.saturation.ceiling,
+                ["segment", name, "saturation", "ceiling"],
+                0.0,
+                True,
+                "a market ceiling must be positive",
+            )
+    if spec.segment:
+        open_segments = [n for n, s in spec.segment.items() if s.base is None and s.share is None]
+        if len(open_segments) > 1:
+            problems.append(
+                (
+                    ["segment", open_segments[1]],
+                    "only one segment may omit base/share (it takes the remainder)",
+                )
+            )
+        shares = sum(s.share for s in spec.segment.values() if s.share is not None)
+        if shares > 1 + 1e-9:
+            problems.append((["segment"], f"segment shares add up to {shares:g}, more than 1"))
+    names = [e.name for e in spec.event]
+    for i, ev in enumerate(spec.event):
+        path = ["event", str(i)]
+        if names.count(ev.name) > 1:
+            problems.append((path + ["name"], f"event name '{ev.name}' is used twice"))
+        first, last = ev.years
+        if last <= base_year or first > horizon:
+            problems.append(
+                (
+                    path + ["year"],
+                    f"event year {ev.year} is outside the forecast years {base_year + 1}-{horizon}",
+                )
+            )
+        if ev.kind == "multiply":
+            check_lower(
+                ev.impact,
+                path + ["impact"],
+                -1.0,
+                False,
+                "a multiply impact below -1 would make sales negative",
+            )
+        if ev.segment is not None and ev.segment not in spec.segment:
+            hint = difflib.get_close_matches(ev.segment, list(spec.segment), n=1)
+            problems.append(
+                (
+                    path + ["segment"],
+                    f"no segment named '{ev.segment}'"
+                    + (
+                        f"; did you mean '{hint[0]}'?"
+                        if hint
+                        else f" (segments: {', '.join(spec.segment) or 'none'})"
+                    ),
+                )
+            )
+    if spec.capacity:
+        if spec.capacity.units is not None:
+            check_lower(
+                spec.capacity.units,
+                ["capacity", "units"],
+                0.0,
+                False,
+                "capacity must not be negative",
+            )
+            check_lower(
+                spec.capacity.growth,
+                ["capacity", "growth"],
+                -1.0,
+                False,
+                "capacity growth must not be below -1",
+            )
+        sched = spec.capacity.schedule or {}
+        for year, dist in sched.items():
+            check_lower(
+                dist, ["capacity", "schedule", year], 0.0, False, "capacity must not be negative"
+            )
+        if sched:
+            missing = [y for y in range(base_year + 1, horizon + 1) if str(y) not in sched]
+            if missing and min(int(y) for y in sched) > base_year + 1:
+                problems.append(
+                    (
+                        ["capacity", "schedule"],
+                        f"schedule must start by the first forecast year {base_year + 1}",
+                    )
+                )
+    known = input_names(spec)
+    for i, corr in enumerate(spec.correlation):
+        for name in corr.between:
+            if name not in known:
+                hint = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+                problems.append(
+                    (
+                        ["correlation", str(i), "between"],
+                        f"'{name}' is not an uncertain input"
+                        + (
+                            f"; did you mean '{hint[0]}'?"
+                            if hint
+                            else f" (uncertain inputs: {', '.join(known) or 'none'})"
+                        ),
+                    )
+                )
+        if corr.between[0] == corr.between[1]:
+            problems.append(
+                (["correlation", str(i), "between"], "an input cannot be correlated with itself")
+            )
+    if spec.correlation and not problems:
+        from leapforecast.model.inputs import copula_factor
+
+        pairs = [(c.between[0], c.between[1], c.rho) for c in spec.correlation]
+        try:
+            copula_factor(list(known), pairs)
+        except ScenarioError as exc:
+            problems.append((["correlation"], exc.message.removeprefix("correlation: ")))
+    if spec.segment and not problems:
+        total = spec.history.base_units or history.units_at(base_year)
+        given = sum(
+            s.base if s.base is not None else s.share * total
+            for s in spec.segment.values()
+            if s.base is not None or s.share is not None
+        )
+        rest = [n for n, s in spec.segment.items() if s.base is None and s.share is None]
+        if rest and given > total:
+            problems.append(
+                (
+                    ["segment", rest[0]],
+                    f"the other segments' bases ({given:,.0f}) exceed the base year's total "
+                    f"({total:,.0f}), so nothing remains for it",
+                )
+            )
+    return problems

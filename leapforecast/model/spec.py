@@ -1,0 +1,220 @@
+"""The scenario format: pydantic models that validate a parsed TOML document.
+
+Types are strict (a string is not a number) and unknown keys are errors, so a typo never
+silently falls back to a default. ``scenario.py`` turns validation errors into one-line messages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from leapforecast.data.history import DEFAULT_SOURCE
+from leapforecast.model.distributions import Dist, Fixed
+from leapforecast.units import parse_units
+
+CFG = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+MAX_PATHS = 50_000_000
+YEAR = Annotated[int, Field(ge=1900, le=2200)]
+
+
+def _units(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_units(value)
+        except Exception as exc:  # noqa: BLE001 - reported by pydantic with the key path
+            raise ValueError(str(exc)) from None
+    return value
+
+
+Units = Annotated[int, BeforeValidator(_units), Field(ge=0)]
+
+
+class Model(BaseModel):
+    model_config = CFG
+
+
+class ScenarioInfo(Model):
+    """Who the scenario is and what it claims."""
+
+    name: str = Field(default="unnamed", min_length=1, description="short name shown in results")
+    description: str = Field(default="", description="one line: what this scenario claims")
+    extends: str | None = Field(
+        default=None, description="file this one inherits from (relative) or builtin:NAME"
+    )
+
+
+class HistorySpec(Model):
+    """Where the base comes from."""
+
+    source: str = Field(
+        default=DEFAULT_SOURCE, description="builtin:leapmotor or a CSV path (year,units)"
+    )
+    base_year: YEAR | None = Field(default=None, description="default: last year of the history")
+    base_units: float | None = Field(
+        default=None, gt=0, le=1e12, description="override the base year's units"
+    )
+
+
+class SimulationSpec(Model):
+    """How many paths, which seed, which design, which targets."""
+
+    horizon: YEAR | None = Field(
+        default=None, description="last forecast year; default base_year + 3"
+    )
+    paths: int = Field(default=100_000, ge=1, le=MAX_PATHS, description="Monte Carlo paths")
+    seed: int = Field(default=20260101, ge=0, lt=2**63, description="same seed, same output")
+    sampling: Literal["random", "lhs", "sobol"] = Field(
+        default="random", description="design of the path-level draws: random, lhs or sobol"
+    )
+    targets: list[Units] = Field(
+        default_factory=lambda: [500_000, 750_000, 1_000_000],
+        min_length=1,
+        max_length=20,
+        description='units a year to report P(units >= target) for; numbers or "500k", "1M"',
+    )
+
+
+class Fade(Model):
+    """The trend rate moves towards ``to``, halving its distance every ``half_life`` years."""
+
+    to: Dist = Field(description="long-run annual growth the trend moves towards, 0.10 = +10%")
+    half_life: float = Field(gt=0, description="years for the gap to the long-run rate to halve")
+
+
+class Growth(Model):
+    """Trend growth drawn once per path, with year-to-year noise on log growth."""
+
+    rate: Dist = Field(description="annual growth of the trend, 0.45 = +45% (median path)")
+    volatility: Dist = Field(
+        default_factory=lambda: Fixed(value=0.0), description="sd of log growth per year"
+    )
+    fade: Fade | None = Field(default=None, description="optional fade to a long-run rate")
+
+
+class Saturation(Model):
+    """A market ceiling: growth slows logistically as demand approaches it."""
+
+    ceiling: Dist = Field(description="units a year the market can take at most")
+    model: Literal["logistic"] = Field(default="logistic", description="how growth slows near it")
+
+
+class Event(Model):
+    """Something that may happen in a year and moves the level of demand."""
+
+    name: str = Field(min_length=1, description="unique; a child's event of this name overrides it")
+    year: YEAR | list[YEAR] = Field(
+        description="a year, or [first, last]: one year drawn uniformly"
+    )
+    probability: float = Field(default=1.0, ge=0, le=1, description="chance it happens, 0 to 1")
+    kind: Literal["multiply", "add"] = Field(
+        default="multiply", description="multiply: level changes by a fraction; add: units"
+    )
+    impact: Dist = Field(description="multiply: fraction (-0.05 = -5%); add: units")
+    persistence: Literal["permanent", "one-year"] = Field(
+        default="permanent", description="permanent level shift, or only the year it happens"
+    )
+    segment: str | None = Field(default=None, description="only this segment (default: all)")
+
+    @model_validator(mode="after")
+    def _check_years(self) -> Event:
+        if isinstance(self.year, list):
+            if len(self.year) != 2:
+                raise ValueError(f"year range must be [first, last], got {len(self.year)} values")
+            if self.year[0] > self.year[1]:
+                raise ValueError(f"year range [{self.year[0]}, {self.year[1]}] runs backwards")
+        return self
+
+    @property
+    def years(self) -> tuple[int, int]:
+        return (
+            (self.year[0], self.year[1]) if isinstance(self.year, list) else (self.year, self.year)
+        )
+
+
+class Capacity(Model):
+    """Production capacity: sales = min(demand, capacity)."""
+
+    units: Dist | None = Field(default=None, description="capacity in the first forecast year")
+    growth: Dist = Field(
+        default_factory=lambda: Fixed(value=0.0), description="annual growth of capacity"
+    )
+    schedule: dict[str, Dist] | None = Field(
+        default=None, description='explicit capacity by year, e.g. {"2026" = 1_200_000}'
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Capacity:
+        if self.units is None and not self.schedule:
+            raise ValueError("capacity needs 'units' (with optional 'growth') or a 'schedule'")
+        if self.units is not None and self.schedule:
+            raise ValueError("give capacity 'units' with 'growth', or a 'schedule', not both")
+        for key in self.schedule or {}:
+            if not (key.isdigit() and 1900 <= int(key) <= 2200):
+                raise ValueError(f"schedule key {key!r} is not a year")
+        return self
+
+
+class Segment(Model):
+    """One stream of sales (e.g. china, overseas) with its own base and growth."""
+
+    base: float | None = Field(default=None, ge=0, le=1e12, description="units in the base year")
+    share: float | None = Field(
+        default=None, ge=0, le=1, description="or a share of the base year's total"
+    )
+    growth: Growth | None = Field(default=None, description="default: the top-level [growth]")
+    saturation: Saturation | None = Field(default=None, description="this segment's market ceiling")
+
+    @model_validator(mode="after")
+    def _check(self) -> Segment:
+        if self.base is not None and self.share is not None:
+            raise ValueError("give a segment 'base' or 'share', not both")
+        return self
+
+
+class MonthlySpec(Model):
+    """How the year divides into months, for nowcasts and runs given year-to-date actuals."""
+
+    seasonal: list[Annotated[float, Field(gt=0)]] | None = Field(
+        default=None,
+        min_length=12,
+        max_length=12,
+        description="twelve positive factors or shares, January first (default: estimated "
+        "from the monthly history)",
+    )
+
+
+class Correlation(Model):
+    """A rank (Spearman) correlation between two uncertain path-level inputs."""
+
+    between: list[str] = Field(
+        min_length=2, max_length=2, description='two inputs, e.g. ["growth.rate", "capacity.units"]'
+    )
+    rho: float = Field(ge=-1, le=1, description="Spearman rank correlation, -1 to 1")
+
+
+class ScenarioSpec(Model):
+    """A whole scenario file."""
+
+    scenario: ScenarioInfo = Field(default_factory=ScenarioInfo)
+    history: HistorySpec = Field(default_factory=HistorySpec)
+    simulation: SimulationSpec = Field(default_factory=SimulationSpec)
+    growth: Growth | None = None
+    saturation: Saturation | None = None
+    event: list[Event] = Field(default_factory=list)
+    capacity: Capacity | None = None
+    monthly: MonthlySpec | None = None
+    segment: dict[str, Segment] = Field(default_factory=dict)
+    correlation: list[Correlation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> ScenarioSpec:
+        if self.growth is None and not self.segment:
+            raise ValueError("a scenario needs a [growth] table (or [segment.NAME] tables)")
+        missing = [n for n, s in self.segment.items() if s.growth is None]
+        if missing and self.growth is None:
+            raise ValueError(
+                f"segment {missing[0]} has no growth and there is no top-level [growth]"
+            )
+        return self

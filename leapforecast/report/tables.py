@@ -1,0 +1,83 @@
+"""leapforecast.report.tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def report_table(title: Any = None) -> Any:
+    """The house table style: left-aligned title, a rule under the header, no outer padding."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+
+
+def thousands(units: float) -> str:
+    return f"{units / 1000:,.1f}"
+
+
+def pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+Column = tuple[str, list[str], str | None]  # header, cells, style
+
+
+class FoldedTable:
+    """A Rich table that folds on a narrow terminal instead of cutting numbers into '…'.
+
+    Columns come in groups that stay together (a target's probability and its 'reached'); when
+    the terminal is too narrow for all of them, the groups are stacked in several tables, each
+    repeating the key column. When everything fits it is exactly one ordinary table.
+    """
+
+    def __init__(self, title: str, key: str, keys: list[str], groups: list[list[Column]]) -> None:
+        self.title, self.key, self.keys, self.groups = title, key, keys, groups
+
+    def table(self, groups: list[list[Column]], title: str | None) -> Any:
+        table = report_table(title)
+        table.add_column(self.key, no_wrap=True)
+        for group in groups:
+            for header, _, style in group:
+                table.add_column(header, justify="right", no_wrap=True, style=style)
+        for r, key in enumerate(self.keys):
+            table.add_row(key, *(cells[r] for group in groups for _, cells, _ in group))
+        return table
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        natural = options.update_width(1_000_000)
+
+        def fits(groups: list[Any]) -> bool:
+            width = Measurement.get(console, natural, self.table(groups, None)).maximum
+            return width <= options.max_width
+
+        packs: list[list[Any]] = [[]]
+        for group in self.groups:
+            if packs[-1] and not fits(packs[-1] + [group]):
+                packs.append([])
+            packs[-1].append(group)
+        if len(packs) > 1:  # as many tables, but evenly filled when that fits too
+            size = -(-len(self.groups) // len(packs))
+            even = [self.groups[i : i + size] for i in range(0, len(self.groups), size)]
+            if len(even) == len(packs) and all(fits(pack) for pack in even):
+                packs = even
+        for i, pack in enumerate(packs):
+            yield self.table(pack, self.title if i == 0 else None)
+
+
+def compact_value(v: float | None) -> str:
+    """A held value, compact: 0.27, -0.063, 930k, 1.17M."""
+    if v is None:
+        return ""
+    if abs(v) >= 10_000:
+        return f"{v / 1e6:.3g}M" if abs(v) >= 1e6 else f"{v / 1e3:.3g}k"
+    return f"{v:.3g}"
