@@ -27,8 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from leapforecast.data.history import History
+from leapforecast.data.history import History, load_history
+from leapforecast.data.peers import load_peers, peer_intervals
+from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
+from leapforecast.model.checks import _resolve_bootstraps
 
 METHODS = ("history", "fitted", "peers", "scenario")
 BASELINES = ("no-change", "last-growth")
@@ -296,7 +299,6 @@ def peer_pool(ctx: Context, *, window: float = 2.0, min_pool: int = 5) -> list[f
     """Annual log growth of the *other* series from a similar scale (start level within a factor
     ``window`` of this series' origin level), ending by the origin. The window doubles until the
     pool holds ``min_pool`` values, then falls back to every such interval."""
-    from leapforecast.data.peers import peer_intervals
 
     level = ctx.history.units[-1]
     others = {k: v for k, v in ctx.universe.items() if k != ctx.name}
@@ -325,7 +327,6 @@ def rebase_scenario(
     with newer outcomes) cut there, base year = origin, bootstraps, peers and target records
     re-resolved from data known then. Events dated outside the window do not fire; segment
     ``base`` values in units are not rescaled."""
-    from leapforecast.model.checks import _resolve_bootstraps
 
     hist = (scenario.history if history is None else history).upto(origin)
     if hist.years[-1] != origin:
@@ -349,7 +350,6 @@ def rebase_scenario(
 
 
 def _scenario_method(scenario: Any, subject: str) -> Callable[[Context], np.ndarray | None]:
-    from leapforecast.engine.run import simulate
 
     def run(ctx: Context) -> np.ndarray | None:
         if ctx.name != subject:
@@ -372,9 +372,6 @@ def default_universe(history: str | None = None, peers: str | None = None) -> di
     """The subject first (bundled Leapmotor, or a ``history`` CSV named by its file stem), then
     the reference class (bundled, or a ``peers`` CSV with a maker column)."""
     from pathlib import Path
-
-    from leapforecast.data.history import load_history
-    from leapforecast.data.peers import load_peers
 
     name = "Leapmotor" if history is None else Path(history).stem
     universe = {name: load_history(history or "builtin:leapmotor")}

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.results import SimulationResult
+from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
 
@@ -187,8 +189,6 @@ def compare(
     ``targets`` replaces every scenario's targets; by default each runs with the union of them
     all, so every probability can be set side by side.
     """
-    from leapforecast.engine.kernel import chunk_sizes
-    from leapforecast.engine.run import simulate
 
     if len(scenarios) < 2:
         raise UsageError(f"compare needs at least two scenarios, got {len(scenarios)}")

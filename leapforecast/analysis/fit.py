@@ -24,6 +24,7 @@ import numpy as np
 
 from leapforecast.data.history import History
 from leapforecast.errors import HistoryError
+from leapforecast.model.distributions import Pert
 
 FEW_INTERVALS = 10  # below this many growth intervals, results carry a "few points" warning
 CEILING_FACTOR = 1000.0  # search bound for a ceiling / market size: this many times the data
@@ -415,8 +416,6 @@ def fit_bass(history: History, *, level: float = 0.90, launch: int | None = None
 def _pert_matching(mode: float, q05: float, q95: float) -> tuple[float, float]:
     """PERT low/high (with the given mode) whose 5th and 95th percentiles are q05 and q95."""
     from scipy.optimize import least_squares
-
-    from leapforecast.model.distributions import Pert
 
     def resid(x: np.ndarray) -> np.ndarray:
         low, high = mode - math.exp(x[0]), mode + math.exp(x[1])

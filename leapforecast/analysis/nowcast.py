@@ -30,16 +30,24 @@ from typing import Any
 
 import numpy as np
 
+from leapforecast._version import __version__
 from leapforecast.analysis.seasonal import MonthlyFit, fit_monthly
+from leapforecast.data._files import read_text_file
 from leapforecast.data.monthly import (
     MonthlyHistory,
     load_monthly,
     month_index,
     month_label,
     parse_month,
+    parse_monthly,
 )
+from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.results import QUANTILES, binomial_se, wilson
+from leapforecast.engine.run import simulate
+from leapforecast.engine.sampling import stream
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
+from leapforecast.model.scenario import Scenario, load_scenario
+from leapforecast.units import parse_units
 
 PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
@@ -47,7 +55,6 @@ _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
 
 def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dict[str, float]:
     """``["2026-01=32059", "2026-02=28k"]`` -> {"2026-01": 32059.0, ...} (units as in --target)."""
-    from leapforecast.units import parse_units
 
     out: dict[str, float] = {}
     for raw in values:
@@ -127,7 +134,6 @@ def _resolve_year(observed: dict[int, float], year: int | None, default: int) ->
 
 def scenario_for_year(scenario: Any, year: int) -> Any:
     """The scenario whose first forecast year is ``year`` (moving history.base_year if needed)."""
-    from leapforecast.model.scenario import Scenario, load_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if sc.base_year + 1 != year:
@@ -258,7 +264,6 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
 
 def annual_log_sd(scenario: Any, *, seed: int) -> float:
     """sd of the log of the first forecast year's total under ``scenario`` (a ``PILOT`` run)."""
-    from leapforecast.engine.run import simulate
 
     pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
     return float(np.std(np.log(np.maximum(pilot, 1.0))))
@@ -269,8 +274,6 @@ def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> 
 
     A month given both ways is an error rather than a silent overwrite.
     """
-    from leapforecast.data._files import read_text_file
-    from leapforecast.data.monthly import month_label, parse_monthly
 
     given: dict[str, float] = {}
     if path is not None:
@@ -316,8 +319,6 @@ def year_to_date(
     observed = check_actuals(actuals)
     sc = None
     if scenario is not None or prior_log_sd is None:
-        from leapforecast.model.scenario import Scenario, load_scenario
-
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if sc is None and not observed and year is None:
         raise UsageError("year_to_date: give actuals, a year or a scenario")
@@ -478,7 +479,6 @@ class NowcastResult:
 
     def document(self) -> dict[str, Any]:
         """JSON-ready: metadata, targets, the total, months and the model's calibration."""
-        from leapforecast._version import __version__
 
         def qdict(values: np.ndarray) -> dict[str, int]:
             return {f"p{q}": round(float(v)) for q, v in zip(QUANTILES, values, strict=True)}
@@ -542,10 +542,6 @@ def nowcast(
     scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``,
     ``prior_log_sd`` and ``seasonal`` are as in ``year_to_date``.
     """
-    from leapforecast.engine.kernel import chunk_sizes
-    from leapforecast.engine.run import simulate
-    from leapforecast.engine.sampling import stream
-    from leapforecast.model.scenario import Scenario, load_scenario
 
     observed = check_actuals(actuals)
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

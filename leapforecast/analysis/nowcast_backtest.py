@@ -12,9 +12,12 @@ from typing import Any
 import numpy as np
 
 from leapforecast.analysis.nowcast import annual_log_sd, fit_before_year, nowcast, scenario_for_year
+from leapforecast.data.history import load_history
 from leapforecast.data.monthly import MonthlyHistory, load_monthly, month_index
 from leapforecast.engine.results import QUANTILES
 from leapforecast.errors import HistoryError, UsageError
+from leapforecast.model.files import Source
+from leapforecast.model.scenario import build
 
 PINBALL_LEVELS = tuple(q / 100 for q in QUANTILES)
 
@@ -40,9 +43,6 @@ def trend_scenario(
     """The annual prior a backtest can use honestly: trend growth and its spread measured on the
     annual history up to ``year - 1`` only (log growth ~ Normal(mean, sd) of the past intervals),
     with no events, capacity or judgement added afterwards."""
-    from leapforecast.data.history import load_history
-    from leapforecast.model.files import Source
-    from leapforecast.model.scenario import build
 
     hist = load_history(annual).upto(year - 1)
     if len(hist.years) < 3:

@@ -27,6 +27,10 @@ from typing import Any
 import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
+from leapforecast.engine.kernel import simulate_chunk
+from leapforecast.engine.plan import compile_plan
+from leapforecast.engine.reduction import reduce_chunks
+from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, UsageError
 from leapforecast.model.scenario import Scenario
 
@@ -147,9 +151,6 @@ def sobol_indices(
     Rows A and AB_i are simulated on one chunk's noise and rows B and AB_noise on another's, so
     the noise is a factor like the others.
     """
-    from leapforecast.engine.kernel import simulate_chunk
-    from leapforecast.engine.plan import compile_plan
-    from leapforecast.engine.reduction import reduce_chunks
 
     if response not in RESPONSES:
         raise UsageError(f"response must be one of {', '.join(RESPONSES)}, got {response!r}")
@@ -241,8 +242,6 @@ def tornado(
     """Swing of P(>= target in year) and of the median with each input held at its ``low`` and
     ``high`` quantiles, on common random numbers. Returns the rows (ranked by probability swing,
     then median swing) and the base ``SimulationResult`` (run with the inputs kept)."""
-    from leapforecast.engine.plan import compile_plan
-    from leapforecast.engine.run import simulate
 
     if not 0 < low < high < 1:
         raise UsageError(f"quantiles must satisfy 0 < low < high < 1, got {low} and {high}")
@@ -444,7 +443,6 @@ def sensitivity(
         progress=progress,
     )
     notes: list[str] = []
-    from leapforecast.engine.plan import compile_plan
 
     occurs = {f"event.{e.name}.occurs": e.probability for e in compile_plan(scenario).events}
     for name, (rho, share) in rank_correlations(base, year, occurs=occurs).items():

@@ -18,8 +18,10 @@ import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
 from leapforecast.engine.results import binomial_se
+from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
+from leapforecast.units import parse_units
 
 MAX_CELLS = 2_500
 DEFAULT_PATHS = 20_000
@@ -43,7 +45,6 @@ def _number(text: str, where: str) -> float:
         if not math.isfinite(value):
             raise UsageError(f"{where}: '{text}' is not a finite number")
         return value
-    from leapforecast.units import parse_units
 
     try:
         return float(parse_units(text))
@@ -174,7 +175,6 @@ def sweep(
     ``axes`` are ``Axis`` objects or ``key.path=start:stop:step`` strings. ``paths=None`` uses the
     scenario's (the default is a lighter 20,000 a point).
     """
-    from leapforecast.engine.run import simulate
 
     axes = [a if isinstance(a, Axis) else axis(a) for a in axes]
     if not 1 <= len(axes) <= 2:
@@ -298,7 +298,6 @@ def solve(
     and bisection converges to its crossing. ``xtol`` defaults to 1e-4 of the bracket's largest
     magnitude. Raises ``UsageError`` when the level is not crossed within the bracket.
     """
-    from leapforecast.engine.run import simulate
 
     key, lo, hi, _, values = parse_vary(vary, need_step=False)
     if values is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import BUILTIN_PREFIX, data_path
+from leapforecast.data._files import BUILTIN_PREFIX, data_path, read_text_file
 from leapforecast.errors import HistoryError
 
 BUILTIN = {"leapmotor": "leapmotor_targets.csv"}
@@ -91,7 +91,6 @@ def parse_targets(text: str, *, source: str = "<string>") -> list[Target]:
 
 def load_targets(source: str | Path | None = None) -> list[Target]:
     """Load the bundled track record (``builtin:leapmotor``, the default) or a CSV file."""
-    from leapforecast.data._files import read_text_file
 
     text_source = DEFAULT_SOURCE if source is None else str(source)
     if text_source.startswith(BUILTIN_PREFIX):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from leapforecast.engine.kernel import simulate_chunk
 from leapforecast.errors import LeapforecastError
 
 EXECUTORS = ("threads", "processes", "dask")
@@ -24,7 +25,6 @@ def _run_one(
     keep_inputs: bool,
     totals: Any = None,
 ) -> Any:
-    from leapforecast.engine.kernel import simulate_chunk
 
     return simulate_chunk(
         plan, index, size, seed=seed, sampling=sampling, keep_inputs=keep_inputs, totals=totals

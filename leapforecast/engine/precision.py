@@ -15,7 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from leapforecast.engine.kernel import CHUNK, chunk_sizes, simulate_chunk
+from leapforecast.engine.plan import compile_plan
+from leapforecast.engine.reduction import reduce_chunks
 from leapforecast.engine.results import SimulationResult, binomial_se
+from leapforecast.engine.run import MAX_PATHS
 from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
 
@@ -93,11 +97,6 @@ def simulate_to_precision(
     current plan.
     """
     from concurrent.futures import ThreadPoolExecutor
-
-    from leapforecast.engine.kernel import CHUNK, chunk_sizes, simulate_chunk
-    from leapforecast.engine.plan import compile_plan
-    from leapforecast.engine.reduction import reduce_chunks
-    from leapforecast.engine.run import MAX_PATHS
 
     if not 0 < precision < 0.5 or not math.isfinite(precision):
         raise UsageError(f"--precision must be a standard error between 0 and 0.5, got {precision}")

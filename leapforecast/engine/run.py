@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from leapforecast.engine.executors import iter_chunks
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.plan import compile_plan
+from leapforecast.engine.reduction import Reducer
 from leapforecast.engine.results import SimulationResult
 from leapforecast.errors import LeapforecastError
 from leapforecast.model.scenario import Scenario
@@ -58,9 +60,6 @@ def simulate(
         )
     plan.condition = condition
     sizes = chunk_sizes(paths)
-
-    from leapforecast.engine.executors import iter_chunks
-    from leapforecast.engine.reduction import Reducer
 
     reducer = Reducer(plan, paths)
     for out in iter_chunks(

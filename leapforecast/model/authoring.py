@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from leapforecast.data._files import data_path
+from leapforecast.engine.plan import compile_plan
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
+from leapforecast.model.distributions import DIST_CLASSES
+from leapforecast.model.files import bundled_scenarios, locate
+from leapforecast.model.scenario import load_scenario
+from leapforecast.model.spec import ScenarioSpec
 
 SCHEMA_FILE = data_path("scenario.schema.json")
 DRAFT = "http://json-schema.org/draft-04/schema#"  # the draft Taplo documents as supported
@@ -33,8 +38,6 @@ def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[st
     A file is valid when the loader accepts it and the engine can compile it (segment bases
     that leave nothing for the remainder, contradictory correlations). An empty list means valid.
     """
-    from leapforecast.engine.plan import compile_plan
-    from leapforecast.model.scenario import load_scenario
 
     try:
         scenario = load_scenario(path, overrides=list(overrides))
@@ -59,7 +62,6 @@ def validate_files(
 
 def _place(scenario: Any, message: str) -> str:
     """Prefix an engine message starting with a key path (``correlation: ...``) with FILE:LINE."""
-    from leapforecast.model.files import locate
 
     head = message.split(":", 1)[0]
     path = tuple(head.split(".")) if re.fullmatch(r"[A-Za-z0-9_.\-]+", head) else ()
@@ -131,8 +133,6 @@ def json_schema() -> dict[str, Any]:
     is a valid distribution, optional keys are just absent (no ``null``), every key has a
     description, ``$ref`` is wrapped so descriptions show, and only draft-04 keywords are used.
     """
-    from leapforecast.model.distributions import DIST_CLASSES
-    from leapforecast.model.spec import ScenarioSpec
 
     raw = ScenarioSpec.model_json_schema(by_alias=True)
     defs: dict[str, Any] = raw.pop("$defs", {})
@@ -289,7 +289,6 @@ class BundledScenario:
 
 def list_scenarios() -> list[BundledScenario]:
     """Bundled scenarios with their own ``[scenario].description`` (read without validating)."""
-    from leapforecast.model.files import bundled_scenarios
 
     out = []
     for name, path in bundled_scenarios().items():

@@ -8,13 +8,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from leapforecast.data.history import History, load_history
+from leapforecast.data.peers import peer_intervals
+from leapforecast.data.targets import hit_ratios, load_targets
 from leapforecast.errors import HistoryError, ScenarioError
-from leapforecast.model.distributions import Bootstrap, DistBase
+from leapforecast.model.distributions import Bootstrap, DistBase, TrackRecord
 from leapforecast.model.files import (
     Source,
     _relative_ref,
 )
-from leapforecast.model.inputs import input_names
+from leapforecast.model.inputs import copula_factor, input_names
 from leapforecast.model.spec import ScenarioSpec
 
 
@@ -28,12 +30,10 @@ def _resolve_bootstraps(
     """Fill every bootstrap distribution with the growth rates it resamples, and every
     track_record with the base and hit ratios it needs. Peer growth and target outcomes are
     cut at the base year, so a scenario (or a backtest origin) uses only what was known then."""
-    from leapforecast.model.distributions import TrackRecord
 
     base_year = spec.history.base_year or history.base_year
 
     def fill_track_record(dist: TrackRecord, path: list[str]) -> Any:
-        from leapforecast.data.targets import hit_ratios, load_targets
 
         try:
             base_units = spec.history.base_units or history.units_at(base_year)
@@ -63,7 +63,6 @@ def _resolve_bootstraps(
         return dist.with_values(base_units, year - base_year, ratios)
 
     def fill_peers(dist: Bootstrap, path: list[str]) -> Any:
-        from leapforecast.data.peers import peer_intervals
 
         try:
             intervals = peer_intervals(
@@ -314,8 +313,6 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                 (["correlation", str(i), "between"], "an input cannot be correlated with itself")
             )
     if spec.correlation and not problems:
-        from leapforecast.model.inputs import copula_factor
-
         pairs = [(c.between[0], c.between[1], c.rho) for c in spec.correlation]
         try:
             copula_factor(list(known), pairs)

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from leapforecast.model._beta import _betaincinv
+from leapforecast.units import parse_units
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 U_MIN = 1e-12  # designs clip uniforms to [U_MIN, 1 - U_MIN] (sampling.py)
@@ -317,8 +318,6 @@ class Choice(DistBase):
 def _units_value(value: Any) -> Any:
     """Accept unit counts written as 300_000, "300k" or "1M" (checked by the field itself)."""
     if isinstance(value, str):
-        from leapforecast.units import parse_units
-
         try:
             return float(parse_units(value))
         except Exception as exc:  # noqa: BLE001 - reported by pydantic with the key path

@@ -8,7 +8,8 @@ from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.sensitivity import SensitivityReport
 from leapforecast.analysis.sweep import BreakEven, Sweep
 from leapforecast.engine.results import QUANTILES
-from leapforecast.report.tables import compact_value
+from leapforecast.report.tables import compact_value, pct, thousands
+from leapforecast.units import short_units
 
 
 def comparison_tables(cmp: Comparison) -> list[Any]:
@@ -16,8 +17,6 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from leapforecast.units import short_units
 
     i10, i50, i90 = (QUANTILES.index(q) for q in (10, 50, 90))
     out: list[Any] = [
@@ -97,9 +96,6 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from leapforecast.report.tables import pct
-    from leapforecast.units import short_units
 
     label = f"P(≥{short_units(report.target)} in {report.year})"
     out: list[Any] = [
@@ -196,9 +192,6 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from leapforecast.report.tables import thousands
-    from leapforecast.units import short_units
-
     label = f"P(≥{short_units(sw.target)} in {sw.year})"
     head = Text.assemble(
         (sw.scenario, "bold"),
@@ -241,8 +234,6 @@ def break_even_tables(be: BreakEven) -> list[Any]:
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from leapforecast.units import short_units
 
     label = f"P(≥{short_units(be.target)} in {be.year})"
     out: list[Any] = [

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from leapforecast.engine.results import QUANTILES, SimulationResult
+from leapforecast.engine.results import QUANTILES, SimulationResult, resolve_year
+from leapforecast.errors import LeapforecastError
 from leapforecast.units import short_units
 
 WIDTH = 80
@@ -173,8 +174,6 @@ def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height
     from rich.text import Text
 
     if result.totals is None:
-        from leapforecast.errors import LeapforecastError
-
         raise LeapforecastError("a histogram needs the per-path totals of the run")
     t = result.years.index(year)
     units = result.totals[:, t].astype(np.float64)
@@ -226,7 +225,6 @@ def run_charts(
     result: SimulationResult, year: int | None = None, *, width: int = WIDTH
 ) -> list[Any]:
     """The fan chart and the histogram of ``year`` (default: the first forecast year)."""
-    from leapforecast.engine.results import resolve_year
 
     year = resolve_year(result.years, year)
     return [fan_chart(result, width=width), histogram(result, year, width=width)]

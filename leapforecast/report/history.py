@@ -8,10 +8,10 @@ from typing import Any
 from leapforecast.analysis.seasonal import SeasonalProfile
 from leapforecast.data.monthly import MONTH_NAMES, MonthlyHistory, month_label
 from leapforecast.data.targets import Target
+from leapforecast.report.tables import report_table
 
 
 def _label(index: int) -> str:
-    from leapforecast.data.monthly import month_label
 
     return month_label(index)
 
@@ -170,7 +170,6 @@ def history_tables(hist: Any, rows: list[dict[str, Any]]) -> list[Any]:
 
 def track_record_table(targets: list[Target], *, title: str = "Target track record") -> Any:
     """A Rich table of targets, outcomes and hit ratios (for ``leapforecast history``)."""
-    from leapforecast.report.tables import report_table
 
     table = report_table(title)
     table.add_column("year", justify="right")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from leapforecast.data.monthly import MONTH_NAMES
+from leapforecast.engine.results import QUANTILES
+from leapforecast.report.tables import pct
+from leapforecast.units import short_units
+
 
 def _k(units: float) -> str:
     return f"{units / 1000:,.1f}"
@@ -13,11 +18,6 @@ def _nowcast_tables(result: Any) -> list[Any]:
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from leapforecast.data.monthly import MONTH_NAMES
-    from leapforecast.engine.results import QUANTILES
-    from leapforecast.report.tables import pct
-    from leapforecast.units import short_units
 
     seen = (
         ", ".join(f"{MONTH_NAMES[m - 1]} {u:,.0f}" for m, u in sorted(result.observed.items()))
@@ -92,8 +92,6 @@ def _backtest_tables(result: Any) -> list[Any]:
     from rich import box
     from rich.table import Table
     from rich.text import Text
-
-    from leapforecast.data.monthly import MONTH_NAMES
 
     out: list[Any] = [
         Text.assemble(

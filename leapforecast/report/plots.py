@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from leapforecast.engine.results import QUANTILES, SimulationResult
+from leapforecast.engine.results import QUANTILES, SimulationResult, resolve_year
 from leapforecast.errors import LeapforecastError, UsageError
 from leapforecast.units import short_units
 
@@ -140,7 +140,6 @@ def exceedance_curve(
 
 def run_figure(result: SimulationResult, year: int | None = None) -> Any:
     """Fan chart and exceedance curve of ``year`` (default: first forecast year) side by side."""
-    from leapforecast.engine.results import resolve_year
 
     year = resolve_year(result.years, year)
     fig = _figure(figsize=(12, 4.8))
@@ -198,7 +197,6 @@ def tornado_figure(report: Any) -> Any:
 
 def comparison_figure(cmp: Any, year: int | None = None) -> Any:
     """Medians with p10-p90 bands per scenario, and their exceedance curves in ``year``."""
-    from leapforecast.engine.results import resolve_year
 
     year = resolve_year(cmp.years, year)
     fig = _figure(figsize=(12, 4.8))

@@ -8,13 +8,12 @@ from typing import Any
 from leapforecast.analysis.backtest import LEVELS, BacktestResult
 from leapforecast.analysis.fit import SIZE_PARAMS, FitReport
 from leapforecast.data.peers import PeerInterval, summarize
+from leapforecast.report.tables import report_table
 
 
 def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
     """Rich renderables: the summary per method and horizon (and every case if asked)."""
     from rich.text import Text
-
-    from leapforecast.report.tables import report_table
 
     n_series = len({c.series for c in result.cases})
     out: list[Any] = [
@@ -93,7 +92,6 @@ def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
 def report_tables(report: FitReport) -> list[object]:
     """Rich renderables: log-growth estimates and curve fits. The TOML block is written as raw
     text after them (a console would wrap or crop long lines and break the TOML)."""
-    from leapforecast.report.tables import report_table
 
     lg = report.log_growth
     level = f"{lg.level:.0%}"
@@ -158,7 +156,6 @@ def peers_tables(
     max_units: float | None = None,
 ) -> list[object]:
     """Rich renderables: each maker's growth after reaching the scale, and the pooled summary."""
-    from leapforecast.report.tables import report_table
 
     window = f">= {min_units:,.0f}" + (f" and < {max_units:,.0f}" if max_units else "")
     t1 = report_table(f"Growth once a maker sold {window} a year (from the year it first did)")
