@@ -42,8 +42,8 @@ class TabularMixin:
 
         rows = self.rows()  # type: ignore[attr-defined]
         cols = self.columns()  # type: ignore[attr-defined]
-        frame = pd.DataFrame(rows, columns=cols)
-        return frame.apply(pd.to_numeric, errors="ignore") if len(frame) else frame
+        # rows hold plain numbers and None, so pandas infers numeric dtypes with NaN for None
+        return pd.DataFrame(rows, columns=cols)
 
     def to_json(self) -> str:
         """``document()`` as JSON text (what ``--format json`` prints)."""
