@@ -131,3 +131,40 @@ def test_unwritable_cache_is_ignored(tmp_path, monkeypatch):
     from scipy.special import betaincinv
 
     assert np.abs(_betaincinv(2.5, 3.5, u) - betaincinv(2.5, 3.5, u)).max() < 1e-9
+
+
+@pytest.mark.parametrize("damage", ["nan", "truncated", "garbage", "decreasing"])
+def test_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
+    """A damaged table on disk is never trusted: it is rebuilt (and rewritten) from SciPy."""
+    import leapforecast.model._beta as d
+
+    monkeypatch.setenv("LEAPFORECAST_CACHE", str(tmp_path))
+    monkeypatch.setattr(d, "_BETA_TABLES", {})
+    monkeypatch.setattr(d, "_BETA_CUBICS", {})
+    u = np.linspace(0.001, 0.999, 101)
+    good = d._betaincinv(2.5, 3.5, u)
+    (entry,) = tmp_path.glob("beta-*.npy")
+    table = np.load(entry)
+    if damage == "nan":
+        np.save(entry, np.full_like(table, np.nan))
+    elif damage == "truncated":
+        entry.write_bytes(entry.read_bytes()[:1000])
+    elif damage == "garbage":
+        entry.write_bytes(b"not a numpy file")
+    else:
+        np.save(entry, table[:, ::-1].copy())
+    monkeypatch.setattr(d, "_BETA_TABLES", {})
+    monkeypatch.setattr(d, "_BETA_CUBICS", {})
+    assert np.array_equal(d._betaincinv(2.5, 3.5, u), good)
+    assert d._valid_table(np.load(entry))  # rewritten
+
+
+def test_cache_is_bounded(tmp_path, monkeypatch):
+    import leapforecast.model._beta as d
+
+    monkeypatch.setenv("LEAPFORECAST_CACHE", str(tmp_path))
+    monkeypatch.setattr(d, "_BETA_TABLES", {})
+    monkeypatch.setattr(d, "MAX_CACHE_FILES", 3)
+    for a in (1.5, 2.0, 2.5, 3.0, 3.5):
+        d._beta_table(a, 2.0)
+    assert len(list(tmp_path.glob("beta-*.npy"))) == 3

@@ -1,4 +1,9 @@
-"""leapforecast.model._beta."""
+"""Fast exact Beta quantiles (PERT and Beta inputs): a table per shape, cached on disk.
+
+The on-disk cache is bounded (``MAX_CACHE_FILES`` newest tables, about 180 KB each) because a
+sweep over PERT parameters creates one shape per grid point, and a damaged entry (truncated,
+NaN-filled, not monotone) is rebuilt and overwritten, never trusted or fatal.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,9 @@ _U_NODES = np.concatenate(
 
 
 _TABLE_VERSION = 2
+
+# newest tables kept on disk; older ones are pruned after each write
+MAX_CACHE_FILES = 64
 
 
 def _cache_dir() -> Path | None:
@@ -60,10 +68,10 @@ def _beta_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     table = None
     if folder is not None:
         try:
-            loaded = np.load(folder / name)
-            if loaded.shape == (2, _U_NODES.size):
+            loaded = np.load(folder / name, allow_pickle=False)
+            if _valid_table(loaded):
                 table = (loaded[0], loaded[1])
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):
             table = None
     if table is None:
         table = _build_beta_table(a, b)
@@ -71,6 +79,41 @@ def _beta_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             _save_quietly(folder, name, np.stack(table))
     _BETA_TABLES[key] = (_U_NODES, table[0], table[1])
     return _BETA_TABLES[key]
+
+
+def _valid_table(loaded: np.ndarray) -> bool:
+    """A cached table is used only if it is what ``_build_beta_table`` writes: quantiles finite,
+    in [0, 1] and non-decreasing; slopes finite and non-negative."""
+    if loaded.shape != (2, _U_NODES.size) or loaded.dtype != np.float64:
+        return False
+    x, slope = loaded
+    return bool(
+        np.isfinite(x).all()
+        and np.isfinite(slope).all()
+        and x[0] >= 0.0
+        and x[-1] <= 1.0
+        and (np.diff(x) >= 0).all()
+        and (slope >= 0).all()
+    )
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written tables (best effort)."""
+    import os
+
+    try:
+        entries = [
+            (e.stat().st_mtime_ns, e.path)
+            for e in os.scandir(folder)
+            if e.name.startswith("beta-") and e.name.endswith(".npy")
+        ]
+    except OSError:
+        return
+    for _, path in sorted(entries, reverse=True)[keep:]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _save_quietly(folder: Path, name: str, array: np.ndarray) -> None:
@@ -85,7 +128,8 @@ def _save_quietly(folder: Path, name: str, array: np.ndarray) -> None:
             np.save(handle, array)
         os.replace(tmp, folder / name)
     except OSError:
-        pass
+        return
+    _prune(folder, MAX_CACHE_FILES)
 
 
 _BETA_CUBICS: dict[tuple[float, float], tuple[np.ndarray, ...]] = {}
