@@ -6,6 +6,7 @@ import difflib
 from pathlib import Path
 
 from leapforecast.errors import HistoryError
+from leapforecast.units import parse_number
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -74,4 +75,5 @@ def csv_header(
 
 
 def _parse_number(raw: str) -> float:
-    return float(raw.strip().replace("_", "").replace(",", ""))
+    """A CSV cell by the units grammar (``leapforecast.units``): a decimal comma is refused."""
+    return parse_number(raw)

@@ -15,6 +15,7 @@ from typing import Any
 
 from leapforecast.data._files import BUILTIN_PREFIX, data_path, read_text_file
 from leapforecast.errors import HistoryError
+from leapforecast.units import parse_number
 
 BUILTIN = {"leapmotor": "leapmotor_targets.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
@@ -46,9 +47,9 @@ class Target:
 
 def _number(text: str, where: str, what: str) -> float:
     try:
-        value = float(text.strip().replace("_", "").replace(",", ""))
-    except ValueError:
-        raise HistoryError(f"{where}: {what} {text!r} is not a number") from None
+        value = parse_number(text)
+    except ValueError as exc:
+        raise HistoryError(f"{where}: {what} {exc}") from None
     if not math.isfinite(value) or value <= 0:
         raise HistoryError(f"{where}: {what} {text!r} must be a positive number")
     return value
