@@ -168,3 +168,22 @@ def test_cache_is_bounded(tmp_path, monkeypatch):
     for a in (1.5, 2.0, 2.5, 3.0, 3.5):
         d._beta_table(a, 2.0)
     assert len(list(tmp_path.glob("beta-*.npy"))) == 3
+
+
+@pytest.mark.parametrize("weights", [[1e308, 1e308], [1.0, 1.0], [3e307, 3e307]])
+def test_choice_weights_do_not_overflow(weights):
+    from leapforecast.model.distributions import Choice
+
+    dist = Choice(dist="choice", values=[1.0, 2.0], weights=weights)
+    draws = dist.ppf(np.linspace(0.001, 0.999, 1000))
+    assert (draws == 1.0).mean() == pytest.approx(0.5, abs=0.002)
+    assert dist.mean() == pytest.approx(1.5)
+
+
+def test_choice_weights_must_be_finite():
+    from pydantic import ValidationError
+
+    from leapforecast.model.distributions import Choice
+
+    with pytest.raises(ValidationError, match="finite"):
+        Choice(dist="choice", values=[1.0, 2.0], weights=[float("inf"), 1.0])

@@ -295,13 +295,21 @@ class Choice(DistBase):
                 raise ValueError(
                     f"weights has {len(self.weights)} entries but values has {len(self.values)}"
                 )
-            if sum(self.weights) <= 0:
+            if not all(math.isfinite(w) for w in self.weights):
+                raise ValueError("weights must be finite numbers")
+            if max(self.weights) <= 0:
                 raise ValueError("weights must not all be zero")
         return self
 
-    def _cum(self) -> np.ndarray:
+    def _normalised(self) -> np.ndarray:
+        """Weights summing to 1; scaled by the largest first so that [1e308, 1e308] cannot
+        overflow to inf (which once sent every path to the last value)."""
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
-        return np.cumsum(w) / w.sum()
+        w = w / w.max()
+        return w / w.sum()
+
+    def _cum(self) -> np.ndarray:
+        return np.cumsum(self._normalised())
 
     def bounds(self) -> tuple[float, float]:
         return min(self.values), max(self.values)
@@ -311,8 +319,7 @@ class Choice(DistBase):
         return np.asarray(self.values, float)[np.minimum(idx, len(self.values) - 1)]
 
     def mean(self) -> float:
-        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
-        return float(np.dot(w / w.sum(), self.values))
+        return float(np.dot(self._normalised(), self.values))
 
 
 def _units_value(value: Any) -> Any:
