@@ -101,3 +101,17 @@ def test_any_accepted_string_round_trips_through_the_grammar(text):
 def test_absurdly_large_units_are_refused(text):
     with pytest.raises(UsageError, match="at most"):
         parse_units(text)
+
+
+@pytest.mark.parametrize("key", ["02026", "２０２６", "26", "2026a"])
+def test_capacity_schedule_keys_are_four_ascii_digits(cli, tmp_path, key):
+    sc = tmp_path / "s.toml"
+    sc.write_text(f'extends = "builtin:base"\n[capacity]\nschedule = {{ "{key}" = 900_000 }}\n')
+    code, _, err = cli("validate", str(sc))
+    assert code == 2 and "not a year" in err
+
+
+@pytest.mark.parametrize(("value", "message"), [("1e14", "implausibly large"), ("1e20", "at most")])
+def test_month_option_is_capped_like_the_csv(cli, value, message):
+    code, _, err = cli("nowcast", "--month", f"2026-01={value}")
+    assert code == 2 and message in err

@@ -34,6 +34,7 @@ from leapforecast._version import __version__
 from leapforecast.analysis.seasonal import MonthlyFit, fit_monthly
 from leapforecast.data._files import read_text_file
 from leapforecast.data.monthly import (
+    MAX_MONTH_UNITS,
     MonthlyHistory,
     load_monthly,
     month_index,
@@ -74,6 +75,8 @@ def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dic
             raise UsageError(f"{option} {raw}: {exc}") from None
         if value <= 0:
             raise UsageError(f"{option} {raw}: units must be positive")
+        if value > MAX_MONTH_UNITS:
+            raise UsageError(f"{option} {raw}: implausibly large for one month (over 1e8)")
         out[label] = float(value)
     return out
 

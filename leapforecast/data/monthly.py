@@ -30,6 +30,9 @@ from leapforecast.data._files import (
 )
 from leapforecast.errors import HistoryError
 
+# one month's deliveries above this is a typo, not a carmaker (CSV cells and --month alike)
+MAX_MONTH_UNITS = 1e8
+
 BUILTIN = {"leapmotor": "leapmotor_monthly.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -252,7 +255,7 @@ def _check_units(utext: str, here: str) -> float:
         raise HistoryError(
             f"{here}: units is 0; log growth from zero is undefined (leave the month out)"
         )
-    if value > 1e8:
+    if value > MAX_MONTH_UNITS:
         raise HistoryError(f"{here}: units {utext} is implausibly large for one month (over 1e8)")
     return value
 

@@ -6,6 +6,7 @@ silently falls back to a default. ``scenario.py`` turns validation errors into o
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -133,6 +134,9 @@ class Event(Model):
         )
 
 
+_YEAR_KEY = re.compile(r"[0-9]{4}")
+
+
 class Capacity(Model):
     """Production capacity: sales = min(demand, capacity)."""
 
@@ -151,8 +155,10 @@ class Capacity(Model):
         if self.units is not None and self.schedule:
             raise ValueError("give capacity 'units' with 'growth', or a 'schedule', not both")
         for key in self.schedule or {}:
-            if not (key.isdigit() and 1900 <= int(key) <= 2200):
-                raise ValueError(f"schedule key {key!r} is not a year")
+            # ASCII only: str.isdigit() also takes "２０２６", and "02026" parses as 2026 but
+            # never matches a simulated year, so such a schedule was silently never applied
+            if not (_YEAR_KEY.fullmatch(key) and 1900 <= int(key) <= 2200):
+                raise ValueError(f'schedule key {key!r} is not a year (four digits, e.g. "2027")')
         return self
 
 
