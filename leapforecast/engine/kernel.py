@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leapforecast.engine.plan import Plan, _Segment
+from leapforecast.engine.plan import Plan
 from leapforecast.engine.sampling import correlate, design, stream
+from leapforecast.model.inputs import SegmentInputs
 
 CHUNK = 65_536
 # Demand never exceeds 1e15 units a year (far beyond any market) and log growth is clipped to
@@ -94,7 +95,7 @@ class _Growth:
     skip them and get the same numbers.
     """
 
-    def __init__(self, plan: Plan, seg: _Segment, x: dict[str, Value], noise: np.ndarray):
+    def __init__(self, plan: Plan, seg: SegmentInputs, x: dict[str, Value], noise: np.ndarray):
         self.noise = noise
         self.vol = x[seg.volatility]
         self.ceiling = x[seg.ceiling] if seg.ceiling is not None else None
@@ -311,5 +312,37 @@ def simulate_chunk(
 
 
 def chunk_sizes(paths: int) -> list[int]:
+    """Sizes of the canonical chunks of a run of ``paths`` paths: full chunks, then the rest."""
     full, rest = divmod(paths, CHUNK)
     return [CHUNK] * full + ([rest] if rest else [])
+
+
+@dataclass
+class ChunkTask:
+    """One unit of work for an executor: chunk ``index`` of ``size`` paths.
+
+    A task is small and picklable except for ``totals`` (an array to fill in place, given only
+    to executors that run in this process); the plan travels separately, once per executor.
+    """
+
+    index: int
+    size: int
+    seed: int
+    sampling: str
+    keep_inputs: bool = False
+    totals: np.ndarray | None = None
+    given: dict[str, np.ndarray] | None = None
+
+
+def run_task(plan: Plan, task: ChunkTask) -> ChunkOut:
+    """The work function handed to executors: simulate one chunk task of ``plan``."""
+    return simulate_chunk(
+        plan,
+        task.index,
+        task.size,
+        seed=task.seed,
+        sampling=task.sampling,
+        keep_inputs=task.keep_inputs,
+        totals=task.totals,
+        given=task.given,
+    )
