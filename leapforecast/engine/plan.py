@@ -84,9 +84,10 @@ def compile_plan(scenario: Scenario, *, fixed: dict[str, float] | None = None) -
     years = scenario.years
     schedule_keys: list[str | None] = []
     if resolved.capacity_kind == "schedule" and spec.capacity is not None:
+        schedule = spec.capacity.schedule or {}
         last_key: str | None = None
         for y in years:
-            if str(y) in spec.capacity.schedule:
+            if str(y) in schedule:
                 last_key = str(y)
             schedule_keys.append(last_key)
     for name, value in (fixed or {}).items():

@@ -96,11 +96,12 @@ def segment_bases(spec: ScenarioSpec, base_units: float) -> tuple[list[float], l
     leave a negative remainder."""
     if not spec.segment:
         return [float(base_units)], []
-    known = sum(
-        (s.base if s.base is not None else s.share * base_units)
-        for s in spec.segment.values()
-        if s.base is not None or s.share is not None
-    )
+    known = 0.0
+    for s in spec.segment.values():
+        if s.base is not None:
+            known += s.base
+        elif s.share is not None:
+            known += s.share * base_units
     bases: list[float] = []
     problems: list[Problem] = []
     for name, seg in spec.segment.items():
@@ -135,6 +136,8 @@ def scenario_inputs(spec: ScenarioSpec, *, base_units: float | None = None) -> S
         inputs[name] = dist
         return name
 
+    bases: list[float]
+    problems: list[Problem]
     if base_units is None:
         bases, problems = [math.nan] * max(1, len(spec.segment)), []
     else:
@@ -182,7 +185,7 @@ def scenario_inputs(spec: ScenarioSpec, *, base_units: float | None = None) -> S
         add("capacity.growth", cap.growth)
     elif cap is not None:
         capacity_kind = "schedule"
-        for key, dist in cap.schedule.items():
+        for key, dist in (cap.schedule or {}).items():
             add(f"capacity.schedule.{key}", dist)
     return ScenarioInputs(inputs, segments, events, capacity_kind, problems)
 
