@@ -231,8 +231,9 @@ def simulate_chunk(
             if not ev.first <= year <= ev.last:
                 continue
             hit = occurs[e]
-            if event_year[e] is not None:
-                in_year = event_year[e] == year
+            years_e = event_year[e]
+            if years_e is not None:
+                in_year: np.ndarray = years_e == year
                 hit = in_year if hit is None else hit & in_year
             fired[e] += n if hit is None else int(np.count_nonzero(hit))
             # the impact where the event happens, 0 elsewhere (a product: no branch per path)
@@ -266,7 +267,7 @@ def simulate_chunk(
                 if t > 0:
                     with np.errstate(over="ignore"):  # capacity beyond float range: no cap
                         cap *= cap_factor
-                capacity = cap
+                capacity: Value = cap
             else:
                 key = plan.schedule_keys[t]
                 capacity = x[f"capacity.schedule.{key}"] if key is not None else math.inf
@@ -307,7 +308,7 @@ def simulate_chunk(
         bound=bound,
         fired=fired,
         seg_totals=seg_totals,
-        inputs=x if keep_inputs else None,
+        inputs={k: np.asarray(v) for k, v in x.items()} if keep_inputs else None,
     )
 
 
