@@ -44,15 +44,16 @@ def test_cap_is_reported():
         load_scenario(), precision=0.0005, max_paths=30_000, seed=1
     )
     assert not report.converged and result.paths == 30_000
-    assert "not reached" in report.message() and "--max-paths" in report.message()
+    # the library names its parameter; the CLI shows it as --max-paths (test_cli_precision)
+    assert "not reached" in report.message() and "raise `max_paths`" in report.message()
 
 
 def test_bad_values():
     sc = load_scenario()
     for kwargs, fragment in [
-        ({"precision": 0}, "--precision"),
-        ({"precision": 0.6}, "--precision"),
-        ({"precision": 0.01, "max_paths": 0}, "--max-paths"),
+        ({"precision": 0}, "`precision` must"),
+        ({"precision": 0.6}, "`precision` must"),
+        ({"precision": 0.01, "max_paths": 0}, "`max_paths` must"),
     ]:
         with pytest.raises(UsageError, match=fragment):
             simulate_to_precision(sc, **kwargs)
@@ -66,6 +67,7 @@ def test_cli_precision(cli):
     assert out == cli("run", "--paths", str(paths), "--seed", "3", "-f", "csv")[1]
     code, _, err = cli("run", "--precision", "0.0005", "--max-paths", "20000", "-f", "json")
     assert code == 0 and err.startswith("warning: precision 0.0005 not reached")
+    assert err.rstrip().endswith("raise --max-paths")
     for args, fragment in [
         (["--precision", "0.01", "--paths", "100"], "exclude each other"),
         (["--max-paths", "100"], "--max-paths"),

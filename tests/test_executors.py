@@ -62,3 +62,98 @@ def test_cli_unreachable_scheduler_is_one_line(cli):
     )
     assert code == 2 and out == ""
     assert err.startswith("error: cannot reach Dask scheduler") and len(err.splitlines()) == 1
+
+
+class RecordingExecutor:
+    """A fake executor: runs tasks serially in this process and records what it was handed."""
+
+    in_process = True
+
+    def __init__(self):
+        self.calls = []
+
+    def map(self, fn, shared, tasks):
+        self.calls.append((fn, shared, list(tasks)))
+        return (fn(shared, task) for task in tasks)
+
+
+def test_executors_receive_the_kernel_function():
+    from leapforecast.engine.kernel import run_task
+    from leapforecast.engine.plan import Plan
+
+    sc = lf.load_scenario()
+    fake = RecordingExecutor()
+    result = simulate(sc, paths=150_000, seed=5, executor=fake)
+    ((fn, shared, tasks),) = fake.calls
+    assert fn is run_task and isinstance(shared, Plan)
+    assert [(t.index, t.size, t.seed) for t in tasks] == [
+        (0, 65_536, 5),
+        (1, 65_536, 5),
+        (2, 18_928, 5),
+    ]
+    assert result_csv(result) == result_csv(simulate(sc, paths=150_000, seed=5, jobs=2))
+
+
+def test_precision_and_sensitivity_run_through_the_given_executor():
+    from leapforecast.analysis.sensitivity import sobol_indices
+    from leapforecast.engine.precision import simulate_to_precision
+
+    sc = lf.load_scenario()
+    fake = RecordingExecutor()
+    result, _ = simulate_to_precision(sc, precision=0.004, seed=7, executor=fake)
+    # every chunk is simulated once, however many times the run grew
+    done = [(t.index, t.size) for _, _, tasks in fake.calls for t in tasks]
+    full = [c for c in done if c[1] == 65_536]
+    assert len(full) == len(set(full)) and len(fake.calls) >= 2
+    assert result_csv(result) == result_csv(simulate(sc, paths=result.paths, seed=7))
+    # Sobol indices go through the driver too (one chunk per design row)
+    assert sobol_indices(sc, n=64, seed=3, resamples=10)
+
+
+def test_get_executor_picks_serial_for_one_job_or_one_task():
+    from leapforecast.engine.executors import (
+        DaskExecutor,
+        ProcessExecutor,
+        SerialExecutor,
+        ThreadExecutor,
+        get_executor,
+    )
+
+    assert isinstance(get_executor("processes", jobs=1), SerialExecutor)
+    assert isinstance(get_executor("threads", jobs=4, tasks=1), SerialExecutor)
+    assert isinstance(get_executor("threads", jobs=2), ThreadExecutor)
+    assert isinstance(get_executor("processes", jobs=2), ProcessExecutor)
+    assert isinstance(get_executor("dask", jobs=1, tasks=1), DaskExecutor)
+    fake = RecordingExecutor()
+    assert get_executor(fake) is fake
+
+
+def test_cli_precision_gives_identical_bytes_on_every_executor(cli):
+    base = ["run", "-f", "csv", "--precision", "0.0025", "--seed", "4"]
+    code, expected, err = cli(*base)
+    assert code == 0 and "reached with" in err
+    variants = [["--jobs", "2"], ["--jobs", "2", "--executor", "processes"]]
+    try:
+        import dask.distributed  # noqa: F401
+
+        variants.append(["--jobs", "2", "--executor", "dask"])
+    except ImportError:
+        pass
+    for extra in variants:
+        code, out, err2 = cli(*base, *extra)
+        assert code == 0, err2
+        assert out == expected and err2 == err, extra
+
+
+def test_cli_precision_with_actuals_is_the_conditioned_plain_run(cli):
+    month = ["--month", "2026-01=40000", "--seed", "7", "-f", "csv"]
+    code, out, err = cli("run", "--precision", "0.01", *month)
+    assert code == 0, err
+    assert "reached with" in err
+    paths = int(err.split("reached with ")[1].split(" paths")[0].replace(",", ""))
+    assert out == cli("run", "-n", str(paths), *month)[1]
+    assert out != cli("run", "-n", str(paths), "--seed", "7", "-f", "csv")[1]
+    code, out2, err2 = cli(
+        "run", "--precision", "0.01", *month, "--executor", "processes", "-j", "2"
+    )
+    assert (code, out2, err2) == (0, out, err)

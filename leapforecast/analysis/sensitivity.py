@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
-from leapforecast.engine.kernel import simulate_chunk
+from leapforecast.engine.driver import run_chunks
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.reduction import reduce_chunks
 from leapforecast.engine.run import simulate
@@ -168,8 +168,8 @@ def sobol_indices(
     for row in range(k + 2):
         noise_b = row in (k, k + 1)  # AB_noise (B's noise, A's inputs) and B
         given = {m: plan.inputs[m].ppf(u[:, row, j]) for j, m in enumerate(names)}
-        out = simulate_chunk(
-            plan, 1 if noise_b else 0, n, seed=seed, sampling="random", given=given
+        (out,) = run_chunks(
+            plan, [(1 if noise_b else 0, n)], seed=seed, sampling="random", given=given
         )
         totals = reduce_chunks(plan, [out], paths=n, seed=seed).totals  # (n, T)
         y[:, row] = _response(totals, t, target, response)

@@ -23,7 +23,7 @@ from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
 from leapforecast.units import parse_units
 
-MAX_CELLS = 2_500
+MAX_GRID_CELLS = 2_500
 DEFAULT_PATHS = 20_000
 
 
@@ -92,8 +92,8 @@ def axis(text: str) -> Axis:
     key, start, stop, step, values = parse_vary(text)
     if values is None:
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
-        if count > MAX_CELLS:
-            raise UsageError(f"--vary {text}: {count:,} values; at most {MAX_CELLS:,}")
+        if count > MAX_GRID_CELLS:
+            raise UsageError(f"--vary {text}: {count:,} values; at most {MAX_GRID_CELLS:,}")
         values = [start + i * step for i in range(count)]
     return Axis(key, tuple(_clean(v) for v in values))
 
@@ -182,8 +182,8 @@ def sweep(
     if len(axes) == 2 and axes[0].key == axes[1].key:
         raise UsageError(f"--vary {axes[0].key} is given twice")
     shape = tuple(len(a.values) for a in axes)
-    if math.prod(shape) > MAX_CELLS:
-        raise UsageError(f"the grid has {math.prod(shape):,} points; at most {MAX_CELLS:,}")
+    if math.prod(shape) > MAX_GRID_CELLS:
+        raise UsageError(f"the grid has {math.prod(shape):,} points; at most {MAX_GRID_CELLS:,}")
     scenario, target, year = resolve_target_year(scenario, target, year)
     seed = scenario.spec.simulation.seed if seed is None else int(seed)
     paths = scenario.spec.simulation.paths if paths is None else int(paths)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from enum import IntEnum
 
@@ -21,6 +22,18 @@ def err(line: str) -> None:
     """One line on stderr."""
     sys.stderr.write(line.rstrip("\n") + "\n")
     sys.stderr.flush()
+
+
+# library parameters whose command-line flag is not ``--`` + the name with dashes
+_FLAGS: dict[str, str] = {}
+_PARAM = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def flags(message: str) -> str:
+    """A library message in CLI words: each parameter it names as ```name``` becomes its flag
+    (``max_paths`` -> ``--max-paths``). The library speaks in parameter names; only the CLI
+    knows them as options."""
+    return _PARAM.sub(lambda m: _FLAGS.get(m[1], "--" + m[1].replace("_", "-")), message)
 
 
 def _quiet_stdout() -> None:
@@ -58,7 +71,7 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
             err(f"error: {line}")
         return ExitStatus.USAGE
     except LeapforecastError as exc:
-        err(f"error: {exc}")
+        err(f"error: {flags(str(exc))}")
         return ExitStatus.USAGE
     except cx.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "leapforecast"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -22,12 +22,7 @@ from leapforecast.cli.common import (
     parse_targets,
     render_tables,
 )
-from leapforecast.cli.errors import err
-from leapforecast.errors import UsageError
-
-if TYPE_CHECKING:  # the library loads NumPy: import it only when a command runs
-    from leapforecast.engine.results import SimulationResult
-    from leapforecast.model.scenario import Scenario
+from leapforecast.cli.errors import err, flags
 
 YearOpt = Annotated[
     int | None,
@@ -259,10 +254,9 @@ def run(
     Example: leapforecast run scenarios/base.toml --paths 200000 --target 1M --format csv
     Example: leapforecast run --month 2026-01=32059 --month 2026-02=28000 --target 1M
     """
-    from leapforecast.report import run as render
-
-    pass
+    from leapforecast.engine.run import run_scenario
     from leapforecast.model.scenario import load_scenario
+    from leapforecast.report import run as render
 
     sc = load_scenario(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
@@ -293,7 +287,7 @@ def run(
         fmt,
         output,
         inputs=sc.input_files,
-        notes=notes,
+        notes=[flags(note) for note in notes],
         plot=plot,
         charts=render_charts(result, year) if chart else None,
         figure=lambda: plot_run(result, year),
@@ -313,51 +307,3 @@ def plot_run(result: Any, year: int | None) -> Any:
 
 
 __all__ = ["run", "progress_bar", "write_outputs", "Path"]
-
-
-def run_scenario(
-    scenario: Scenario,
-    *,
-    paths: int | None = None,
-    seed: int | None = None,
-    jobs: int = 1,
-    precision: float | None = None,
-    max_paths: int | None = None,
-    year: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    **engine: Any,
-) -> tuple[SimulationResult, list[str]]:
-    """What ``leapforecast run`` does: a plain run, or a precision-controlled one when
-    ``precision`` is given; returns the result and notes for the user (stderr).
-    ``engine`` options (``executor``, ``scheduler``, ``condition``) go to ``simulate``.
-
-    ``year`` (for charts and plots) is checked first, so a typo fails before the simulation.
-    """
-    from leapforecast.engine.precision import DEFAULT_MAX_PATHS, simulate_to_precision
-    from leapforecast.engine.results import resolve_year
-    from leapforecast.engine.run import simulate
-
-    if year is not None:
-        resolve_year(scenario.years, year)
-    if precision is None:
-        if max_paths is not None:
-            raise UsageError("--max-paths caps --precision; without --precision use --paths")
-        return simulate(
-            scenario, paths=paths, seed=seed, jobs=jobs, progress=progress, **engine
-        ), []
-    if any(v not in (None, "threads") for v in engine.values()):
-        raise UsageError("--precision runs on local threads; drop --executor/--actuals/--month")
-    if paths is not None:
-        raise UsageError(
-            "--paths and --precision exclude each other: --precision chooses the "
-            "number of paths (cap it with --max-paths)"
-        )
-    result, report = simulate_to_precision(
-        scenario,
-        precision=precision,
-        max_paths=max_paths or DEFAULT_MAX_PATHS,
-        seed=seed,
-        jobs=jobs,
-        progress=progress,
-    )
-    return result, [report.message() if report.converged else f"warning: {report.message()}"]

@@ -1,115 +1,164 @@
-"""Where chunks run: in this thread, a thread pool, a process pool, or a Dask cluster.
+"""Where work runs: in this thread, a thread pool, a process pool, or a Dask cluster.
 
-Every executor returns chunk results in chunk order, and a chunk's result depends only on
-(plan, chunk index, size, seed), so all of them give byte-identical output.
+An executor knows nothing about simulation: it is handed a function and a list of tasks and
+calls ``fn(shared, task)`` for each, returning the results in task order (the way monaco's case
+runners and statsforecast's parallel backends take the work function). ``shared`` is the large
+read-only argument every task needs (the compiled plan): a Dask executor ships it to the workers
+once. Because results come back in task order and a task's result depends only on its inputs,
+every executor gives byte-identical output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any
+from itertools import repeat
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from leapforecast.engine.kernel import simulate_chunk
 from leapforecast.errors import LeapforecastError
 
 EXECUTORS = ("threads", "processes", "dask")
 
-
-def _run_one(
-    plan: Any,
-    index: int,
-    size: int,
-    seed: int,
-    sampling: str,
-    keep_inputs: bool,
-    totals: Any = None,
-) -> Any:
-
-    return simulate_chunk(
-        plan, index, size, seed=seed, sampling=sampling, keep_inputs=keep_inputs, totals=totals
-    )
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def iter_chunks(
-    plan: Any,
-    sizes: list[int],
-    *,
-    seed: int,
-    sampling: str,
-    keep_inputs: bool = False,
-    jobs: int = 1,
-    executor: str = "threads",
-    scheduler: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    out_for: Callable[[int], Any] | None = None,
-) -> Iterator[Any]:
-    """Simulate every chunk and yield the results in chunk order.
+@runtime_checkable
+class Executor(Protocol):
+    """Calls ``fn(shared, task)`` for every task and yields the results in task order.
 
-    ``out_for(i)`` may give the array chunk ``i`` writes its totals into; only chunks run in
-    this process (one job, or threads) use it: others send their totals back.
+    ``in_process`` says whether ``fn`` runs in this process, so tasks may carry arrays to fill
+    in place (a run's preallocated totals) instead of sending results back.
     """
-    if executor not in EXECUTORS:
-        raise LeapforecastError(
-            f"unknown executor '{executor}' (choose from {', '.join(EXECUTORS)})"
-        )
-    args = [(plan, i, n, seed, sampling, keep_inputs) for i, n in enumerate(sizes)]
-    local = executor != "dask" and (executor == "threads" or jobs == 1 or len(sizes) == 1)
-    if local and out_for is not None:
-        args = [(*a, out_for(a[1])) for a in args]
-    if executor == "dask":
-        results: Iterator[Any] = _dask_map(args, jobs, scheduler)
-    elif jobs == 1 or len(sizes) == 1:
-        results = (_run_one(*a) for a in args)
-    elif executor == "processes":
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        batch = max(1, len(args) // (4 * jobs))
-        results = _drain(pool, pool.map(_run_one, *zip(*args, strict=True), chunksize=batch))
-    else:
-        pool = ThreadPoolExecutor(max_workers=jobs)
-        results = _drain(pool, pool.map(lambda a: _run_one(*a), args))
-    for done, out in enumerate(results, 1):
-        yield out
-        if progress:
-            progress(done, len(sizes))
+
+    in_process: bool
+
+    def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]: ...
 
 
-def _drain(pool: Any, iterator: Iterator[Any]) -> Iterator[Any]:
+class SerialExecutor:
+    """Runs tasks one after another in this thread (one job, or a single task)."""
+
+    in_process = True
+
+    def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
+        return (fn(shared, task) for task in tasks)
+
+
+class ThreadExecutor:
+    """A pool of ``jobs`` threads; NumPy releases the GIL in the heavy loops."""
+
+    in_process = True
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        return _drain(pool, pool.map(fn, repeat(shared), tasks))
+
+
+class ProcessExecutor:
+    """A pool of ``jobs`` processes; ``fn``, ``shared`` and tasks must pickle."""
+
+    in_process = False
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
+        pool = ProcessPoolExecutor(max_workers=self.jobs)
+        batch = max(1, len(tasks) // (4 * self.jobs))
+        return _drain(pool, pool.map(fn, repeat(shared), tasks, chunksize=batch))
+
+
+class DaskExecutor:
+    """A Dask cluster: the given scheduler, or a local cluster of ``jobs`` worker processes
+    on loopback. ``shared`` is scattered to every worker once."""
+
+    in_process = False
+
+    def __init__(self, jobs: int, scheduler: str | None = None) -> None:
+        self.jobs, self.scheduler = jobs, scheduler
+
+    def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise LeapforecastError(
+                "the dask executor needs dask.distributed: pip install 'leapforecast[dask]'"
+            ) from None
+        return self._map(Client, LocalCluster, fn, shared, tasks)
+
+    def _map(
+        self,
+        client_type: Any,
+        cluster_type: Any,
+        fn: Callable[[S, T], R],
+        shared: S,
+        tasks: Sequence[T],
+    ) -> Iterator[R]:
+        cluster = None
+        try:
+            if self.scheduler:
+                client = client_type(self.scheduler, timeout="10s")
+            else:
+                cluster = cluster_type(
+                    n_workers=self.jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+                client = client_type(cluster)
+        except OSError as exc:
+            raise LeapforecastError(
+                f"cannot reach Dask scheduler {self.scheduler}: {exc}"
+            ) from None
+        try:
+            remote = client.scatter(shared, broadcast=True)
+            futures = [client.submit(fn, remote, task, pure=False) for task in tasks]
+            for future in futures:  # in task order
+                yield future.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def get_executor(
+    name: str | Executor, *, jobs: int = 1, scheduler: str | None = None, tasks: int = 2
+) -> Executor:
+    """The executor called ``name`` for ``jobs`` workers (an ``Executor`` passes through).
+
+    Local pools are not worth starting for one job or one task: those run serially here. A
+    Dask cluster is always used when asked for (its point may be a remote scheduler).
+    """
+    if not isinstance(name, str):
+        return name
+    if name not in EXECUTORS:
+        raise LeapforecastError(f"unknown executor '{name}' (choose from {', '.join(EXECUTORS)})")
+    if name == "dask":
+        return DaskExecutor(jobs, scheduler)
+    if jobs == 1 or tasks <= 1:
+        return SerialExecutor()
+    return ProcessExecutor(jobs) if name == "processes" else ThreadExecutor(jobs)
+
+
+def _drain(pool: Any, iterator: Iterator[R]) -> Iterator[R]:
     try:
         yield from iterator
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask_map(args: list[tuple], jobs: int, scheduler: str | None) -> Iterator[Any]:
-    """Run chunks on a Dask cluster: the given scheduler, or a local cluster on loopback."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise LeapforecastError(
-            "the dask executor needs dask.distributed: pip install 'leapforecast[dask]'"
-        ) from None
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler, timeout="10s")
-        else:
-            cluster = LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
-            client = Client(cluster)
-    except OSError as exc:
-        raise LeapforecastError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
-    try:
-        plan = client.scatter(args[0][0], broadcast=True)
-        futures = [client.submit(_run_one, plan, *a[1:], pure=False) for a in args]
-        for future in futures:  # in chunk order
-            yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "Executor",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "ThreadExecutor",
+    "get_executor",
+]

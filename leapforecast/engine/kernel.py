@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leapforecast.engine.plan import Plan, _Segment
+from leapforecast.engine.plan import Plan
 from leapforecast.engine.sampling import correlate, design, stream
+from leapforecast.model.inputs import SegmentInputs
 
 CHUNK = 65_536
 # Demand never exceeds 1e15 units a year (far beyond any market) and log growth is clipped to
@@ -94,7 +95,7 @@ class _Growth:
     skip them and get the same numbers.
     """
 
-    def __init__(self, plan: Plan, seg: _Segment, x: dict[str, Value], noise: np.ndarray):
+    def __init__(self, plan: Plan, seg: SegmentInputs, x: dict[str, Value], noise: np.ndarray):
         self.noise = noise
         self.vol = x[seg.volatility]
         self.ceiling = x[seg.ceiling] if seg.ceiling is not None else None
@@ -230,8 +231,9 @@ def simulate_chunk(
             if not ev.first <= year <= ev.last:
                 continue
             hit = occurs[e]
-            if event_year[e] is not None:
-                in_year = event_year[e] == year
+            years_e = event_year[e]
+            if years_e is not None:
+                in_year: np.ndarray = years_e == year
                 hit = in_year if hit is None else hit & in_year
             fired[e] += n if hit is None else int(np.count_nonzero(hit))
             # the impact where the event happens, 0 elsewhere (a product: no branch per path)
@@ -265,7 +267,7 @@ def simulate_chunk(
                 if t > 0:
                     with np.errstate(over="ignore"):  # capacity beyond float range: no cap
                         cap *= cap_factor
-                capacity = cap
+                capacity: Value = cap
             else:
                 key = plan.schedule_keys[t]
                 capacity = x[f"capacity.schedule.{key}"] if key is not None else math.inf
@@ -306,10 +308,42 @@ def simulate_chunk(
         bound=bound,
         fired=fired,
         seg_totals=seg_totals,
-        inputs=x if keep_inputs else None,
+        inputs={k: np.asarray(v) for k, v in x.items()} if keep_inputs else None,
     )
 
 
 def chunk_sizes(paths: int) -> list[int]:
+    """Sizes of the canonical chunks of a run of ``paths`` paths: full chunks, then the rest."""
     full, rest = divmod(paths, CHUNK)
     return [CHUNK] * full + ([rest] if rest else [])
+
+
+@dataclass
+class ChunkTask:
+    """One unit of work for an executor: chunk ``index`` of ``size`` paths.
+
+    A task is small and picklable except for ``totals`` (an array to fill in place, given only
+    to executors that run in this process); the plan travels separately, once per executor.
+    """
+
+    index: int
+    size: int
+    seed: int
+    sampling: str
+    keep_inputs: bool = False
+    totals: np.ndarray | None = None
+    given: dict[str, np.ndarray] | None = None
+
+
+def run_task(plan: Plan, task: ChunkTask) -> ChunkOut:
+    """The work function handed to executors: simulate one chunk task of ``plan``."""
+    return simulate_chunk(
+        plan,
+        task.index,
+        task.size,
+        seed=task.seed,
+        sampling=task.sampling,
+        keep_inputs=task.keep_inputs,
+        totals=task.totals,
+        given=task.given,
+    )

@@ -15,13 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from leapforecast.engine.kernel import CHUNK, chunk_sizes, simulate_chunk
+from leapforecast.engine.driver import check_cells, run_chunks, run_settings
+from leapforecast.engine.executors import Executor
+from leapforecast.engine.kernel import CHUNK, ChunkOut, chunk_sizes
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.reduction import reduce_chunks
 from leapforecast.engine.results import SimulationResult, binomial_se
-from leapforecast.engine.run import MAX_PATHS
 from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
+from leapforecast.model.spec import MAX_PATHS
 
 PILOT = 4_096
 DEFAULT_MAX_PATHS = 5_000_000
@@ -58,7 +60,7 @@ class Convergence:
             )
         return (
             f"precision {self.precision:g} not reached: stopped at the cap of {self.paths:,} "
-            f"paths with s.e. {self.max_se:.4f} for {what}; raise --max-paths"
+            f"paths with s.e. {self.max_se:.4f} for {what}; raise `max_paths`"
         )
 
 
@@ -87,48 +89,57 @@ def simulate_to_precision(
     seed: int | None = None,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    condition: Callable[..., Any] | None = None,
+    executor: str | Executor = "threads",
+    scheduler: str | None = None,
 ) -> tuple[SimulationResult, Convergence]:
     """Simulate with as many paths as the standard error of every headline probability needs.
 
     Starts with a pilot of ``PILOT`` paths, then jumps to the path count the estimates call for
     (rounded up to a multiple of 1,000, at least 25% more), until the largest s.e. is at most
     ``precision`` or ``max_paths`` is reached. The result equals ``simulate(scenario,
-    paths=result.paths, seed=seed)``. ``progress(done, total)`` counts paths against the
-    current plan.
+    paths=result.paths, seed=seed, condition=condition)`` on any executor: chunks run through
+    the same driver, and full chunks are simulated once and reused as the run grows.
+    ``progress(done, total)`` counts paths against the current plan.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     if not 0 < precision < 0.5 or not math.isfinite(precision):
-        raise UsageError(f"--precision must be a standard error between 0 and 0.5, got {precision}")
+        raise UsageError(f"`precision` must be a standard error between 0 and 0.5, got {precision}")
     if not 1 <= max_paths <= MAX_PATHS:
-        raise UsageError(f"--max-paths must be between 1 and {MAX_PATHS:,}, got {max_paths:,}")
-    if jobs < 1:
-        raise UsageError(f"jobs must be at least 1, got {jobs}")
-    sim = scenario.spec.simulation
-    seed = sim.seed if seed is None else int(seed)
+        raise UsageError(f"`max_paths` must be between 1 and {MAX_PATHS:,}, got {max_paths:,}")
+    _, seed = run_settings(scenario, paths=1, seed=seed, jobs=jobs)
     plan = compile_plan(scenario)
-    full: dict[int, Any] = {}  # canonical full chunks, reused as the run grows
-
-    def chunk(i: int, n: int) -> Any:
-        if n == CHUNK and i in full:
-            return full[i]
-        out = simulate_chunk(plan, i, n, seed=seed, sampling=sim.sampling)
-        if n == CHUNK:
-            full[i] = out
-        return out
+    plan.condition = condition
+    full: dict[int, ChunkOut] = {}  # canonical full chunks, reused as the run grows
 
     def run(paths: int) -> SimulationResult:
+        check_cells(plan, paths)
         sizes = chunk_sizes(paths)
-        todo = [i for i, n in enumerate(sizes) if not (n == CHUNK and i in full)]
-        if jobs > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                list(pool.map(lambda i: chunk(i, sizes[i]), [i for i in todo if sizes[i] == CHUNK]))
-        outs = []
-        for i, n in enumerate(sizes):
-            outs.append(chunk(i, n))
+        todo = [(i, n) for i, n in enumerate(sizes) if not (n == CHUNK and i in full)]
+        reused = paths - sum(n for _, n in todo)
+
+        def step(done: int, total: int) -> None:
             if progress:
-                progress(min(paths, (i + 1) * CHUNK), paths)
-        return reduce_chunks(plan, outs, paths=paths, seed=seed)
+                progress(reused + sum(n for _, n in todo[:done]), paths)
+
+        fresh: dict[int, ChunkOut] = {}
+        for (i, n), out in zip(
+            todo,
+            run_chunks(
+                plan,
+                todo,
+                seed=seed,
+                jobs=jobs,
+                executor=executor,
+                scheduler=scheduler,
+                progress=step,
+            ),
+            strict=True,
+        ):
+            fresh[i] = out
+            if n == CHUNK:
+                full[i] = out
+        outs = [fresh[i] if i in fresh else full[i] for i in range(len(sizes))]
+        return reduce_chunks(plan, outs, paths=paths, seed=seed, jobs=jobs)
 
     paths = min(PILOT, max_paths)
     steps: list[tuple[int, float]] = []

@@ -40,7 +40,11 @@ class Reducer:
         self.totals = np.empty((T, paths), np.float32)
         self.seg_totals = np.empty((S, T, paths), np.float32) if S > 1 else None
         self.sums = np.zeros(T)
-        self.count_ge = self.first = self.bound = self.fired = 0
+        # counts start as 0 and take the chunks' array shapes on the first add
+        self.count_ge: np.ndarray | int = 0
+        self.first: np.ndarray | int = 0
+        self.bound: np.ndarray | int = 0
+        self.fired: np.ndarray | int = 0
         self.inputs: list[dict[str, np.ndarray]] = []
         self.offset = 0
 
@@ -90,9 +94,9 @@ class Reducer:
             base_units=scenario.base_units,
             mean=self.sums / self.paths,
             quantiles=year_quantiles(self.totals, jobs),
-            count_ge=self.count_ge,
-            count_first=self.first,
-            capacity_bound=self.bound if plan.capacity_kind else None,
+            count_ge=np.asarray(self.count_ge),
+            count_first=np.asarray(self.first),
+            capacity_bound=np.asarray(self.bound) if plan.capacity_kind else None,
             event_fired={ev.name: int(fired[e]) for e, ev in enumerate(plan.events)},
             segments=seg_summary,
             totals=self.totals.T,  # (paths, T) view of the year-major array

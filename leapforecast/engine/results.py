@@ -180,5 +180,5 @@ def resolve_year(years: list[int], year: int | None) -> int:
     if year is None:
         return years[0]
     if year not in years:
-        raise UsageError(f"--year {year}: not a forecast year ({years[0]}-{years[-1]})")
+        raise UsageError(f"`year` {year}: not a forecast year ({years[0]}-{years[-1]})")
     return int(year)

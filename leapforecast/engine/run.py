@@ -1,23 +1,23 @@
-"""leapforecast.engine.run."""
+"""Running a scenario: ``simulate`` (a fixed number of paths) and ``run_scenario`` (what
+``leapforecast run`` does: a plain run, or one that adds paths until a precision is reached).
+
+Both go through the one driver (``engine.driver``), so executors, jobs and conditioning on
+year-to-date actuals work the same way for each.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from leapforecast.engine.executors import iter_chunks
-from leapforecast.engine.kernel import chunk_sizes
+from leapforecast.engine.driver import MAX_CELLS, check_cells, run_plan, run_settings
+from leapforecast.engine.executors import Executor
 from leapforecast.engine.plan import compile_plan
-from leapforecast.engine.reduction import Reducer
-from leapforecast.engine.results import SimulationResult
-from leapforecast.errors import LeapforecastError
+from leapforecast.engine.precision import DEFAULT_MAX_PATHS, simulate_to_precision
+from leapforecast.engine.results import SimulationResult, resolve_year
+from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
-
-MAX_PATHS = 50_000_000
-
-
-# float32 values kept for exact quantiles: paths x years x (1 + segments when there are several).
-# 500M cells is 2 GB; beyond it a run is refused before any work rather than exhausting memory.
-MAX_CELLS = 500_000_000
+from leapforecast.model.spec import MAX_PATHS
 
 
 def simulate(
@@ -28,51 +28,82 @@ def simulate(
     jobs: int = 1,
     keep_inputs: bool = False,
     fixed: dict[str, float] | None = None,
-    progress: Any = None,
-    condition: Any = None,
-    executor: str = "threads",
+    progress: Callable[[int, int], None] | None = None,
+    condition: Callable[..., Any] | None = None,
+    executor: str | Executor = "threads",
     scheduler: str | None = None,
 ) -> SimulationResult:
     """Run a scenario and reduce it to a ``SimulationResult``.
 
-    ``paths``/``seed`` default to the scenario's ``[simulation]`` values; ``jobs`` threads work on
-    chunks in parallel without changing a byte of the result; ``keep_inputs`` keeps each path's
-    inputs (for sensitivity analysis); ``progress(done, total)`` is called as chunks finish.
+    ``paths``/``seed`` default to the scenario's ``[simulation]`` values; ``jobs`` workers of
+    ``executor`` (threads, processes, dask, or an ``Executor``) run chunks in parallel without
+    changing a byte of the result; ``keep_inputs`` keeps each path's inputs (for sensitivity
+    analysis); ``fixed`` pins named inputs; ``condition`` conditions the first year on
+    year-to-date actuals; ``progress(done, total)`` is called as chunks finish.
     """
-    sim = scenario.spec.simulation
-    paths = sim.paths if paths is None else int(paths)
-    seed = sim.seed if seed is None else int(seed)
-    if not 1 <= paths <= MAX_PATHS:
-        raise LeapforecastError(f"paths must be between 1 and {MAX_PATHS:,}, got {paths:,}")
-    if seed < 0:
-        raise LeapforecastError(f"seed must be a non-negative integer, got {seed}")
-    if jobs < 1:
-        raise LeapforecastError(f"jobs must be at least 1, got {jobs}")
+    paths, seed = run_settings(scenario, paths=paths, seed=seed, jobs=jobs)
     plan = compile_plan(scenario, fixed=fixed)
-    layers = 1 + (len(plan.segments) if len(plan.segments) > 1 else 0)
-    cells = paths * len(plan.years) * layers
-    if cells > MAX_CELLS:
-        raise LeapforecastError(
-            f"paths: {paths:,} paths x {len(plan.years)} years"
-            + (f" x {layers} series (total and segments)" if layers > 1 else "")
-            + f" is {cells:,} stored values, more than the cap of {MAX_CELLS:,} (about 2 GB);"
-            " use fewer paths or a nearer horizon"
-        )
+    check_cells(plan, paths)
     plan.condition = condition
-    sizes = chunk_sizes(paths)
-
-    reducer = Reducer(plan, paths)
-    for out in iter_chunks(
+    return run_plan(
         plan,
-        sizes,
+        paths,
         seed=seed,
-        sampling=sim.sampling,
-        keep_inputs=keep_inputs,
         jobs=jobs,
         executor=executor,
         scheduler=scheduler,
+        keep_inputs=keep_inputs,
         progress=progress,
-        out_for=reducer.out_for,
-    ):
-        reducer.add(out)
-    return reducer.result(seed=seed, jobs=jobs)
+    )
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    precision: float | None = None,
+    max_paths: int | None = None,
+    year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    condition: Callable[..., Any] | None = None,
+    executor: str | Executor = "threads",
+    scheduler: str | None = None,
+) -> tuple[SimulationResult, list[str]]:
+    """A plain run of ``paths`` paths, or, when ``precision`` is given, a precision-controlled
+    one (capped at ``max_paths``); returns the result and notes for the user.
+
+    Every option works in both modes: the precision-controlled result is byte for byte the
+    plain run of the path count it stopped at, on any executor. ``year`` (the year charts
+    show) is checked first, so a typo fails before the simulation.
+    """
+    if year is not None:
+        resolve_year(scenario.years, year)
+    engine: dict[str, Any] = {
+        "jobs": jobs,
+        "progress": progress,
+        "condition": condition,
+        "executor": executor,
+        "scheduler": scheduler,
+    }
+    if precision is None:
+        if max_paths is not None:
+            raise UsageError("`max_paths` caps `precision`; without `precision` use `paths`")
+        return simulate(scenario, paths=paths, seed=seed, **engine), []
+    if paths is not None:
+        raise UsageError(
+            "`paths` and `precision` exclude each other: `precision` chooses the "
+            "number of paths (cap it with `max_paths`)"
+        )
+    result, report = simulate_to_precision(
+        scenario,
+        precision=precision,
+        max_paths=DEFAULT_MAX_PATHS if max_paths is None else max_paths,
+        seed=seed,
+        **engine,
+    )
+    return result, [report.message() if report.converged else f"warning: {report.message()}"]
+
+
+__all__ = ["MAX_CELLS", "MAX_PATHS", "run_scenario", "simulate"]

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from leapforecast.data._files import data_path
-from leapforecast.engine.plan import compile_plan
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
 from leapforecast.model.distributions import DIST_CLASSES
-from leapforecast.model.files import bundled_scenarios, locate
+from leapforecast.model.files import bundled_scenarios
 from leapforecast.model.scenario import load_scenario
 from leapforecast.model.spec import ScenarioSpec
 
@@ -35,20 +34,16 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[str]:
     """Every problem of one scenario (after ``extends`` and overrides), one line each.
 
-    A file is valid when the loader accepts it and the engine can compile it (segment bases
-    that leave nothing for the remainder, contradictory correlations). An empty list means valid.
+    The loader's checks are the whole of validation: they include what running needs (segment
+    bases that leave nothing for the remainder, correlations that cannot all hold), through the
+    same ``model.inputs`` the engine compiles from. An empty list means valid.
     """
-
     try:
-        scenario = load_scenario(path, overrides=list(overrides))
+        load_scenario(path, overrides=list(overrides))
     except ScenarioError as exc:
         return exc.lines()
     except LeapforecastError as exc:
         return [str(exc)]
-    try:
-        compile_plan(scenario)
-    except LeapforecastError as exc:
-        return [_place(scenario, str(exc))]
     return []
 
 
@@ -58,19 +53,6 @@ def validate_files(
     """Problems of each file, in the order given: ``{file: [problem, ...]}`` ([] = valid)."""
     overrides = list(overrides)
     return {str(p): validate_file(p, overrides=overrides) for p in paths}
-
-
-def _place(scenario: Any, message: str) -> str:
-    """Prefix an engine message starting with a key path (``correlation: ...``) with FILE:LINE."""
-
-    head = message.split(":", 1)[0]
-    path = tuple(head.split(".")) if re.fullmatch(r"[A-Za-z0-9_.\-]+", head) else ()
-    for source in scenario.sources:
-        line = locate(source.text, path) if path else None
-        if line is not None:
-            return f"{source.label}:{line}: {message}"
-    label = scenario.sources[0].label if scenario.sources else scenario.path or "<scenario>"
-    return f"{label}: {message}"
 
 
 # --------------------------------------------------------------------------- JSON Schema

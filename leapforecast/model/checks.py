@@ -10,13 +10,13 @@ from pydantic import BaseModel
 from leapforecast.data.history import History, load_history
 from leapforecast.data.peers import peer_intervals
 from leapforecast.data.targets import hit_ratios, load_targets
-from leapforecast.errors import HistoryError, ScenarioError
+from leapforecast.errors import HistoryError
 from leapforecast.model.distributions import Bootstrap, DistBase, TrackRecord
 from leapforecast.model.files import (
     Source,
     _relative_ref,
 )
-from leapforecast.model.inputs import copula_factor, input_names
+from leapforecast.model.inputs import correlation_problems, scenario_inputs, segment_bases
 from leapforecast.model.spec import ScenarioSpec
 
 
@@ -292,46 +292,9 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                         f"schedule must start by the first forecast year {base_year + 1}",
                     )
                 )
-    known = input_names(spec)
-    for i, corr in enumerate(spec.correlation):
-        for name in corr.between:
-            if name not in known:
-                hint = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
-                problems.append(
-                    (
-                        ["correlation", str(i), "between"],
-                        f"'{name}' is not an uncertain input"
-                        + (
-                            f"; did you mean '{hint[0]}'?"
-                            if hint
-                            else f" (uncertain inputs: {', '.join(known) or 'none'})"
-                        ),
-                    )
-                )
-        if corr.between[0] == corr.between[1]:
-            problems.append(
-                (["correlation", str(i), "between"], "an input cannot be correlated with itself")
-            )
-    if spec.correlation and not problems:
-        pairs = [(c.between[0], c.between[1], c.rho) for c in spec.correlation]
-        try:
-            copula_factor(list(known), pairs)
-        except ScenarioError as exc:
-            problems.append((["correlation"], exc.message.removeprefix("correlation: ")))
+    named = scenario_inputs(spec)
+    problems += correlation_problems(spec, named.named)
     if spec.segment and not problems:
         total = spec.history.base_units or history.units_at(base_year)
-        given = sum(
-            s.base if s.base is not None else s.share * total
-            for s in spec.segment.values()
-            if s.base is not None or s.share is not None
-        )
-        rest = [n for n, s in spec.segment.items() if s.base is None and s.share is None]
-        if rest and given > total:
-            problems.append(
-                (
-                    ["segment", rest[0]],
-                    f"the other segments' bases ({given:,.0f}) exceed the base year's total "
-                    f"({total:,.0f}), so nothing remains for it",
-                )
-            )
+        problems += segment_bases(spec, total)[1]
     return problems

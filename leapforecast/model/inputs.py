@@ -1,14 +1,198 @@
-"""leapforecast.model.inputs."""
+"""The named path-level inputs of a scenario: the one place that names them.
+
+A scenario's uncertain quantities (growth rate, volatility, a market ceiling, event impacts,
+capacity...) are drawn once per path under a key path such as ``growth.rate`` or
+``segment.china.growth.rate``. Those names are what correlations refer to, what sensitivity
+analysis holds fixed, and what keys each input's random stream. ``scenario_inputs`` names them
+in their canonical order and resolves the segments' base units; the semantic checks
+(``model.checks``) and the engine's plan (``engine.plan.compile_plan``) both consume it, so a
+scenario the checks accept is one the engine can run, and vice versa.
+"""
 
 from __future__ import annotations
 
+import difflib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from leapforecast.errors import ScenarioError
-from leapforecast.model.distributions import DistBase
+from leapforecast.model.distributions import DistBase, Fixed
 from leapforecast.model.spec import ScenarioSpec
+
+Problem = tuple[list[str], str]  # (key path, message)
+
+
+class UnitUniform(Fixed):
+    """A raw uniform draw in (0, 1) (an event's occurrence, or its year in a range): ``ppf`` is
+    the identity. Not a quantity of the file, so correlations cannot name it."""
+
+    @property
+    def is_fixed(self) -> bool:
+        return False
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.asarray(u, float)
+
+
+UNIT_UNIFORM = UnitUniform(value=0.5)
+
+
+@dataclass(frozen=True)
+class SegmentInputs:
+    """One segment's names for its inputs, and its base units (NaN when not resolved)."""
+
+    name: str
+    base: float
+    rate: str
+    volatility: str
+    fade_to: str | None
+    half_life: float
+    ceiling: str | None
+
+
+@dataclass(frozen=True)
+class EventInputs:
+    """One event's input names and the indices of the segments it applies to."""
+
+    name: str
+    impact: str
+    occurs: str | None  # a raw uniform when the probability is below 1
+    year: str | None  # a raw uniform when the event's year is a range
+    segments: list[int]
+
+
+@dataclass
+class ScenarioInputs:
+    """Every path-level input of a scenario by name, in canonical (draw) order.
+
+    ``inputs`` includes fixed values and raw uniforms; ``named`` is what a correlation may name.
+    ``problems`` holds what makes the scenario impossible to run (a remainder segment left with
+    negative units), as (key path, message).
+    """
+
+    inputs: dict[str, DistBase]
+    segments: list[SegmentInputs]
+    events: list[EventInputs]
+    capacity_kind: str | None  # None, "growth" or "schedule"
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def named(self) -> dict[str, DistBase]:
+        """The uncertain inputs of the file (not fixed, not raw uniforms), in canonical order."""
+        return {
+            k: d
+            for k, d in self.inputs.items()
+            if not d.is_fixed and not isinstance(d, UnitUniform)
+        }
+
+
+def segment_bases(spec: ScenarioSpec, base_units: float) -> tuple[list[float], list[Problem]]:
+    """Base units of each segment (one ``total`` without segments): given, a share of the base
+    year's total, or (for at most one segment) the remainder; and the problem if the others
+    leave a negative remainder."""
+    if not spec.segment:
+        return [float(base_units)], []
+    known = 0.0
+    for s in spec.segment.values():
+        if s.base is not None:
+            known += s.base
+        elif s.share is not None:
+            known += s.share * base_units
+    bases: list[float] = []
+    problems: list[Problem] = []
+    for name, seg in spec.segment.items():
+        if seg.base is not None:
+            bases.append(float(seg.base))
+        elif seg.share is not None:
+            bases.append(float(seg.share * base_units))
+        else:
+            bases.append(float(base_units - known))
+            if base_units - known < 0 and not problems:
+                problems.append(
+                    (
+                        ["segment", name],
+                        f"the other segments' bases ({known:,.0f}) exceed the base year's total "
+                        f"({base_units:,.0f}), so nothing remains for it",
+                    )
+                )
+    return bases, problems
+
+
+def scenario_inputs(spec: ScenarioSpec, *, base_units: float | None = None) -> ScenarioInputs:
+    """Name every path-level input of ``spec`` and resolve segments, events and capacity.
+
+    The order of ``inputs`` is part of the engine's contract (Sobol dimensions and the copula
+    follow it): per segment its growth rate, volatility, fade target and ceiling; per event its
+    impact, occurrence and year; then capacity. A segment without its own growth shares the
+    top-level growth inputs (and their draws). Without ``base_units`` the bases are NaN.
+    """
+    inputs: dict[str, DistBase] = {}
+
+    def add(name: str, dist: DistBase) -> str:
+        inputs[name] = dist
+        return name
+
+    bases: list[float]
+    problems: list[Problem]
+    if base_units is None:
+        bases, problems = [math.nan] * max(1, len(spec.segment)), []
+    else:
+        bases, problems = segment_bases(spec, base_units)
+    raw_segments: dict[str, Any] = dict(spec.segment) or {"total": None}
+    segments: list[SegmentInputs] = []
+    for (seg_name, seg), base in zip(raw_segments.items(), bases, strict=True):
+        prefix = "" if seg is None else f"segment.{seg_name}."
+        own_growth = seg is not None and seg.growth is not None
+        growth = seg.growth if own_growth else spec.growth
+        if growth is None:  # the spec's own check rules this out; say so if it ever changes
+            raise ScenarioError(f"{prefix or 'growth'}: no [growth] table for this segment")
+        prefix_g = prefix if own_growth else ""  # inherited growth shares the top-level draws
+        saturation = spec.saturation if seg is None else seg.saturation
+        segments.append(
+            SegmentInputs(
+                name=seg_name,
+                base=base,
+                rate=add(f"{prefix_g}growth.rate", growth.rate),
+                volatility=add(f"{prefix_g}growth.volatility", growth.volatility),
+                fade_to=add(f"{prefix_g}growth.fade.to", growth.fade.to) if growth.fade else None,
+                half_life=growth.fade.half_life if growth.fade else math.inf,
+                ceiling=(
+                    add(f"{prefix}saturation.ceiling", saturation.ceiling) if saturation else None
+                ),
+            )
+        )
+    names = [s.name for s in segments]
+    events: list[EventInputs] = []
+    for ev in spec.event:
+        impact = add(f"event.{ev.name}.impact", ev.impact)
+        occurs = add(f"event.{ev.name}.occurs", UNIT_UNIFORM) if ev.probability < 1 else None
+        first, last = ev.years
+        year = add(f"event.{ev.name}.year", UNIT_UNIFORM) if last > first else None
+        if ev.segment is None:
+            applies = list(range(len(segments)))
+        else:  # an unknown segment is reported by the semantic checks
+            applies = [names.index(ev.segment)] if ev.segment in names else []
+        events.append(EventInputs(ev.name, impact, occurs, year, applies))
+    cap = spec.capacity
+    capacity_kind = None
+    if cap is not None and cap.units is not None:
+        capacity_kind = "growth"
+        add("capacity.units", cap.units)
+        add("capacity.growth", cap.growth)
+    elif cap is not None:
+        capacity_kind = "schedule"
+        for key, dist in (cap.schedule or {}).items():
+            add(f"capacity.schedule.{key}", dist)
+    return ScenarioInputs(inputs, segments, events, capacity_kind, problems)
+
+
+def input_names(spec: ScenarioSpec) -> dict[str, DistBase]:
+    """Every uncertain input of the file by its key path (what correlations may name)."""
+    return scenario_inputs(spec).named
 
 
 def spearman_to_pearson(rho: np.ndarray) -> np.ndarray:
@@ -46,31 +230,42 @@ def copula_factor(
     return [names.index(n) for n in involved], factor
 
 
-def input_names(spec: ScenarioSpec) -> dict[str, DistBase]:
-    """Every uncertain path-level input by its key path (what correlations may name)."""
-    names: dict[str, DistBase] = {}
+def correlation_pairs(
+    spec: ScenarioSpec, uncertain: list[str] | dict[str, DistBase]
+) -> list[tuple[str, str, float]]:
+    """The (a, b, rho) of every correlation between two of the ``uncertain`` inputs (a pair
+    whose input was pinned to a value, as sensitivity analysis does, no longer applies)."""
+    return [
+        (c.between[0], c.between[1], c.rho)
+        for c in spec.correlation
+        if c.between[0] in uncertain and c.between[1] in uncertain
+    ]
 
-    def growth(prefix: str, g: Any) -> None:
-        if g is None:
-            return
-        names[f"{prefix}growth.rate"] = g.rate
-        names[f"{prefix}growth.volatility"] = g.volatility
-        if g.fade is not None:
-            names[f"{prefix}growth.fade.to"] = g.fade.to
 
-    growth("", spec.growth)
-    if spec.saturation is not None:
-        names["saturation.ceiling"] = spec.saturation.ceiling
-    for seg_name, seg in spec.segment.items():
-        growth(f"segment.{seg_name}.", seg.growth)
-        if seg.saturation is not None:
-            names[f"segment.{seg_name}.saturation.ceiling"] = seg.saturation.ceiling
-    for ev in spec.event:
-        names[f"event.{ev.name}.impact"] = ev.impact
-    if spec.capacity is not None:
-        if spec.capacity.units is not None:
-            names["capacity.units"] = spec.capacity.units
-            names["capacity.growth"] = spec.capacity.growth
-        for year, dist in (spec.capacity.schedule or {}).items():
-            names[f"capacity.schedule.{year}"] = dist
-    return {k: v for k, v in names.items() if not v.is_fixed}
+def correlation_problems(spec: ScenarioSpec, named: dict[str, DistBase]) -> Iterator[Problem]:
+    """What is wrong with the ``[[correlation]]`` tables: a name that is not an uncertain input
+    (with a "did you mean"), an input correlated with itself, or correlations that cannot all
+    hold at once (the matrix is not positive semi-definite)."""
+    found = False
+    for i, corr in enumerate(spec.correlation):
+        for name in corr.between:
+            if name not in named:
+                found = True
+                hint = difflib.get_close_matches(name, list(named), n=1, cutoff=0.5)
+                yield (
+                    ["correlation", str(i), "between"],
+                    f"'{name}' is not an uncertain input"
+                    + (
+                        f"; did you mean '{hint[0]}'?"
+                        if hint
+                        else f" (uncertain inputs: {', '.join(named) or 'none'})"
+                    ),
+                )
+        if corr.between[0] == corr.between[1]:
+            found = True
+            yield (["correlation", str(i), "between"], "an input cannot be correlated with itself")
+    if spec.correlation and not found:
+        try:
+            copula_factor(list(named), correlation_pairs(spec, named))
+        except ScenarioError as exc:
+            yield (["correlation"], exc.message.removeprefix("correlation: "))
