@@ -60,14 +60,14 @@ def stdout_console(file: Any = None) -> Any:  # -> rich.console.Console
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
     from rich.console import Console
 
-    plain = {"color_system": None} if no_color() else {}
+    plain: dict[str, Any] = {"color_system": None} if no_color() else {}
     return Console(file=file, highlight=False, soft_wrap=False, **plain)
 
 
 def stderr_console() -> Any:  # -> rich.console.Console
     from rich.console import Console
 
-    plain = {"color_system": None} if no_color() else {}
+    plain: dict[str, Any] = {"color_system": None} if no_color() else {}
     return Console(stderr=True, highlight=False, **plain)
 
 

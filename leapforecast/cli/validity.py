@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -55,7 +56,7 @@ def fit(
 
     report = fit_history(load_history(file), level=level)
     _warn(report.warnings)
-    inputs = [file] if file else []
+    inputs: list[str | Path] = [file] if file else []
     if toml:
         from leapforecast.report.output import write_text
 
