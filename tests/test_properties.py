@@ -30,7 +30,6 @@ from leapforecast.model.files import bundled_scenarios
 from leapforecast.model.inputs import input_names
 from leapforecast.model.scenario import load_scenario
 from leapforecast.report import run as render
-from leapforecast.report.history import history_json, history_rows
 
 # LEAPFORECAST_FUZZ=N: fresh random examples and N times as many (a deeper search, e.g. after an
 # engine change); unset, CI runs the same fixed examples every time.
@@ -633,8 +632,7 @@ def test_random_csv_histories_parse_or_raise_history_errors(text):
         return
     event(f"parsed {min(len(hist.years), 3)}+ rows")
     _check_history(hist)
-    rows = history_rows(hist)
-    _finite_json(history_json(hist, rows))
+    _finite_json(hist.to_json())
 
 
 @settings(CI, max_examples=150 * SCALE)

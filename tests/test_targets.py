@@ -32,7 +32,7 @@ def test_bundled_track_record():
 def test_rows_and_table():
     rows = targets.track_record_rows(targets.load_targets())
     assert list(rows[0]) == targets.COLUMNS
-    assert rows[2]["actual"] == "" and rows[0]["ratio"] == pytest.approx(0.7208, abs=1e-4)
+    assert rows[2]["actual"] is None and rows[0]["ratio"] == pytest.approx(0.7208, abs=1e-4)
     from rich.console import Console
 
     buf = io.StringIO()
@@ -53,7 +53,7 @@ def test_rows_and_table():
 )
 def test_bad_track_record_files(text, match):
     with pytest.raises(HistoryError, match=match):
-        targets.parse_targets(text, source="t.csv")
+        targets.parse_track_record(text, source="t.csv")
 
 
 def test_unknown_builtin_and_missing_file(tmp_path):

@@ -8,12 +8,12 @@ and so does the year-to-year noise. A difference between scenarios is then measu
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.results import SimulationResult
 from leapforecast.engine.run import simulate
@@ -22,7 +22,7 @@ from leapforecast.model.scenario import Scenario
 
 
 @dataclass
-class Comparison:
+class Comparison(TabularMixin):
     """Several scenarios simulated with one seed and one path count.
 
     Attributes
@@ -106,25 +106,20 @@ class Comparison:
                     )
         return out
 
-    def frame(self):  # -> pandas.DataFrame
-        """The long table as a pandas DataFrame."""
-        import pandas as pd
-
-        return pd.DataFrame(self.rows(), columns=self.columns())
-
-    def wide(self):  # -> pandas.DataFrame
+    def wide(self) -> Any:  # -> pandas.DataFrame
         """One row per (scenario, year) with the run CSV columns (handy in a notebook)."""
         import pandas as pd
 
         frames = []
         for label, res in zip(self.labels, self.results, strict=True):
-            frame = res.summary()
+            frame = res.frame()
             frame["scenario"] = label
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def to_json(self) -> str:
-        doc: dict[str, Any] = {
+    def document(self) -> dict[str, Any]:
+        """Shared settings, each scenario's run rows and metadata, and the paired differences."""
+        return {
             "metadata": {
                 "paths": self.paths,
                 "seed": self.seed,
@@ -150,7 +145,6 @@ class Comparison:
                 if (d := self.difference(i, target, year)) is not None
             ],
         }
-        return json.dumps(doc, indent=2) + "\n"
 
 
 def _labels(scenarios: list[Scenario]) -> list[str]:

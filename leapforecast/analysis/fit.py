@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from leapforecast.data.history import History
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import HistoryError
 from leapforecast.model.distributions import Pert
 
@@ -93,7 +94,7 @@ class CurveFit:
 
 
 @dataclass(frozen=True)
-class FitReport:
+class FitReport(TabularMixin):
     """Everything ``leapforecast fit`` shows: the three fits and a TOML block to paste."""
 
     history: History
@@ -107,6 +108,17 @@ class FitReport:
     def warnings(self) -> tuple[str, ...]:
         curves = [c for c in (self.logistic, self.bass) if c is not None]
         return self.log_growth.warnings + self.notes + tuple(w for c in curves for w in c.warnings)
+
+    def columns(self) -> list[str]:
+        return list(FIT_COLUMNS)
+
+    def rows(self) -> list[dict[str, object]]:
+        """One row per estimated parameter; None where a value is not finite or identified."""
+        return _fit_rows(self)
+
+    def document(self) -> dict[str, object]:
+        """The rows, each curve's fitted values, the warnings and the TOML block."""
+        return _fit_document(self)
 
 
 # --------------------------------------------------------------------------- log growth
@@ -515,12 +527,12 @@ SIZE_PARAMS = (
 FIT_COLUMNS = ["model", "parameter", "estimate", "low", "high", "level", "identified", "note"]
 
 
-def _plain(v: float) -> float | str:
-    return v if math.isfinite(v) else ""
+def _plain(v: float) -> float | None:
+    return v if math.isfinite(v) else None
 
 
-def report_rows(report: FitReport) -> list[dict[str, object]]:
-    """One plain row per estimated parameter (columns ``FIT_COLUMNS``); NaN/inf become ''."""
+def _fit_rows(report: FitReport) -> list[dict[str, object]]:
+    """One plain row per estimated parameter (columns ``FIT_COLUMNS``); NaN/inf become None."""
     lg = report.log_growth
     rows: list[dict[str, object]] = []
     for est in (lg.mean, lg.sd, lg.rate):
@@ -545,7 +557,7 @@ def report_rows(report: FitReport) -> list[dict[str, object]]:
                 {
                     "model": curve.model,
                     "parameter": est.name,
-                    "estimate": "" if size else _plain(est.value),
+                    "estimate": None if size else _plain(est.value),
                     "low": _plain(est.low),
                     "high": _plain(est.high),
                     "level": est.level,
@@ -556,7 +568,7 @@ def report_rows(report: FitReport) -> list[dict[str, object]]:
     return rows
 
 
-def report_dict(report: FitReport) -> dict[str, object]:
+def _fit_document(report: FitReport) -> dict[str, object]:
     """JSON-ready: the rows, each curve's fitted values, the warnings and the TOML block."""
 
     def clean(v: float) -> float | None:
@@ -592,10 +604,7 @@ def report_dict(report: FitReport) -> dict[str, object]:
         "n_intervals": lg.n_intervals,
         "level": lg.level,
         "few_points": lg.few_points,
-        "rows": [
-            {k: (None if v == "" and k in ("estimate", "low", "high") else v) for k, v in r.items()}
-            for r in report_rows(report)
-        ],
+        "rows": _fit_rows(report),
         "curves": curves,
         "warnings": list(report.warnings),
         "toml": report.toml,

@@ -42,6 +42,7 @@ from leapforecast.data.monthly import (
     parse_month,
     parse_monthly,
 )
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.results import QUANTILES, binomial_se, wilson
 from leapforecast.engine.run import simulate
@@ -361,7 +362,7 @@ def year_to_date(
 
 
 @dataclass
-class NowcastResult:
+class NowcastResult(TabularMixin):
     """What the nowcast found for one year.
 
     ``quantiles`` of the full-year total at ``QUANTILES``; ``prob_ge``/``se_ge``/``count_ge`` per
@@ -429,8 +430,9 @@ class NowcastResult:
         ]
 
     def rows(self) -> list[dict[str, Any]]:
-        """The CSV contract: a row per target, the year's total, each actual and remaining month."""
-        blank = {c: "" for c in self.columns()}
+        """The CSV contract: a row per target, the year's total, each actual and remaining month;
+        None (a blank cell) where a column does not apply to the row."""
+        blank: dict[str, Any] = dict.fromkeys(self.columns())
         out: list[dict[str, Any]] = []
         for k, target in enumerate(self.targets):
             needed = self.needed[k]
@@ -441,7 +443,7 @@ class NowcastResult:
                     "label": target,
                     "probability": float(self.prob_ge[k]),
                     "se": float(self.se_ge[k]),
-                    "needed_per_month": "" if needed is None else round(needed),
+                    "needed_per_month": None if needed is None else round(needed),
                 }
             )
         out.append(

@@ -87,7 +87,7 @@ class BacktestRow:
 
 
 @dataclass(frozen=True)
-class BacktestResult:
+class NowcastBacktest:
     """Nowcasts of ``year`` from each cut-off, against the year's actual total."""
 
     year: int
@@ -161,7 +161,7 @@ def backtest(
     seed: int = 20260101,
     cutoffs: Iterable[int] = range(0, 12),
     seasonal: Sequence[float] | None = None,
-) -> BacktestResult:
+) -> NowcastBacktest:
     """Nowcast a complete past ``year`` (default: the last complete year of ``monthly``) from
     each cut-off (0 = no months ... 11 = January to November), using only what was known then:
     the monthly model is fitted to the months before the year, and the annual prior is
@@ -221,4 +221,4 @@ def backtest(
                 naive_pinball=pinball(actual, np.full(len(q), naive)),
             )
         )
-    return BacktestResult(year, actual, sc.name, paths, seed, tuple(rows))
+    return NowcastBacktest(year, actual, sc.name, paths, seed, tuple(rows))

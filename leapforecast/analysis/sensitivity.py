@@ -17,7 +17,6 @@ Three views of one question, each answering it differently:
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.driver import run_chunks
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.reduction import reduce_chunks
@@ -308,7 +308,7 @@ def rank_correlations(
 
 
 @dataclass
-class SensitivityReport:
+class SensitivityReport(TabularMixin):
     """Tornado, rank correlation and Sobol indices for one target and year."""
 
     scenario: str
@@ -348,14 +348,14 @@ class SensitivityReport:
         return list(self.COLUMNS)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per input in tornado order (``noise`` last); blank where a method does not
-        apply. Probabilities and correlations to 6 decimals, units as whole cars."""
+        """One row per input in tornado order (``noise`` last); None (a blank CSV cell) where a
+        method does not apply. Probabilities and correlations to 6 decimals, units as whole cars."""
 
-        def r6(v: float | None) -> Any:
-            return "" if v is None or (isinstance(v, float) and math.isnan(v)) else round(v, 6)
+        def r6(v: float | None) -> float | None:
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(v, 6)
 
-        def r0(v: float | None) -> Any:
-            return "" if v is None else round(v)
+        def r0(v: float | None) -> int | None:
+            return None if v is None else round(v)
 
         out = []
         for item in self.inputs:
@@ -381,11 +381,6 @@ class SensitivityReport:
             )
         return out
 
-    def frame(self):  # -> pandas.DataFrame
-        import pandas as pd
-
-        return pd.DataFrame(self.rows(), columns=self.columns())
-
     def metadata(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
@@ -403,9 +398,9 @@ class SensitivityReport:
             "notes": self.notes,
         }
 
-    def to_json(self) -> str:
-        rows = [{k: (None if v == "" else v) for k, v in r.items()} for r in self.rows()]
-        return json.dumps({"metadata": self.metadata(), "inputs": rows}, indent=2) + "\n"
+    def document(self) -> dict[str, Any]:
+        """The settings and base probability, and one entry per input (null where blank)."""
+        return {"metadata": self.metadata(), "inputs": self.rows()}
 
 
 def sensitivity(

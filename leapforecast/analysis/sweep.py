@@ -8,7 +8,6 @@ model, not of which random numbers each point happened to get.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.results import binomial_se
 from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
@@ -103,7 +103,7 @@ def _variant(scenario: Scenario, assignments: dict[str, float]) -> Scenario:
 
 
 @dataclass
-class Sweep:
+class Sweep(TabularMixin):
     """P(units >= target in year), its s.e. and quantiles of that year over a grid of values."""
 
     scenario: str
@@ -140,11 +140,6 @@ class Sweep:
             out.append(row)
         return out
 
-    def frame(self):  # -> pandas.DataFrame
-        import pandas as pd
-
-        return pd.DataFrame(self.rows(), columns=self.columns())
-
     def metadata(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
@@ -155,8 +150,9 @@ class Sweep:
             "keys": [a.key for a in self.axes],
         }
 
-    def to_json(self) -> str:
-        return json.dumps({"metadata": self.metadata(), "rows": self.rows()}, indent=2) + "\n"
+    def document(self) -> dict[str, Any]:
+        """The settings and one entry per grid point."""
+        return {"metadata": self.metadata(), "rows": self.rows()}
 
 
 def sweep(
@@ -205,7 +201,7 @@ def sweep(
 
 
 @dataclass
-class BreakEven:
+class BreakEven(TabularMixin):
     """The value of ``key`` at which P(units >= target in year) reaches ``level``.
 
     ``value`` is the bisection's answer (within ``xtol`` of the crossing of the simulated,
@@ -268,13 +264,13 @@ class BreakEven:
             }
         ]
 
-    def to_json(self) -> str:
-        doc = {
+    def document(self) -> dict[str, Any]:
+        """The one row flattened, with the scenario and every bisection step."""
+        return {
             "scenario": self.scenario,
             **self.rows()[0],
             "steps": [{"value": round(v, 9), "prob_ge": round(p, 6)} for v, p in self.steps],
         }
-        return json.dumps(doc, indent=2) + "\n"
 
 
 def solve(

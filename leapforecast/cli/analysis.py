@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, TargetOpt, parse_targets
+from leapforecast.cli.common import (
+    Format,
+    FormatOpt,
+    OutputOpt,
+    SetOpt,
+    TargetOpt,
+    emit,
+    parse_targets,
+)
 from leapforecast.cli.run import (
     HorizonOpt,
     JobsOpt,
@@ -16,7 +24,6 @@ from leapforecast.cli.run import (
     SeedOpt,
     YearOpt,
     progress_bar,
-    write_outputs,
 )
 
 
@@ -105,8 +112,6 @@ def compare(
     """
     from leapforecast.analysis.compare import compare as run_compare
     from leapforecast.model.scenario import load_scenario
-    from leapforecast.report.analysis import comparison_tables
-    from leapforecast.report.formats import to_csv
 
     loaded = [load_scenario(s, overrides=set_ or [], horizon=horizon) for s in scenarios]
     with progress_bar("comparing") as progress:
@@ -118,9 +123,8 @@ def compare(
             jobs=jobs,
             progress=progress,
         )
-    write_outputs(
-        comparison_tables(cmp),
-        lambda f: to_csv(cmp.columns(), cmp.rows()) if f is Format.csv else cmp.to_json(),
+    emit(
+        cmp,
         fmt,
         output,
         inputs=_sources(*loaded),
@@ -174,8 +178,6 @@ def sensitivity(
     """
     from leapforecast.analysis.sensitivity import sensitivity as run_sensitivity
     from leapforecast.model.scenario import load_scenario
-    from leapforecast.report.analysis import sensitivity_tables
-    from leapforecast.report.formats import to_csv
 
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("tornado") as progress:
@@ -190,9 +192,8 @@ def sensitivity(
             jobs=jobs,
             progress=progress,
         )
-    write_outputs(
-        sensitivity_tables(report),
-        lambda f: to_csv(report.columns(), report.rows()) if f is Format.csv else report.to_json(),
+    emit(
+        report,
         fmt,
         output,
         inputs=_sources(sc),
@@ -255,7 +256,6 @@ def sweep(
     from leapforecast.analysis import sweep as sw
     from leapforecast.errors import UsageError
     from leapforecast.model.scenario import load_scenario
-    from leapforecast.report.formats import to_csv
 
     if not vary or len(vary) > 2 or (solve and len(vary) != 1):
         raise UsageError(
@@ -276,16 +276,7 @@ def sweep(
             if solve
             else sw.sweep(sc, vary, **options)
         )
-    from leapforecast.report.analysis import break_even_tables, sweep_tables
-
-    tables = break_even_tables(res) if solve else sweep_tables(res)
-    write_outputs(
-        tables,
-        lambda f: to_csv(res.columns(), res.rows()) if f is Format.csv else res.to_json(),
-        fmt,
-        output,
-        inputs=_sources(sc),
-    )
+    emit(res, fmt, output, inputs=_sources(sc))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit
 
 
 def validate(
@@ -63,39 +63,9 @@ def scenarios(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
 
     Example: leapforecast scenarios --format csv
     """
-    import json
+    from leapforecast.model.authoring import scenario_catalog
 
-    from leapforecast.cli.common import render_tables
-    from leapforecast.model.authoring import list_scenarios
-    from leapforecast.report.formats import to_csv
-    from leapforecast.report.output import write_text
-
-    items = list_scenarios()
-    rows = [
-        {
-            "name": s.name,
-            "description": s.description,
-            "extends": s.extends or "",
-            "path": str(s.path),
-        }
-        for s in items
-    ]
-    if fmt is Format.csv:
-        write_text(to_csv(["name", "description", "extends", "path"], rows), output)
-    elif fmt is Format.json:
-        write_text(json.dumps(rows, indent=2) + "\n", output)
-    else:
-        from rich.table import Table
-
-        table = Table(title="Bundled scenarios (leapforecast run NAME)", title_justify="left")
-        table.add_column("name", no_wrap=True)
-        table.add_column("extends", no_wrap=True)
-        table.add_column("description")
-        for row in rows:
-            table.add_row(row["name"], row["extends"], row["description"])
-        text = render_tables([table], output)
-        if text is not None:
-            write_text(text, output)
+    emit(scenario_catalog(), fmt, output)
 
 
 def new(

@@ -1,12 +1,17 @@
-"""Shared CLI pieces: output formats, consoles, option types. Nothing heavy is imported here."""
+"""Shared CLI pieces: output formats, consoles, option types, and ``emit`` (the one place a
+result becomes a table, CSV or JSON on stdout or in a file). Nothing heavy is imported here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from leapforecast.data.tabular import Tabular
 
 
 class Format(str, Enum):
@@ -51,18 +56,18 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-def stdout_console(file: Any = None):  # -> rich.console.Console
+def stdout_console(file: Any = None) -> Any:  # -> rich.console.Console
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
     from rich.console import Console
 
-    plain = {"color_system": None} if no_color() else {}
+    plain: dict[str, Any] = {"color_system": None} if no_color() else {}
     return Console(file=file, highlight=False, soft_wrap=False, **plain)
 
 
-def stderr_console():
+def stderr_console() -> Any:  # -> rich.console.Console
     from rich.console import Console
 
-    plain = {"color_system": None} if no_color() else {}
+    plain: dict[str, Any] = {"color_system": None} if no_color() else {}
     return Console(stderr=True, highlight=False, **plain)
 
 
@@ -84,8 +89,66 @@ def render_tables(renderables: list[Any], output: Path | None) -> str | None:
 
 
 def parse_targets(values: list[str] | None) -> list[int] | None:
+    """``--target`` values (500k, 1M, 1_000_000) as whole units; None when none were given."""
     if not values:
         return None
     from leapforecast.units import parse_units
 
     return [parse_units(v) for v in values]
+
+
+def emit(
+    result: Tabular,
+    fmt: Format,
+    output: Path | None,
+    *,
+    inputs: Sequence[str | Path] = (),
+    extra_tables: list[Any] | None = None,
+    trailer: str | None = None,
+    notes: Sequence[str] = (),
+    plot: Path | None = None,
+    figure: Callable[[], Any] | None = None,
+) -> None:
+    """Write ``result`` as a table (Rich, via ``report.tables_for``), CSV or JSON, to stdout or
+    atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr.
+
+    ``extra_tables`` (terminal charts) follow the tables; with CSV/JSON they are drawn on the
+    terminal, so they need ``--output`` (stdout is data). ``trailer`` is raw text after the
+    tables (a TOML block a console must not wrap). ``plot`` saves ``figure()`` first.
+    """
+    from leapforecast.cli.errors import err
+    from leapforecast.errors import UsageError
+    from leapforecast.report.output import write_text
+
+    if extra_tables and fmt is not Format.table and output is None:
+        raise UsageError(
+            "charts draw on the terminal: use --format table, or send the CSV/JSON to a file "
+            "with --output"
+        )
+    if plot is not None and figure is not None:
+        from leapforecast.report.plots import save_figure
+
+        save_figure(figure(), plot, inputs=list(inputs))
+    text: str | None
+    if fmt is Format.table:
+        from leapforecast.report import tables_for
+
+        text = render_tables(tables_for(result) + (extra_tables or []), output)
+        if trailer is not None:
+            if text is None:
+                write_text(trailer, None)  # raw, so the terminal cannot wrap it
+            else:
+                text += trailer
+    else:
+        if fmt is Format.csv:
+            from leapforecast.report.formats import to_csv
+
+            text = to_csv(result.columns(), result.rows())
+        else:
+            text = result.to_json()  # type: ignore[attr-defined]  # TabularMixin
+        if extra_tables:
+            render_tables(extra_tables, None)
+    if text is not None:
+        write_text(text, output, inputs=list(inputs))
+    for note in notes:
+        err(note)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from leapforecast.cli.common import Format, FormatOpt, OutputOpt, render_tables
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, emit
 
 
 def history(
@@ -41,99 +41,23 @@ def history(
 
     Example: leapforecast history --file my_maker.csv --format csv
     """
-    import json
+    from leapforecast.errors import UsageError
 
-    from leapforecast.data.history import load_history
-    from leapforecast.report import formats as render
-    from leapforecast.report.history import history_json, history_rows, history_tables
-    from leapforecast.report.output import write_text
-
+    inputs = [file] if file else []
     if monthly:
-        text = _monthly(file, fmt, output)
-        if text is not None:
-            write_text(text, output, inputs=[file] if file else [])
-        return
-    from leapforecast.data.targets import COLUMNS, load_targets, track_record_rows
-    from leapforecast.report.history import track_record_table
+        from leapforecast.analysis.monthly_report import monthly_report
 
-    record = load_targets() if file is None else None
+        view = monthly_report(file)
+        emit(view, fmt, output, inputs=inputs, notes=[f"warning: {n}" for n in view.notes])
+        return
+    from leapforecast.data.targets import track_record
+
+    record = track_record() if file is None else None
     if targets:
         if record is None:
-            from leapforecast.errors import UsageError
-
             raise UsageError("--targets shows the bundled Leapmotor track record; drop --file")
-        rows = track_record_rows(record)
-        if fmt is Format.table:
-            text = render_tables([track_record_table(record)], output)
-        elif fmt is Format.csv:
-            text = render.to_csv(COLUMNS, rows)
-        else:
-            text = json.dumps({"targets": rows}, indent=2) + "\n"
-        if text is not None:
-            write_text(text, output)
+        emit(record, fmt, output)
         return
-    hist = load_history(file)
-    rows = history_rows(hist)
-    if fmt is Format.table:
-        extra = [track_record_table(record)] if record is not None else []
-        text = render_tables(history_tables(hist, rows) + extra, output)
-    elif fmt is Format.csv:
-        text = render.to_csv(list(rows[0]), rows)
-    else:
-        text = history_json(hist, rows)
-        if record is not None:
-            doc = json.loads(text)
-            doc["targets"] = track_record_rows(record)
-            text = json.dumps(doc, indent=2) + "\n"
-    if text is not None:
-        write_text(text, output, inputs=[file] if file else [])
+    from leapforecast.data.history import HistoryReport, load_history
 
-
-def _monthly(file: str | None, fmt: Format, output: Any) -> str | None:
-    import json
-
-    from leapforecast.analysis.seasonal import fit_monthly
-    from leapforecast.cli.common import stderr_console
-    from leapforecast.data.monthly import load_monthly
-    from leapforecast.errors import HistoryError
-    from leapforecast.report import run as render
-    from leapforecast.report.history import _label, _monthly_tables, monthly_rows, seasonal_rows
-
-    hist = load_monthly(file)
-    months, periods = monthly_rows(hist)
-    try:
-        fit = fit_monthly(hist)
-    except HistoryError as exc:  # too few months for a profile: still show the months
-        stderr_console().print(f"warning: no seasonal profile: {exc}", markup=False)
-        fit = None
-    season = seasonal_rows(fit.profile()) if fit is not None else []
-    if fmt is Format.csv:
-        columns = ["kind", "month", "units", "yoy", "share", "factor", "factor_p10", "factor_p90"]
-        columns.append("source")
-        blank = dict.fromkeys(columns, "")
-        rows = [
-            {**blank, "kind": "month", **{k: ("" if v is None else v) for k, v in r.items()}}
-            for r in months
-        ]
-        rows += [{**blank, "kind": "period", **r} for r in periods]
-        rows += [{**blank, "kind": "season", **r} for r in season]
-        return render.to_csv(columns, rows)
-    if fmt is Format.json:
-        doc = {
-            "source": hist.source,
-            "months": months,
-            "periods": periods,
-            "seasonal": None
-            if fit is None
-            else {
-                "fitted": f"{_label(fit.first)} to {_label(fit.end)}",
-                "months_used": fit.n_months,
-                "period_constraints": fit.n_aggregates,
-                "sigma_e": round(fit.sigma_e, 4),
-                "eta": round(fit.eta, 4),
-                "tau": round(fit.tau, 4),
-                "profile": season,
-            },
-        }
-        return json.dumps(doc, indent=2) + "\n"
-    return render_tables(_monthly_tables(hist, fit, months, periods, season), output)
+    emit(HistoryReport(load_history(file), record), fmt, output, inputs=inputs)

@@ -13,6 +13,7 @@ from leapforecast.cli.common import (
     OutputOpt,
     SetOpt,
     TargetOpt,
+    emit,
     parse_targets,
     render_tables,
 )
@@ -117,12 +118,11 @@ def nowcast(
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
         text = _backtest(year, scenario, set_, history, profile, paths, seed, fmt, output)
-    else:
-        text = _nowcast(
-            actuals, month, target, year, scenario, set_, history, profile, paths, seed, fmt, output
-        )
-    if text is not None:
-        write_text(text, output, inputs=inputs)
+        if text is not None:
+            write_text(text, output, inputs=inputs)
+        return
+    result = _nowcast(actuals, month, target, year, scenario, set_, history, profile, paths, seed)
+    emit(result, fmt, output, inputs=inputs)
 
 
 def _parse_seasonal(text: str | None) -> list[float] | None:
@@ -146,17 +146,13 @@ def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
 
 
 def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
-    actuals, month, target, year, scenario, set_, history, profile, paths, seed, fmt, output
-) -> str | None:
-    import json
-
+    actuals, month, target, year, scenario, set_, history, profile, paths, seed
+) -> Any:  # -> NowcastResult
     from leapforecast.analysis.nowcast import nowcast, read_actuals
     from leapforecast.data.monthly import load_monthly
-    from leapforecast.report import run as render
-    from leapforecast.report.nowcast import _nowcast_tables
 
     given = read_actuals(actuals, month or [])
-    result = nowcast(
+    return nowcast(
         given,
         scenario=_scenario(scenario, set_),
         year=year,
@@ -166,11 +162,6 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
         monthly=load_monthly(history),
         seasonal=profile,
     )
-    if fmt is Format.csv:
-        return render.to_csv(result.columns(), result.rows())
-    if fmt is Format.json:
-        return json.dumps(result.document(), indent=2) + "\n"
-    return render_tables(_nowcast_tables(result), output)
 
 
 def _backtest(  # noqa: ANN001 - the command's parsed options, passed on

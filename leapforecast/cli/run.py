@@ -18,11 +18,12 @@ from leapforecast.cli.common import (
     OutputOpt,
     SetOpt,
     TargetOpt,
+    emit,
     no_color,
     parse_targets,
-    render_tables,
 )
-from leapforecast.cli.errors import err, flags
+from leapforecast.cli.errors import flags
+from leapforecast.errors import UsageError
 
 YearOpt = Annotated[
     int | None,
@@ -190,45 +191,6 @@ def progress_bar(
             state["bar"].stop()
 
 
-def write_outputs(
-    tables: list[Any],
-    data: Callable[[Format], str],
-    fmt: Format,
-    output: Path | None,
-    *,
-    inputs: list[str],
-    charts: list[Any] | None = None,
-    figure: Callable[[], Any] | None = None,
-    plot: Path | None = None,
-    notes: list[str] = (),
-) -> None:
-    """Save the plot, write the data (tables, CSV or JSON) and the terminal charts, then notes on
-    stderr. Charts go after the tables; with CSV/JSON they need ``--output`` (stdout is data)."""
-    from leapforecast.report.output import write_text
-
-    if charts and fmt is not Format.table and output is None:
-        from leapforecast.errors import UsageError
-
-        raise UsageError(
-            "--chart draws on the terminal: use it with --format table, or send "
-            "the CSV/JSON to a file with --output"
-        )
-    if plot is not None:
-        from leapforecast.report.plots import save_figure
-
-        save_figure(figure(), plot, inputs=inputs)
-    if fmt is Format.table:
-        text = render_tables(tables + (charts or []), output)
-    else:
-        text = data(fmt)
-        if charts:
-            render_tables(charts, None)
-    if text is not None:
-        write_text(text, output, inputs=inputs)
-    for note in notes:
-        err(note)
-
-
 def run(
     scenario: ScenarioArg = None,
     paths: PathsOpt = None,
@@ -256,7 +218,12 @@ def run(
     """
     from leapforecast.engine.run import run_scenario
     from leapforecast.model.scenario import load_scenario
-    from leapforecast.report import run as render
+
+    if chart and fmt is not Format.table and output is None:  # before the simulation, not after
+        raise UsageError(
+            "--chart draws on the terminal: use it with --format table, or send "
+            "the CSV/JSON to a file with --output"
+        )
 
     sc = load_scenario(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
@@ -280,16 +247,14 @@ def run(
             scheduler=scheduler,
             condition=condition,
         )
-    data = {Format.csv: render.result_csv, Format.json: render.result_json}
-    write_outputs(
-        render.result_tables(result),
-        lambda f: data[f](result),
+    emit(
+        result,
         fmt,
         output,
         inputs=sc.input_files,
         notes=[flags(note) for note in notes],
         plot=plot,
-        charts=render_charts(result, year) if chart else None,
+        extra_tables=render_charts(result, year) if chart else None,
         figure=lambda: plot_run(result, year),
     )
 
@@ -306,4 +271,4 @@ def plot_run(result: Any, year: int | None) -> Any:
     return run_figure(result, year)
 
 
-__all__ = ["run", "progress_bar", "write_outputs", "Path"]
+__all__ = ["run", "progress_bar", "Path"]

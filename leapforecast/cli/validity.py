@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, render_tables
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit, render_tables
 
 
 class Method(str, Enum):  # noqa: UP042 - the same style as common.Format
@@ -50,31 +51,19 @@ def fit(
 
     Example: leapforecast fit --file my_maker.csv --toml > growth.toml
     """
-    import json
-
-    from leapforecast.analysis.fit import FIT_COLUMNS, fit_history, report_dict, report_rows
+    from leapforecast.analysis.fit import fit_history
     from leapforecast.data.history import load_history
-    from leapforecast.report import run as render
-    from leapforecast.report.output import write_text
-    from leapforecast.report.validity import report_tables
 
     report = fit_history(load_history(file), level=level)
     _warn(report.warnings)
+    inputs: list[str | Path] = [file] if file else []
     if toml:
-        text = report.toml
-    elif fmt is Format.table:
-        tables = render_tables(report_tables(report), output)
-        block = "Paste into a scenario:\n" + report.toml
-        if tables is None:
-            write_text(block, None)  # raw, so the terminal cannot wrap the TOML
-            return
-        text = tables + block
-    elif fmt is Format.csv:
-        text = render.to_csv(FIT_COLUMNS, report_rows(report))
-    else:
-        text = json.dumps(report_dict(report), indent=2) + "\n"
-    if text is not None:
-        write_text(text, output, inputs=[file] if file else [])
+        from leapforecast.report.output import write_text
+
+        write_text(report.toml, output, inputs=inputs)
+        return
+    trailer = "Paste into a scenario:\n" + report.toml
+    emit(report, fmt, output, inputs=inputs, trailer=trailer if fmt is Format.table else None)
 
 
 def peers(
@@ -109,13 +98,8 @@ def peers(
 
     Example: leapforecast peers --min-units 300k --format csv
     """
-    import json
-
-    from leapforecast.data import peers as lib
+    from leapforecast.data.peers import peer_report
     from leapforecast.errors import UsageError
-    from leapforecast.report import run as render
-    from leapforecast.report.output import write_text
-    from leapforecast.report.validity import peers_tables
     from leapforecast.units import parse_units
 
     try:
@@ -123,26 +107,8 @@ def peers(
         hi = float(parse_units(max_units)) if max_units is not None else None
     except UsageError as exc:
         raise UsageError(f"--min-units/--max-units: {exc}") from None
-    data = lib.load_peers(file)
-    intervals = lib.peer_intervals(data, min_units=lo, max_units=hi)
-    first = lib.first_reached(data, lo)
-    if fmt is Format.table:
-        text = render_tables(peers_tables(intervals, first, lo, hi), output)
-    elif fmt is Format.csv:
-        text = render.to_csv(lib.INTERVAL_COLUMNS, lib.interval_rows(intervals))
-    else:
-        summary = lib.summarize(intervals).__dict__ if intervals else None
-        doc = {
-            "min_units": lo,
-            "max_units": hi,
-            "source": file or lib.BUILTIN_PEERS,
-            "first_reached": first,
-            "intervals": lib.interval_rows(intervals),
-            "summary": summary,
-        }
-        text = json.dumps(doc, indent=2) + "\n"
-    if text is not None:
-        write_text(text, output, inputs=[file] if file else [])
+    report = peer_report(file, min_units=lo, max_units=hi)
+    emit(report, fmt, output, inputs=[file] if file else [])
 
 
 def _horizons(text: str) -> tuple[int, ...]:

@@ -7,6 +7,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from leapforecast.data._files import (
     BUILTIN_PREFIX,
@@ -15,6 +16,8 @@ from leapforecast.data._files import (
     csv_header,
     read_text_file,
 )
+from leapforecast.data.tabular import TabularMixin
+from leapforecast.data.targets import TrackRecord
 from leapforecast.errors import HistoryError
 
 BUILTIN = {"leapmotor": "leapmotor_annual.csv"}
@@ -22,7 +25,7 @@ DEFAULT_SOURCE = "builtin:leapmotor"
 
 
 @dataclass(frozen=True)
-class History:
+class History(TabularMixin):
     """Annual deliveries of one maker. Years strictly increase; gaps are allowed."""
 
     years: tuple[int, ...]
@@ -93,6 +96,63 @@ class History:
             sd_log_growth=sd,
             n_intervals=len(lg),
         )
+
+    # ------------------------------------------------------------------ tables
+    def columns(self) -> list[str]:
+        return ["year", "units", "growth", "source"]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """year, units, growth on the previous row (annualised over gaps; None for the first
+        row), source note."""
+        rows = []
+        previous = None
+        notes = self.notes or ("",) * len(self.years)
+        for year, units, note in zip(self.years, self.units, notes, strict=True):
+            growth = None
+            if previous is not None:
+                y0, u0 = previous
+                growth = round((units / u0) ** (1 / (year - y0)) - 1, 6)
+            rows.append({"year": year, "units": round(units), "growth": growth, "source": note})
+            previous = (year, units)
+        return rows
+
+    def document(self) -> dict[str, Any]:
+        """The source, the rows and (with two years or more) the growth statistics."""
+        doc: dict[str, Any] = {"source": self.source, "rows": self.rows()}
+        if len(self.years) > 1:
+            st = self.stats()
+            doc["stats"] = {
+                "first_year": st.first_year,
+                "last_year": st.last_year,
+                "cagr": round(st.cagr, 6),
+                "mean_log_growth": round(st.mean_log_growth, 6),
+                "sd_log_growth": None
+                if st.sd_log_growth != st.sd_log_growth
+                else round(st.sd_log_growth, 6),
+                "intervals": st.n_intervals,
+            }
+        return doc
+
+
+@dataclass(frozen=True)
+class HistoryReport(TabularMixin):
+    """What ``leapforecast history`` shows: the history and, for the bundled Leapmotor history,
+    the target track record beside it (rows are the history's; the JSON adds ``targets``)."""
+
+    history: History
+    record: TrackRecord | None = None
+
+    def columns(self) -> list[str]:
+        return self.history.columns()
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self.history.rows()
+
+    def document(self) -> dict[str, Any]:
+        doc = self.history.document()
+        if self.record is not None:
+            doc["targets"] = self.record.json_rows()
+        return doc
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from leapforecast.data._files import data_path, read_text_file
 from leapforecast.data.history import History, parse_history
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import HistoryError
 
 BUILTIN_PEERS = "builtin:peers"
@@ -201,7 +203,7 @@ INTERVAL_COLUMNS = [
 ]
 
 
-def interval_rows(intervals: list[PeerInterval]) -> list[dict[str, object]]:
+def interval_rows(intervals: list[PeerInterval]) -> list[dict[str, Any]]:
     """Plain rows (columns ``INTERVAL_COLUMNS``); growth as a fraction (0.35 = +35%)."""
     return [
         {
@@ -216,3 +218,54 @@ def interval_rows(intervals: list[PeerInterval]) -> list[dict[str, object]]:
         }
         for iv in intervals
     ]
+
+
+@dataclass(frozen=True)
+class PeerReport(TabularMixin):
+    """What ``leapforecast peers`` shows: each maker's growth once it passed a scale, the first
+    year each maker reached it, and the pooled summary (None when no interval qualifies)."""
+
+    min_units: float
+    max_units: float | None
+    source: str
+    intervals: list[PeerInterval] = field(default_factory=list)
+    first: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> PoolSummary | None:
+        return summarize(self.intervals) if self.intervals else None
+
+    def columns(self) -> list[str]:
+        return list(INTERVAL_COLUMNS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return interval_rows(self.intervals)
+
+    def document(self) -> dict[str, Any]:
+        """The window, the first year each maker reached it, the intervals and their summary."""
+        summary = self.summary
+        return {
+            "min_units": self.min_units,
+            "max_units": self.max_units,
+            "source": self.source,
+            "first_reached": self.first,
+            "intervals": self.rows(),
+            "summary": None if summary is None else summary.__dict__,
+        }
+
+
+def peer_report(
+    source: str | Path | None = None,
+    *,
+    min_units: float = DEFAULT_MIN_UNITS,
+    max_units: float | None = None,
+) -> PeerReport:
+    """Load the reference class (bundled or ``source``) and measure it at one scale window."""
+    data = load_peers(source)
+    return PeerReport(
+        min_units=min_units,
+        max_units=max_units,
+        source=str(source) if source is not None else BUILTIN_PEERS,
+        intervals=peer_intervals(data, min_units=min_units, max_units=max_units),
+        first=first_reached(data, min_units),
+    )

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from leapforecast.data._files import BUILTIN_PREFIX, data_path, read_text_file
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import HistoryError
 from leapforecast.units import parse_number
 
@@ -55,7 +56,7 @@ def _number(text: str, where: str, what: str) -> float:
     return value
 
 
-def parse_targets(text: str, *, source: str = "<string>") -> list[Target]:
+def parse_track_record(text: str, *, source: str = "<string>") -> list[Target]:
     """Parse CSV text with columns year,target[,actual][,source]; an empty actual means open."""
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
@@ -103,9 +104,9 @@ def load_targets(source: str | Path | None = None) -> list[Target]:
                 + ")"
             )
         path = data_path(BUILTIN[key])
-        return parse_targets(path.read_text(encoding="utf-8"), source=text_source)
+        return parse_track_record(path.read_text(encoding="utf-8"), source=text_source)
     path = Path(text_source)
-    return parse_targets(read_text_file(path, HistoryError), source=str(path))
+    return parse_track_record(read_text_file(path, HistoryError), source=str(path))
 
 
 def hit_ratios(targets: list[Target], *, upto: int | None = None) -> list[float]:
@@ -114,15 +115,42 @@ def hit_ratios(targets: list[Target], *, upto: int | None = None) -> list[float]
 
 
 def track_record_rows(targets: list[Target]) -> list[dict[str, Any]]:
-    """One plain row per target (columns ``COLUMNS``); open years have empty actual and ratio."""
+    """One plain row per target (columns ``COLUMNS``); open years have None actual and ratio."""
     return [
         {
             "year": t.year,
             "target": int(t.target),
-            "actual": "" if t.actual is None else int(t.actual),
-            "ratio": "" if t.ratio is None else round(t.ratio, 4),
+            "actual": None if t.actual is None else int(t.actual),
+            "ratio": None if t.ratio is None else round(t.ratio, 4),
             "outcome": t.outcome,
             "source": t.source,
         }
         for t in targets
     ]
+
+
+@dataclass(frozen=True)
+class TrackRecord(TabularMixin):
+    """Stated targets against outcomes (``leapforecast history --targets``)."""
+
+    targets: list[Target] = field(default_factory=list)
+    source: str = DEFAULT_SOURCE
+
+    def columns(self) -> list[str]:
+        return list(COLUMNS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return track_record_rows(self.targets)
+
+    def json_rows(self) -> list[dict[str, Any]]:
+        """The rows as the JSON has always shown them: an open year's actual and ratio are ""
+        rather than null (a published contract; other documents use null)."""
+        return [{k: "" if v is None else v for k, v in r.items()} for r in self.rows()]
+
+    def document(self) -> dict[str, Any]:
+        return {"targets": self.json_rows()}
+
+
+def track_record(source: str | Path | None = None) -> TrackRecord:
+    """The bundled track record (or one from a CSV file) as a result for ``emit``."""
+    return TrackRecord(load_targets(source), DEFAULT_SOURCE if source is None else str(source))

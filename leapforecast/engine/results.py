@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from leapforecast._version import __version__
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import LeapforecastError, UsageError
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -32,7 +33,7 @@ def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
 
 
 @dataclass
-class SimulationResult:
+class SimulationResult(TabularMixin):
     """The reduced outcome of a simulation.
 
     Attributes
@@ -154,11 +155,41 @@ class SimulationResult:
             rows.append(row)
         return rows
 
-    def summary(self):  # -> pandas.DataFrame
-        """The CSV table as a pandas DataFrame (one row per forecast year)."""
-        import pandas as pd
+    def summary(self) -> Any:  # -> pandas.DataFrame
+        """Alias of ``frame()`` (one row per forecast year), kept because the README and the
+        notebook use it; every other result type has only ``frame()``."""
+        return self.frame()
 
-        return pd.DataFrame(self.rows(), columns=self.columns())
+    def document(self) -> dict[str, Any]:
+        """The JSON document: the CSV rows plus run metadata, the first-year distribution, the
+        share of paths on which each event fired, capacity and segments when the run has them."""
+        doc: dict[str, Any] = {
+            "metadata": self.metadata(),
+            "rows": self.rows(),
+            "first_year_reached": {str(k): v for k, v in self.first_year_distribution().items()},
+            "events_fired": {k: v / self.paths for k, v in self.event_fired.items()},
+        }
+        if self.capacity_bound is not None:
+            doc["capacity_bound"] = {
+                str(y): float(c / self.paths)
+                for y, c in zip(self.years, self.capacity_bound, strict=True)
+            }
+        if self.segments:
+            doc["segments"] = {
+                name: [
+                    {
+                        "year": y,
+                        "mean": round(float(seg["mean"][t])),
+                        **{
+                            f"p{q}": round(float(seg["quantiles"][i, t]))
+                            for i, q in enumerate(QUANTILES)
+                        },
+                    }
+                    for t, y in enumerate(self.years)
+                ]
+                for name, seg in self.segments.items()
+            }
+        return doc
 
     def metadata(self) -> dict[str, Any]:
         return {

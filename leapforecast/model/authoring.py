@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from leapforecast.data._files import data_path
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
 from leapforecast.model.distributions import DIST_CLASSES
 from leapforecast.model.files import bundled_scenarios
@@ -267,6 +268,42 @@ class BundledScenario:
     description: str
     path: Path
     extends: str | None
+
+
+@dataclass(frozen=True)
+class ScenarioCatalog(TabularMixin):
+    """The bundled scenarios as a result (``leapforecast scenarios``)."""
+
+    items: tuple[BundledScenario, ...]
+
+    def columns(self) -> list[str]:
+        return ["name", "description", "extends", "path"]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per scenario; a scenario that extends none has "" (not None) in ``extends``,
+        as the published CSV and JSON always had."""
+        return [
+            {
+                "name": s.name,
+                "description": s.description,
+                "extends": s.extends or "",
+                "path": str(s.path),
+            }
+            for s in self.items
+        ]
+
+    def document(self) -> dict[str, Any]:
+        return {"scenarios": self.rows()}
+
+    def to_json(self) -> str:
+        """A bare JSON array of the rows: the format ``scenarios --format json`` has always had
+        (so ``document()`` is the one result document that is not what ``to_json`` writes)."""
+        return json.dumps(self.rows(), indent=2) + "\n"
+
+
+def scenario_catalog() -> ScenarioCatalog:
+    """``list_scenarios()`` as a result with rows, a frame and JSON."""
+    return ScenarioCatalog(tuple(list_scenarios()))
 
 
 def list_scenarios() -> list[BundledScenario]:

@@ -1,8 +1,14 @@
-"""leapforecast.report.analysis."""
+"""Tables for compare, sensitivity, sweep and break-even.
+
+Scenario names, input names and keys come from the user's files: they go in as ``Text`` or
+escaped, so brackets in them print as written instead of being read as Rich markup.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from rich.markup import escape
 
 from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.sensitivity import SensitivityReport
@@ -50,7 +56,7 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
             ]
             main.add_row(
                 str(year) if j == 0 else "",
-                label,
+                Text(label),
                 f"{q[i50] / 1e3:,.0f}",
                 f"{q[i10] / 1e3:,.0f}-{q[i90] / 1e3:,.0f}",
                 *cells,
@@ -76,7 +82,7 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
             if any(cells):
                 diff.add_row(
                     str(year) if j == 0 else "",
-                    cmp.labels[i],
+                    Text(cmp.labels[i]),
                     *cells,
                     end_section=j == len(others) - 1,
                 )
@@ -128,7 +134,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
             style="green" if r.prob_swing >= 0 else "red",
         )
         tor.add_row(
-            r.name,
+            Text(r.name),
             f"{compact_value(r.low)} → {compact_value(r.high)}",
             f"{100 * r.prob_low:.1f} → {100 * r.prob_high:.1f}",
             bar,
@@ -154,8 +160,8 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         var.add_column("S1 ±95%", justify="right", no_wrap=True)
         var.add_column("ST ±95%", justify="right", no_wrap=True)
     for r in report.inputs:
-        cells = [
-            r.name,
+        cells: list[Any] = [
+            Text(r.name),
             "" if r.spearman is None else f"{r.spearman:+.3f}",
             "" if r.variance_share is None else f"{100 * r.variance_share:+.1f}%",
         ]
@@ -200,7 +206,7 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     if len(sw.axes) == 1:
         ax = sw.axes[0]
         table = Table(box=box.SIMPLE_HEAD)
-        table.add_column(ax.key, justify="right", min_width=min(len(ax.key), 24))
+        table.add_column(escape(ax.key), justify="right", min_width=min(len(ax.key), 24))
         table.add_column(f"{label} ± s.e.", justify="right", no_wrap=True)
         table.add_column("", no_wrap=True)
         table.add_column("median (k)", justify="right", no_wrap=True)
@@ -218,7 +224,7 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     a0, a1 = sw.axes
     title = Text(f"{label} in %: rows {a0.key}, columns {a1.key}", style="italic")
     table = Table(box=box.SIMPLE_HEAD)
-    table.add_column(a0.key, justify="right", overflow="fold", max_width=14)
+    table.add_column(escape(a0.key), justify="right", overflow="fold", max_width=14)
     for v in a1.values:
         table.add_column(compact_value(v), justify="right", no_wrap=True)
     for i, v0 in enumerate(a0.values):
@@ -246,7 +252,7 @@ def break_even_tables(be: BreakEven) -> list[Any]:
         )
     ]
     table = Table(box=box.SIMPLE_HEAD)
-    table.add_column(be.key, justify="right")
+    table.add_column(escape(be.key), justify="right")
     table.add_column(label, justify="right")
     for v, p in be.steps:
         table.add_row(f"{v:.6g}", f"{100 * p:.2f}%")

@@ -1,4 +1,4 @@
-"""leapforecast.report.formats."""
+"""CSV text from tidy rows: plain numbers, no thousands separators, blank for missing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 
 
 def fmt_number(value: Any) -> str:
-    """Plain CSV number: integers as digits, probabilities with up to 6 decimals."""
+    """Plain CSV number: integers as digits, probabilities with up to 6 decimals; None (a value
+    that does not apply) is a blank cell."""
+    if value is None:
+        return ""
     if isinstance(value, str):
         return value
     if isinstance(value, int):
@@ -18,6 +21,7 @@ def fmt_number(value: Any) -> str:
 
 
 def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The ``Tabular`` rows as CSV text, columns in the given (documented) order."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)

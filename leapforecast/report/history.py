@@ -1,49 +1,51 @@
-"""leapforecast.report.history."""
+"""Tables for the history views: annual history, monthly history, target track record.
+
+Every string from an input file (sources, notes, month labels) goes in as ``Text`` or escaped,
+so brackets in a note print as written instead of being read as Rich markup.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from leapforecast.analysis.seasonal import SeasonalProfile
-from leapforecast.data.monthly import MONTH_NAMES, MonthlyHistory, month_label
-from leapforecast.data.targets import Target
+from rich.markup import escape
+
+from leapforecast.analysis.monthly_report import MonthlyReport
+from leapforecast.data.history import History, HistoryReport
+from leapforecast.data.monthly import month_label
+from leapforecast.data.targets import Target, TrackRecord
 from leapforecast.report.tables import report_table
 
 
-def _label(index: int) -> str:
-
-    return month_label(index)
-
-
-def _monthly_tables(
-    hist: Any, fit: Any, months: list[dict], periods: list[dict], season: list[dict]
-) -> list[Any]:
+def monthly_tables(report: MonthlyReport) -> list[Any]:
+    """The months with growth on a year earlier and share of the year, the period totals, and
+    the seasonal profile with its 80% interval (when there were months enough to fit one)."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Monthly history: {hist.source}", title_justify="left")
+    hist, fit = report.history, report.fit
+    table = Table(title=escape(f"Monthly history: {hist.source}"), title_justify="left")
     table.add_column("month")
     table.add_column("units", justify="right")
     table.add_column("vs a year earlier", justify="right")
     table.add_column("share of year", justify="right")
     table.add_column("source", overflow="fold", max_width=60, style="dim")
-    for r in months:
+    for r in report.months:
         yoy = "" if r["yoy"] is None else f"{100 * r['yoy']:+.1f}%"
         share = "" if r["share"] is None else f"{100 * r['share']:.1f}%"
-        table.add_row(r["month"], f"{r['units']:,}", yoy, share, r["source"])
-    for r in periods:
-        source = "period total: " + r["source"]
-        table.add_row(r["month"], f"{r['units']:,}", "", "", source, style="italic")
+        table.add_row(Text(r["month"]), f"{r['units']:,}", yoy, share, Text(r["source"]))
+    for r in report.periods:
+        source = Text("period total: " + r["source"])
+        table.add_row(Text(r["month"]), f"{r['units']:,}", "", "", source, style="italic")
     if fit is None:
         return [table]
-    title = f"Seasonal profile (fitted {_label(fit.first)} to {_label(fit.end)})"
+    title = f"Seasonal profile (fitted {month_label(fit.first)} to {month_label(fit.end)})"
     profile = Table(title=title, title_justify="left")
     profile.add_column("month")
     profile.add_column("factor", justify="right")
     profile.add_column("80% interval", justify="right")
     profile.add_column("share of a flat year", justify="right")
-    for r in season:
+    for r in report.season:
         interval = f"{r['factor_p10']:.2f}-{r['factor_p90']:.2f}"
         profile.add_row(r["name"], f"{r['factor']:.2f}", interval, f"{100 * r['share']:.1f}%")
     note = Text(
@@ -56,97 +58,21 @@ def _monthly_tables(
     return [table, profile, note]
 
 
-def monthly_rows(hist: MonthlyHistory) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(month rows: month, units, yoy, share of a complete year, source; period rows)."""
-    totals = {y: sum(hist.year(y).values()) for y in hist.complete_years()}
-    rows = []
-    notes = hist.notes or ("",) * len(hist.months)
-    for m, u, g, note in zip(hist.months, hist.units, hist.yoy(), notes, strict=True):
-        share = u / totals[m // 12] if m // 12 in totals else None
-        rows.append(
-            {
-                "month": month_label(m),
-                "units": round(u),
-                "yoy": None if g is None else round(g, 6),
-                "share": None if share is None else round(share, 6),
-                "source": note,
-            }
-        )
-    periods = [
-        {"month": a.label, "units": round(a.units), "source": a.source} for a in hist.aggregates
-    ]
-    return rows, periods
-
-
-def seasonal_rows(profile: SeasonalProfile) -> list[dict[str, Any]]:
-    """One row per calendar month: factor with its 80% interval, share of a flat year."""
-    return [
-        {
-            "month": f"{m + 1:02d}",
-            "name": MONTH_NAMES[m],
-            "factor": round(float(profile.factor[m]), 4),
-            "factor_p10": round(float(profile.factor_lo[m]), 4),
-            "factor_p90": round(float(profile.factor_hi[m]), 4),
-            "share": round(float(profile.share[m]), 6),
-        }
-        for m in range(12)
-    ]
-
-
-def history_rows(hist: Any) -> list[dict[str, Any]]:
-    """year, units, growth on the previous row (annualised over gaps), source note."""
-    rows = []
-    previous = None
-    notes = hist.notes or [""] * len(hist.years)
-    for year, units, note in zip(hist.years, hist.units, notes, strict=True):
-        growth = None
-        if previous is not None:
-            y0, u0 = previous
-            growth = round((units / u0) ** (1 / (year - y0)) - 1, 6)
-        rows.append(
-            {
-                "year": year,
-                "units": round(units),
-                "growth": "" if growth is None else growth,
-                "source": note,
-            }
-        )
-        previous = (year, units)
-    return rows
-
-
-def history_json(hist: Any, rows: list[dict[str, Any]]) -> str:
-    doc: dict[str, Any] = {
-        "source": hist.source,
-        "rows": [{**r, "growth": r["growth"] if r["growth"] != "" else None} for r in rows],
-    }
-    if len(hist.years) > 1:
-        st = hist.stats()
-        doc["stats"] = {
-            "first_year": st.first_year,
-            "last_year": st.last_year,
-            "cagr": round(st.cagr, 6),
-            "mean_log_growth": round(st.mean_log_growth, 6),
-            "sd_log_growth": None
-            if st.sd_log_growth != st.sd_log_growth
-            else round(st.sd_log_growth, 6),
-            "intervals": st.n_intervals,
-        }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def history_tables(hist: Any, rows: list[dict[str, Any]]) -> list[Any]:
+def history_tables(report: History | HistoryReport) -> list[Any]:
+    """The years with growth and source notes, the growth statistics, and the target track
+    record when the report carries one."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"History: {hist.source}", title_justify="left")
+    hist = report.history if isinstance(report, HistoryReport) else report
+    table = Table(title=escape(f"History: {hist.source}"), title_justify="left")
     table.add_column("year")
     table.add_column("units", justify="right")
     table.add_column("growth", justify="right")
     table.add_column("source", overflow="fold", max_width=70, style="dim")
-    for r in rows:
-        growth = "" if r["growth"] == "" else f"{100 * r['growth']:+.1f}%"
-        table.add_row(str(r["year"]), f"{r['units']:,}", growth, r["source"])
+    for r in hist.rows():
+        growth = "" if r["growth"] is None else f"{100 * r['growth']:+.1f}%"
+        table.add_row(str(r["year"]), f"{r['units']:,}", growth, Text(r["source"]))
     out: list[Any] = [table]
     if len(hist.years) > 1:
         st = hist.stats()
@@ -165,11 +91,19 @@ def history_tables(hist: Any, rows: list[dict[str, Any]]) -> list[Any]:
                 + ")"
             )
         )
+    if isinstance(report, HistoryReport) and report.record is not None:
+        out.append(track_record_table(report.record.targets))
     return out
+
+
+def track_record_tables(record: TrackRecord) -> list[Any]:
+    """``history --targets``: the track record alone."""
+    return [track_record_table(record.targets)]
 
 
 def track_record_table(targets: list[Target], *, title: str = "Target track record") -> Any:
     """A Rich table of targets, outcomes and hit ratios (for ``leapforecast history``)."""
+    from rich.text import Text
 
     table = report_table(title)
     table.add_column("year", justify="right")
@@ -183,6 +117,6 @@ def track_record_table(targets: list[Target], *, title: str = "Target track reco
             f"{t.target:,.0f}",
             "open" if t.actual is None else f"{t.actual:,.0f}",
             "" if t.ratio is None else f"{t.ratio:.2f}",
-            t.outcome,
+            Text(t.outcome),
         )
     return table

@@ -1,9 +1,10 @@
-"""leapforecast.report.nowcast."""
+"""Tables for the nowcast and its backtest."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from leapforecast.analysis.nowcast import NowcastResult
 from leapforecast.data.monthly import MONTH_NAMES
 from leapforecast.engine.results import QUANTILES
 from leapforecast.report.tables import pct
@@ -14,7 +15,9 @@ def _k(units: float) -> str:
     return f"{units / 1000:,.1f}"
 
 
-def _nowcast_tables(result: Any) -> list[Any]:
+def nowcast_tables(result: NowcastResult) -> list[Any]:
+    """P(full year >= each target) with the monthly deliveries still needed, the full-year
+    quantiles against the annual prior, and the remaining months."""
     from rich import box
     from rich.table import Table
     from rich.text import Text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from leapforecast.engine.results import QUANTILES, SimulationResult
@@ -17,34 +16,8 @@ def result_csv(result: SimulationResult) -> str:
 
 
 def result_json(result: SimulationResult) -> str:
-    """The CSV rows plus run metadata, the first-year distribution, events and capacity."""
-    doc: dict[str, Any] = {
-        "metadata": result.metadata(),
-        "rows": result.rows(),
-        "first_year_reached": {str(k): v for k, v in result.first_year_distribution().items()},
-        "events_fired": {k: v / result.paths for k, v in result.event_fired.items()},
-    }
-    if result.capacity_bound is not None:
-        doc["capacity_bound"] = {
-            str(y): float(c / result.paths)
-            for y, c in zip(result.years, result.capacity_bound, strict=True)
-        }
-    if result.segments:
-        doc["segments"] = {
-            name: [
-                {
-                    "year": y,
-                    "mean": round(float(seg["mean"][t])),
-                    **{
-                        f"p{q}": round(float(seg["quantiles"][i, t]))
-                        for i, q in enumerate(QUANTILES)
-                    },
-                }
-                for t, y in enumerate(result.years)
-            ]
-            for name, seg in result.segments.items()
-        }
-    return json.dumps(doc, indent=2) + "\n"
+    """``result.to_json()``: the CSV rows plus run metadata (see ``SimulationResult.document``)."""
+    return result.to_json()
 
 
 def result_tables(result: SimulationResult) -> list[Any]:

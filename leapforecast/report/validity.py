@@ -1,13 +1,19 @@
-"""leapforecast.report.validity."""
+"""Tables for the validity commands: backtest, fit and peers.
+
+Strings from input files (maker names, quality notes, history sources) go in as ``Text`` or
+escaped, so brackets in them print as written instead of being read as Rich markup.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from rich.markup import escape
+
 from leapforecast.analysis.backtest import LEVELS, BacktestResult
 from leapforecast.analysis.fit import SIZE_PARAMS, FitReport
-from leapforecast.data.peers import PeerInterval, summarize
+from leapforecast.data.peers import PeerReport, summarize
 from leapforecast.report.tables import report_table
 
 
@@ -89,9 +95,11 @@ def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
     return out
 
 
-def report_tables(report: FitReport) -> list[object]:
+def fit_tables(report: FitReport) -> list[object]:
     """Rich renderables: log-growth estimates and curve fits. The TOML block is written as raw
     text after them (a console would wrap or crop long lines and break the TOML)."""
+
+    from rich.text import Text
 
     lg = report.log_growth
     level = f"{lg.level:.0%}"
@@ -108,13 +116,15 @@ def report_tables(report: FitReport) -> list[object]:
         return f"{v:.3f}" if abs(v) < 100 else f"{v:,.1f}"
 
     t1 = report_table(
-        f"Log growth: {lg.source} {lg.first_year}-{lg.last_year}, {lg.n_intervals} intervals"
+        escape(
+            f"Log growth: {lg.source} {lg.first_year}-{lg.last_year}, {lg.n_intervals} intervals"
+        )
     )
     for col in ("parameter", "estimate", f"{level} low", f"{level} high", "note"):
         t1.add_column(col, justify="left" if col in ("parameter", "note") else "right")
     for est, kind in ((lg.mean, "num"), (lg.sd, "num"), (lg.rate, "pct")):
         t1.add_row(
-            est.name, num(est.value, kind), num(est.low, kind), num(est.high, kind), est.note
+            est.name, num(est.value, kind), num(est.low, kind), num(est.high, kind), Text(est.note)
         )
     out: list[object] = [t1]
     curves = [c for c in (report.logistic, report.bass) if c is not None]
@@ -149,14 +159,12 @@ def report_tables(report: FitReport) -> list[object]:
     return out
 
 
-def peers_tables(
-    intervals: list[PeerInterval],
-    first: dict[str, int | None],
-    min_units: float,
-    max_units: float | None = None,
-) -> list[object]:
+def peers_tables(report: PeerReport) -> list[object]:
     """Rich renderables: each maker's growth after reaching the scale, and the pooled summary."""
+    from rich.text import Text
 
+    intervals, first = report.intervals, report.first
+    min_units, max_units = report.min_units, report.max_units
     window = f">= {min_units:,.0f}" + (f" and < {max_units:,.0f}" if max_units else "")
     t1 = report_table(f"Growth once a maker sold {window} a year (from the year it first did)")
     for col in ("maker", "years", "after", "from", "to", "growth", "quality"):
@@ -165,13 +173,13 @@ def peers_tables(
         )
     for iv in intervals:
         t1.add_row(
-            iv.maker,
+            Text(iv.maker),
             f"{iv.from_year}-{iv.to_year}",
             str(iv.years_after),
             f"{iv.from_units:,.0f}",
             f"{iv.to_units:,.0f}",
             f"{iv.growth:+.1%}",
-            iv.quality,
+            Text(iv.quality),
         )
     out: list[object] = [t1]
     never = [m for m, y in first.items() if y is None]
@@ -195,8 +203,6 @@ def peers_tables(
             *(f"{v:+.1%}" for v in (s.mean, s.median, s.p10, s.p90, s.min, s.max)),
         )
     out.append(t2)
-    from rich.text import Text
-
     reached = ", ".join(f"{m} {y}" for m, y in first.items() if y is not None)
     out.append(
         Text(
