@@ -51,19 +51,46 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+DEFAULT_WIDTH = 80
+MAX_WIDTH = 10_000
+
+
+def console_width() -> int | None:
+    """The width to force, or None to let Rich ask the terminal. ``COLUMNS`` of 0, negative,
+    not a number or absurdly large (which would print nothing, or build huge lines) means the
+    default 80 columns."""
+    import os
+
+    raw = os.environ.get("COLUMNS")
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        return DEFAULT_WIDTH
+    return value if 0 < value <= MAX_WIDTH else DEFAULT_WIDTH
+
+
+def make_console(**kwargs: Any):  # -> rich.console.Console
+    """Every console: control characters from input escaped (``report.safe``), no escape codes
+    under NO_COLOR, a sane width whatever ``COLUMNS`` says."""
+    from leapforecast.report.safe import safe_console
+
+    if no_color():
+        kwargs["color_system"] = None
+    width = console_width()
+    if width is not None and "width" not in kwargs:
+        kwargs["width"] = width
+    return safe_console(**kwargs)
+
+
 def stdout_console(file: Any = None):  # -> rich.console.Console
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
-    from rich.console import Console
-
-    plain = {"color_system": None} if no_color() else {}
-    return Console(file=file, highlight=False, soft_wrap=False, **plain)
+    return make_console(file=file, highlight=False, soft_wrap=False)
 
 
 def stderr_console():
-    from rich.console import Console
-
-    plain = {"color_system": None} if no_color() else {}
-    return Console(stderr=True, highlight=False, **plain)
+    return make_console(stderr=True, highlight=False)
 
 
 def render_tables(renderables: list[Any], output: Path | None) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import BUILTIN_PREFIX, data_path, read_text_file
+from leapforecast.data._files import BUILTIN_PREFIX, data_path, excerpt, read_text_file
 from leapforecast.errors import HistoryError
 
 BUILTIN = {"leapmotor": "leapmotor_targets.csv"}
@@ -48,9 +48,9 @@ def _number(text: str, where: str, what: str) -> float:
     try:
         value = float(text.strip().replace("_", "").replace(",", ""))
     except ValueError:
-        raise HistoryError(f"{where}: {what} {text!r} is not a number") from None
+        raise HistoryError(f"{where}: {what} {excerpt(text)} is not a number") from None
     if not math.isfinite(value) or value <= 0:
-        raise HistoryError(f"{where}: {what} {text!r} must be a positive number")
+        raise HistoryError(f"{where}: {what} {excerpt(text)} must be a positive number")
     return value
 
 
