@@ -147,11 +147,11 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "hist.csv").write_text(HIST)
     (tmp_path / "boot.csv").write_text(HIST)
     (tmp_path / "targets.csv").write_text(TARGETS)
-    (tmp_path / "parent.toml").write_text('[simulation]\npaths = 200\nseed = 1\n')
+    (tmp_path / "parent.toml").write_text("[simulation]\npaths = 200\nseed = 1\n")
     (tmp_path / "s.toml").write_text(
         '[scenario]\nextends = "parent.toml"\n[history]\nsource = "hist.csv"\n'
         '[growth]\nrate = { dist = "bootstrap", source = "boot.csv" }\n'
-        "[[event]]\nname = \"e\"\nyear = 2026\nprobability = 0.5\n"
+        '[[event]]\nname = "e"\nyear = 2026\nprobability = 0.5\n'
         'impact = { dist = "track_record", target = "600k", source = "targets.csv" }\n'
     )
     (tmp_path / "actuals.csv").write_text("month,units\n2026-01,32059\n")
@@ -440,7 +440,7 @@ def test_track_record_source_is_relative_to_the_scenario(cli, tmp_path, monkeypa
     folder.mkdir()
     (folder / "targets.csv").write_text(TARGETS)
     (folder / "t.toml").write_text(
-        '[simulation]\npaths = 200\nseed = 1\n[growth]\n'
+        "[simulation]\npaths = 200\nseed = 1\n[growth]\n"
         'rate = { dist = "track_record", target = "1M", source = "targets.csv" }\n'
     )
     monkeypatch.chdir(tmp_path)  # not the scenario's folder
