@@ -48,8 +48,16 @@ def safe_console(**kwargs: Any) -> Any:  # -> rich.console.Console
     """
     from rich.console import Console
     from rich.segment import Segment
+    from rich.table import Table
+
+    from leapforecast.report.tables import fold_columns
 
     class _SafeConsole(Console):
+        def render(self, renderable: Any, options: Any = None) -> Any:
+            if isinstance(renderable, Table):  # numbers fold, never '…' (report.tables)
+                fold_columns(renderable)
+            return super().render(renderable, options)
+
         def render_str(self, text: str, **options: Any) -> Any:
             return super().render_str(safe_text(text), **options)
 
