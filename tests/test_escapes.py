@@ -8,11 +8,18 @@ are shown as backslash escapes on stdout (tables) and stderr (errors) alike.
 from __future__ import annotations
 
 import io
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from leapforecast.report.safe import safe_console, safe_segment_text, safe_text
+
+CLI = [sys.executable, "-m", "leapforecast"]
 
 OSC = "\x1b]0;pwned\x07"  # sets the terminal title
 CSI = "\x1b[2J"  # clears the screen
@@ -152,3 +159,38 @@ def test_no_progress_bar_without_cursor_controls(monkeypatch):
         with progress_bar("simulating", stream=stream, clock=clock) as update:
             assert update is None
         assert stream.getvalue() == ""
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out += [int(p) for p in text]
+    return out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs /proc")
+def test_ctrl_c_with_the_dask_executor_is_one_line():
+    """Ctrl-C reaches the whole process group: the workers must not print tracebacks or logs."""
+    pytest.importorskip("distributed")
+    proc = subprocess.Popen(
+        [*CLI, "run", "--executor", "dask", "--jobs", "2", "-n", "20000000", "-f", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell job would be
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(proc.pid)) < 3 and time.monotonic() < deadline:  # 2 workers + tracker
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        time.sleep(4)  # the chunks are submitted and running
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (proc.returncode, out, err) == (130, "", "interrupted\n")

@@ -6,8 +6,12 @@ Every executor returns chunk results in chunk order, and a chunk's result depend
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from leapforecast.engine.kernel import simulate_chunk
@@ -81,6 +85,22 @@ def _drain(pool: Any, iterator: Iterator[Any]) -> Iterator[Any]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across exec,
+    and Python keeps it so): Ctrl-C reaches the whole process group, and only this process
+    should answer it (with one line, ``interrupted``), not every worker with a traceback. The
+    workers end when this process closes the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _dask_map(args: list[tuple], jobs: int, scheduler: str | None) -> Iterator[Any]:
     """Run chunks on a Dask cluster: the given scheduler, or a local cluster on loopback."""
     try:
@@ -94,13 +114,15 @@ def _dask_map(args: list[tuple], jobs: int, scheduler: str | None) -> Iterator[A
         if scheduler:
             client = Client(scheduler, timeout="10s")
         else:
-            cluster = LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
+            with _workers_ignore_ctrl_c():
+                cluster = LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,  # failures reach us as exceptions
+                )
             client = Client(cluster)
     except OSError as exc:
         raise LeapforecastError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
@@ -109,6 +131,9 @@ def _dask_map(args: list[tuple], jobs: int, scheduler: str | None) -> Iterator[A
         futures = [client.submit(_run_one, plan, *a[1:], pure=False) for a in args]
         for future in futures:  # in chunk order
             yield future.result()
+    except KeyboardInterrupt:  # tearing the cluster down now logs closed comms: not news
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        raise
     finally:
         client.close()
         if cluster is not None:
