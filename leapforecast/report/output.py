@@ -146,7 +146,7 @@ def write_bytes(
 
 
 def _write_through(
-    data: bytes, real: str, st: os.stat_result, path: str | Path, option: str
+    data: bytes, real: str, st: os.stat_result, path: str | Path | None, option: str
 ) -> None:
     """A device, FIFO or socket: write into it; renaming over it would replace the node."""
     if _same_as_stdout(st):
@@ -174,7 +174,7 @@ def _replace(
     data: bytes,
     real: str,
     st: os.stat_result | None,
-    path: str | Path,
+    path: str | Path | None,
     option: str,
     exclusive: bool,
 ) -> None:
