@@ -204,7 +204,7 @@ def test_unwritable_folder_is_one_line(cli, tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(output.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(output, "_create_temp", denied)
     target = tmp_path / "x.csv"
     code, out, err = cli("run", "-n", "100", "-f", "csv", "-o", str(target))
     assert (code, out) == (2, "")

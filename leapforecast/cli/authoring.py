@@ -105,7 +105,10 @@ def new(
         raise UsageError(
             f"new: {target} already exists; not overwriting it (choose another name or --output)"
         )
-    write_text(starter(stem, schema=schema_reference(target)), target)
+    # exclusive: of two concurrent ``new`` to one path exactly one succeeds
+    write_text(
+        starter(stem, schema=schema_reference(target)), target, option="new:", exclusive=True
+    )
     err(f"wrote {target}; next: leapforecast validate {target} && leapforecast run {target}")
 
 

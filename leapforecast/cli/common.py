@@ -56,19 +56,46 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-def stdout_console(file: Any = None) -> Any:  # -> rich.console.Console
+DEFAULT_WIDTH = 80
+MAX_WIDTH = 10_000
+
+
+def console_width() -> int | None:
+    """The width to force, or None to let Rich ask the terminal. ``COLUMNS`` of 0, negative,
+    not a number or absurdly large (which would print nothing, or build huge lines) means the
+    default 80 columns."""
+    import os
+
+    raw = os.environ.get("COLUMNS")
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        return DEFAULT_WIDTH
+    return value if 0 < value <= MAX_WIDTH else DEFAULT_WIDTH
+
+
+def make_console(**kwargs: Any):  # -> rich.console.Console
+    """Every console: control characters from input escaped (``report.safe``), no escape codes
+    under NO_COLOR, a sane width whatever ``COLUMNS`` says."""
+    from leapforecast.report.safe import safe_console
+
+    if no_color():
+        kwargs["color_system"] = None
+    width = console_width()
+    if width is not None and "width" not in kwargs:
+        kwargs["width"] = width
+    return safe_console(**kwargs)
+
+
+def stdout_console(file: Any = None):  # -> rich.console.Console
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
-    from rich.console import Console
-
-    plain: dict[str, Any] = {"color_system": None} if no_color() else {}
-    return Console(file=file, highlight=False, soft_wrap=False, **plain)
+    return make_console(file=file, highlight=False, soft_wrap=False)
 
 
-def stderr_console() -> Any:  # -> rich.console.Console
-    from rich.console import Console
-
-    plain: dict[str, Any] = {"color_system": None} if no_color() else {}
-    return Console(stderr=True, highlight=False, **plain)
+def stderr_console():
+    return make_console(stderr=True, highlight=False)
 
 
 def render_tables(renderables: list[Any], output: Path | None) -> str | None:
@@ -115,11 +142,17 @@ def emit(
     ``extra_tables`` (terminal charts) follow the tables; with CSV/JSON they are drawn on the
     terminal, so they need ``--output`` (stdout is data). ``trailer`` is raw text after the
     tables (a TOML block a console must not wrap). ``plot`` saves ``figure()`` first.
+
+    Every destination is checked before anything is written, so a bad ``--output`` folder does
+    not leave behind the ``--plot`` of a run that then failed.
     """
     from leapforecast.cli.errors import err
     from leapforecast.errors import UsageError
-    from leapforecast.report.output import write_text
+    from leapforecast.report.output import check_destination, write_text
 
+    check_destination(output, inputs=list(inputs))
+    if plot is not None:
+        check_destination(plot, option="--plot", inputs=list(inputs))
     if extra_tables and fmt is not Format.table and output is None:
         raise UsageError(
             "charts draw on the terminal: use --format table, or send the CSV/JSON to a file "

@@ -19,8 +19,11 @@ class ExitStatus(IntEnum):
 
 
 def err(line: str) -> None:
-    """One line on stderr."""
-    sys.stderr.write(line.rstrip("\n") + "\n")
+    """One line on stderr, whatever it quotes: control characters from input (an ESC in a
+    scenario name, a newline in a key) are shown as escapes (``report.safe.safe_text``)."""
+    from leapforecast.report.safe import safe_text
+
+    sys.stderr.write(safe_text(line.rstrip("\n")) + "\n")
     sys.stderr.flush()
 
 
@@ -45,6 +48,17 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _silence_shutdown() -> None:
+    """After Ctrl-C, the one line ``interrupted`` is all: Dask's nannies, workers and clients log
+    (and print tracebacks) while they are torn down, so their loggers are switched off and
+    warnings muted for the rest of the process."""
+    import logging
+    import warnings
+
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+
+
 def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Typer app
     """Run the Typer app and map every outcome to an ``ExitStatus``."""
     import typer
@@ -54,10 +68,12 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
     except ImportError:  # pragma: no cover
         from click import exceptions as cx
 
+    from leapforecast.data._files import reset_reads
     from leapforecast.errors import LeapforecastError, ScenarioError
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    reset_reads()  # the inputs --output must not overwrite are this command's
     try:
         # Drive the Click command directly rather than through ``app(...)``: Typer's main loop
         # turns Ctrl-C into a silent exit 130 and a closed pipe into ``sys.exit(1)``, and both
@@ -83,6 +99,7 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
         err(f"error: {exc.format_message()}")
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
+        _silence_shutdown()
         err("interrupted")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:

@@ -19,6 +19,7 @@ from leapforecast.cli.common import (
     SetOpt,
     TargetOpt,
     emit,
+    make_console,
     no_color,
     parse_targets,
 )
@@ -158,9 +159,16 @@ def progress_bar(
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A ``progress(done, total)`` callback that draws a bar on stderr once the work has taken
-    ``delay`` seconds, and only when stderr is a terminal (None otherwise)."""
+    ``delay`` seconds, and only when stderr is a terminal that may take cursor controls (None
+    otherwise: a pipe, a file, ``NO_COLOR`` or ``TERM=dumb`` get no cursor-control codes)."""
+    import os
+
     stream = sys.stderr if stream is None else stream
-    if not getattr(stream, "isatty", lambda: False)():
+    if (
+        not getattr(stream, "isatty", lambda: False)()
+        or no_color()
+        or os.environ.get("TERM") == "dumb"
+    ):
         yield None
         return
     start, state = clock(), {}
@@ -169,7 +177,6 @@ def progress_bar(
         if "bar" not in state:
             if clock() - start < delay or done >= total:
                 return
-            from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             bar = Progress(
@@ -177,7 +184,7 @@ def progress_bar(
                 BarColumn(),
                 TextColumn("{task.percentage:>3.0f}%"),
                 TimeRemainingColumn(),
-                console=Console(file=stream, **({"color_system": None} if no_color() else {})),
+                console=make_console(file=stream),
                 transient=True,
             )
             bar.start()
@@ -228,6 +235,7 @@ def run(
     sc = load_scenario(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
     )
+    check_outputs(output, plot)
     condition = None
     if actuals is not None or month:
         from leapforecast.analysis.nowcast import read_actuals, year_to_date
@@ -259,6 +267,16 @@ def run(
     )
 
 
+def check_outputs(output: Path | None, plot: Path | None = None) -> None:
+    """Refuse a bad ``--output``/``--plot`` before the work, not after it (the inputs read so
+    far are known; ``write_outputs`` checks again once every input has been read)."""
+    from leapforecast.report.output import check_destination
+
+    check_destination(output)
+    if plot is not None:
+        check_destination(plot, option="--plot")
+
+
 def render_charts(result: Any, year: int | None) -> list[Any]:
     from leapforecast.report.charts import run_charts
 
@@ -271,4 +289,4 @@ def plot_run(result: Any, year: int | None) -> Any:
     return run_figure(result, year)
 
 
-__all__ = ["run", "progress_bar", "Path"]
+__all__ = ["run", "progress_bar", "check_outputs", "Path"]

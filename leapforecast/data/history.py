@@ -14,6 +14,7 @@ from leapforecast.data._files import (
     _parse_number,
     builtin_file,
     csv_header,
+    excerpt,
     read_text_file,
 )
 from leapforecast.data.tabular import TabularMixin
@@ -205,24 +206,30 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
             continue
         if len(row) <= max(iy, iu):
             raise HistoryError(
-                f"{where}: line {lineno}: expected values for year and units, got {row!r}"
+                f"{where}: line {lineno}: expected values for year and units, got {excerpt(row)}"
             )
         ytext, utext = row[iy].strip(), row[iu].strip()
         try:
             yval = _parse_number(ytext)
         except ValueError:
-            raise HistoryError(f"{where}: line {lineno}: year {ytext!r} is not a number") from None
+            raise HistoryError(
+                f"{where}: line {lineno}: year {excerpt(ytext)} is not a number"
+            ) from None
         if not math.isfinite(yval) or yval != int(yval) or not 1800 <= yval <= 2200:
-            raise HistoryError(f"{where}: line {lineno}: year {ytext!r} is not a calendar year")
+            raise HistoryError(
+                f"{where}: line {lineno}: year {excerpt(ytext)} is not a calendar year"
+            )
         try:
             uval = _parse_number(utext)
         except ValueError:
             raise HistoryError(
-                f"{where}: line {lineno}: units {utext!r} is not a number "
+                f"{where}: line {lineno}: units {excerpt(utext)} is not a number "
                 "(write plain digits, e.g. 596555)"
             ) from None
         if not math.isfinite(uval):
-            raise HistoryError(f"{where}: line {lineno}: units {utext!r} is not a finite number")
+            raise HistoryError(
+                f"{where}: line {lineno}: units {excerpt(utext)} is not a finite number"
+            )
         if uval < 0:
             raise HistoryError(f"{where}: line {lineno}: units {utext} is negative")
         if uval == 0:

@@ -26,6 +26,7 @@ from leapforecast.data._files import (
     _parse_number,
     builtin_file,
     csv_header,
+    excerpt,
     read_text_file,
 )
 from leapforecast.errors import HistoryError
@@ -62,13 +63,13 @@ def parse_month(text: str, *, where: str = "month") -> int:
     match = _MONTH_RE.match(text.strip())
     if not match:
         raise HistoryError(
-            f"{where}: {text.strip()!r} is not a month; expected YYYY-MM, e.g. 2026-01"
+            f"{where}: {excerpt(text.strip())} is not a month; expected YYYY-MM, e.g. 2026-01"
         )
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
-        raise HistoryError(f"{where}: {text.strip()!r} has month {month}; expected 01 to 12")
+        raise HistoryError(f"{where}: {excerpt(text.strip())} has month {month}; expected 01 to 12")
     if not 1800 <= year <= 2200:
-        raise HistoryError(f"{where}: {text.strip()!r} is not a plausible calendar year")
+        raise HistoryError(f"{where}: {excerpt(text.strip())} is not a plausible calendar year")
     return month_index(year, month)
 
 
@@ -192,7 +193,7 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
             continue
         here = f"{where}: line {lineno}"
         if len(row) <= max(im, iu):
-            raise HistoryError(f"{here}: expected values for month and units, got {row!r}")
+            raise HistoryError(f"{here}: expected values for month and units, got {excerpt(row)}")
         mtext, utext = row[im].strip(), row[iu].strip()
         value = _check_units(utext, here)
         note = row[isrc].strip() if isrc is not None and len(row) > isrc else ""
@@ -200,12 +201,12 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
         if period:
             if not periods:
                 raise HistoryError(
-                    f"{here}: {mtext!r} is a period total; give single months (YYYY-MM) here"
+                    f"{here}: {excerpt(mtext)} is a period total; give single months (YYYY-MM) here"
                 )
             year, kind, n = int(period.group(1)), period.group(2).upper(), int(period.group(3))
             if (kind, n) not in _PERIOD_MONTHS:
                 raise HistoryError(
-                    f"{here}: {mtext!r} is not a period; use YYYY-Q1..Q4 or YYYY-H1/H2"
+                    f"{here}: {excerpt(mtext)} is not a period; use YYYY-Q1..Q4 or YYYY-H1/H2"
                 )
             label = f"{year}-{kind}{n}"
             if any(a.label == label for _, a in aggs):
@@ -245,10 +246,10 @@ def _check_units(utext: str, here: str) -> float:
         value = _parse_number(utext)
     except ValueError:
         raise HistoryError(
-            f"{here}: units {utext!r} is not a number (write plain digits, e.g. 32059)"
+            f"{here}: units {excerpt(utext)} is not a number (write plain digits, e.g. 32059)"
         ) from None
     if not math.isfinite(value):
-        raise HistoryError(f"{here}: units {utext!r} is not a finite number")
+        raise HistoryError(f"{here}: units {excerpt(utext)} is not a finite number")
     if value < 0:
         raise HistoryError(f"{here}: units {utext} is negative")
     if value == 0:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import data_path, read_text_file
+from leapforecast.data._files import data_path, excerpt, read_text_file
 from leapforecast.data.history import History, parse_history
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import HistoryError
@@ -84,7 +84,7 @@ def load_peers(source: str | Path | None = None) -> dict[str, History]:
     for raw in rows:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         if not row.get("maker"):
-            raise HistoryError(f"{label}: a row has no maker: {raw!r}")
+            raise HistoryError(f"{label}: a row has no maker: {excerpt(raw)}")
         grouped.setdefault(row["maker"], []).append(row)
     out: dict[str, History] = {}
     for maker, items in grouped.items():
@@ -139,7 +139,7 @@ def peer_intervals(
 
 def _check_window(min_units: float, max_units: float | None) -> None:
     if not math.isfinite(min_units) or min_units < 0:
-        raise HistoryError(f"min_units must be a non-negative number, got {min_units!r}")
+        raise HistoryError(f"min_units must be a non-negative number, got {excerpt(min_units)}")
     if max_units is not None and not max_units > min_units:
         raise HistoryError(f"max_units ({max_units:g}) must be above min_units ({min_units:g})")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import BUILTIN_PREFIX, data_path, read_text_file
+from leapforecast.data._files import BUILTIN_PREFIX, data_path, excerpt, read_text_file
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import HistoryError
 from leapforecast.units import parse_number
@@ -49,10 +49,11 @@ class Target:
 def _number(text: str, where: str, what: str) -> float:
     try:
         value = parse_number(text)
-    except ValueError as exc:
-        raise HistoryError(f"{where}: {what} {exc}") from None
+    except ValueError:
+        hint = " (commas only group thousands: write a decimal point)" if "," in text else ""
+        raise HistoryError(f"{where}: {what} {excerpt(text)} is not a number{hint}") from None
     if not math.isfinite(value) or value <= 0:
-        raise HistoryError(f"{where}: {what} {text!r} must be a positive number")
+        raise HistoryError(f"{where}: {what} {excerpt(text)} must be a positive number")
     return value
 
 

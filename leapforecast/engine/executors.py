@@ -10,8 +10,12 @@ every executor gives byte-identical output.
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import repeat
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -104,13 +108,15 @@ class DaskExecutor:
             if self.scheduler:
                 client = client_type(self.scheduler, timeout="10s")
             else:
-                cluster = cluster_type(
-                    n_workers=self.jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                )
+                with _workers_ignore_ctrl_c():
+                    cluster = cluster_type(
+                        n_workers=self.jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,  # failures reach us as exceptions
+                    )
                 client = client_type(cluster)
         except OSError as exc:
             raise LeapforecastError(
@@ -121,10 +127,29 @@ class DaskExecutor:
             futures = [client.submit(fn, remote, task, pure=False) for task in tasks]
             for future in futures:  # in task order
                 yield future.result()
+        except KeyboardInterrupt:  # tearing the cluster down now logs closed comms: not news
+            logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+            raise
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across exec,
+    and Python keeps it so): Ctrl-C reaches the whole process group, and only this process
+    should answer it (with one line, ``interrupted``), not every worker with a traceback. The
+    workers end when this process closes the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def get_executor(

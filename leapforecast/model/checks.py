@@ -48,7 +48,10 @@ def _resolve_bootstraps(
         ratios = list(dist.ratios or [])
         if not ratios:
             try:
-                ratios = hit_ratios(load_targets(dist.source), upto=base_year)
+                ratios = hit_ratios(
+                    load_targets(_relative_ref(dist.source, path + ["source"], sources or [])),
+                    upto=base_year,
+                )
             except HistoryError as exc:
                 problems.append((path + ["source"], str(exc)))
                 return dist

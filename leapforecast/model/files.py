@@ -185,7 +185,7 @@ def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError):  # OSError: the working directory was deleted
         return str(path)
 
 
@@ -230,7 +230,7 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
                 f"scenario.extends: {parent_ref}: is a directory, expected a scenario file",
                 file=where,
             )
-        if not parent.is_file():
+        if not parent.exists() and not parent.is_symlink():
             siblings = [p.name for p in path.parent.glob("*.toml")]
             hint = difflib.get_close_matches(Path(parent_ref).name, siblings, n=1)
             raise ScenarioError(
@@ -339,9 +339,12 @@ def _relative_ref(ref: str, key: list[str], sources: list[Source]) -> str:
     """A file named in a scenario is relative to the scenario file that names it."""
     if ref.startswith("builtin:") or Path(ref).is_absolute():
         return ref
-    for source in sources:
-        if locate(source.text, tuple(key)) is not None and Path(source.label).exists():
-            return str(Path(source.label).parent / ref)
+    if not sources:
+        return ref
+    index, line = key_position(sources, key)  # the file that sets the key (the child on ties)
+    label = Path(sources[index].label)
+    if line is not None and label.exists():
+        return str(label.parent / ref)
     return ref
 
 

@@ -7,8 +7,6 @@ no dates, so the same run gives the same bytes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 
 from leapforecast.engine.results import QUANTILES, SimulationResult, resolve_year
 from leapforecast.errors import LeapforecastError, UsageError
+from leapforecast.report.output import check_destination, write_bytes
 from leapforecast.units import short_units
 
 FORMATS = ("png", "svg", "pdf")
@@ -231,28 +230,16 @@ def save_figure(fig: Any, path: str | Path, *, inputs: list[str | Path] = ()) ->
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise UsageError(f"--plot {path}: unknown format '{target.suffix}'; use .png, .svg or .pdf")
-    for item in inputs:
-        if item and Path(item).exists() and Path(item).resolve() == target.resolve():
-            raise UsageError(f"--plot {path}: refusing to overwrite an input of this run")
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise UsageError(f"--plot {path}: is a directory")
-    if not folder.is_dir():
-        raise UsageError(f"--plot {path}: folder {folder} does not exist")
+    check_destination(target, option="--plot", inputs=inputs)
+    import io
+
     import matplotlib
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{fmt}", dir=folder)
-    os.close(fd)
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": "leapforecast"}):
-            fig.savefig(tmp, format=fmt, dpi=120, metadata=_METADATA[fmt])
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a plot is not
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "leapforecast"}):
+        fig.savefig(buf, format=fmt, dpi=120, metadata=_METADATA[fmt])
+    # the shared writer: atomic over a regular file, through to a device, never over an input
+    write_bytes(buf.getvalue(), target, option="--plot", inputs=inputs)
     return target
 
 

@@ -10,13 +10,33 @@ def report_table(title: Any = None) -> Any:
     from rich import box
     from rich.table import Table
 
-    return Table(
+    class _FoldingTable(Table):
+        """Numbers are never cut into '…': a column that does not fit folds (wraps mid-value)
+        unless its builder asks for another overflow."""
+
+        def add_column(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("overflow", "fold")
+            super().add_column(*args, **kwargs)
+
+    return _FoldingTable(
         title=title,
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
+
+
+def fold_columns(table: Any) -> Any:
+    """Make ``table`` fold rather than cut: every column left at Rich's default overflow (an
+    ellipsis) wraps its cells instead, so a number on a narrow terminal is split over two lines,
+    never shortened into '…'. The consoles apply this to every table they print (whoever built
+    it); when the table fits, the layout is unchanged."""
+    for column in getattr(table, "columns", ()):
+        if column.overflow == "ellipsis":
+            column.overflow = "fold"
+            column.no_wrap = False  # no_wrap with fold would cut silently
+    return table
 
 
 def thousands(units: float) -> str:
@@ -43,10 +63,12 @@ class FoldedTable:
 
     def table(self, groups: list[list[Column]], title: str | None) -> Any:
         table = report_table(title)
-        table.add_column(self.key, no_wrap=True)
+        table.add_column(self.key, no_wrap=True, overflow="fold")
         for group in groups:
             for header, _, style in group:
-                table.add_column(header, justify="right", no_wrap=True, style=style)
+                table.add_column(
+                    header, justify="right", no_wrap=True, style=style, overflow="fold"
+                )
         for r, key in enumerate(self.keys):
             table.add_row(key, *(cells[r] for group in groups for _, cells, _ in group))
         return table
