@@ -120,6 +120,16 @@ def _scale_bootstraps(model: Any, factor: float, notes: list[str]) -> Any:
     return model
 
 
+def _has_peers_window(model: Any) -> bool:
+    if isinstance(model, Bootstrap):
+        return model.source == "peers" and model.min_units is not None
+    if isinstance(model, BaseModel) and not isinstance(model, DistBase):
+        return any(_has_peers_window(getattr(model, n)) for n in type(model).model_fields)
+    if isinstance(model, dict):
+        return any(_has_peers_window(v) for v in model.values())
+    return False
+
+
 def rebase_scenario(
     scenario: Scenario,
     history: History,
@@ -210,7 +220,23 @@ def rebase_scenario(
     update["segment"] = _scale_bootstraps(update.get("segment", spec.segment), factor, notes)
     spec = spec.model_copy(update=update)
     problems: list[tuple[list[str], str]] = []
-    spec = _resolve_bootstraps({}, spec, hist, problems)
+    resolved = _resolve_bootstraps({}, spec, hist, problems)
+    widen = 1.0
+    while problems and widen > 1 / 64 and _has_peers_window(spec):
+        # at early origins few makers had reached the scaled window: widen it downwards, as
+        # the peers method does, rather than lose the case
+        widen /= 2
+        problems = []
+        wider = spec.model_copy(
+            update={
+                "growth": _scale_bootstraps(spec.growth, widen, []),
+                "segment": _scale_bootstraps(spec.segment, widen, []),
+            }
+        )
+        resolved = _resolve_bootstraps({}, wider, hist, problems)
+        if not problems:
+            notes.append("peers bootstrap window widened where it was empty")
+    spec = resolved
     if problems:
         raise ScenarioError(
             [f"rebased from {origin}: {'.'.join(p)}: {m}" for p, m in problems], file=scenario.path
