@@ -144,7 +144,8 @@ def rebase_scenario(
     scenario's own included, is treated alike: units are scaled to the maker's level at the
     origin and every dated event is dropped (see the module docstring), so a scenario is scored
     on its structure, not on what its author knew about particular years. Raises
-    ``ScenarioError`` when the result is not a valid scenario (e.g. a peers bootstrap with nothing in its window at that origin).
+    ``ScenarioError`` when the result is not a valid scenario (e.g. a peers bootstrap with
+    nothing in its window at that origin, even widened).
     """
     hist = history.upto(origin)
     if hist.years[-1] != origin:
