@@ -403,7 +403,8 @@ def _point(rule: Callable[..., np.ndarray], minimum: int) -> Forecaster:
     def run(ctx: Context) -> np.ndarray | None:
         if len(ctx.history.units) < minimum:
             return None
-        return np.log(rule(ctx.history.units, ctx.horizons, draws=1)).T
+        # draws identical samples, so the PIT of a miss is ~0 or ~1 (ties randomised)
+        return np.log(rule(ctx.history.units, ctx.horizons, draws=ctx.draws)).T
 
     return run
 
@@ -549,6 +550,7 @@ def backtest(
     seed: int = DEFAULT_SEED,
     min_points: int = 3,
     window: float = 2.0,
+    custom: dict[str, Forecaster] | None = None,
 ) -> BacktestResult:
     """Rolling-origin calibration report of ``methods`` (default: all, see ``default_methods``)
     over ``universe`` (default: Leapmotor and the bundled peers).
@@ -558,8 +560,12 @@ def backtest(
     skill baseline). ``scenarios`` maps ``scenario:NAME`` methods to loaded scenarios (loaded
     here if missing). ``series`` restricts which series are forecast (the others still serve as
     peers and in the reference pool); ``window`` is the peer scale window (see ``peer_pool``).
+    ``custom`` adds methods of your own: ``{name: f}`` with ``f(ctx: Context)`` returning
+    ``(draws, len(ctx.horizons))`` log levels, or None where it cannot forecast.
     """
+    custom = dict(custom or {})
     requested = tuple(dict.fromkeys(default_methods() if methods is None else methods))
+    requested = (*requested, *(m for m in custom if m not in requested))
     if not requested:
         raise UsageError("backtest needs at least one method")
     order = [m for m in requested if m not in (BASELINE, *POINT_METHODS)]
@@ -567,7 +573,9 @@ def backtest(
     hs_all = tuple(sorted(set(horizons)))
     _check(hs_all, draws, seed, min_points, window)
     scenarios = dict(scenarios or {})
-    missing = [m for m in all_methods if m not in FIXED_METHODS and m not in scenarios]
+    missing = [
+        m for m in all_methods if m not in FIXED_METHODS and m not in scenarios and m not in custom
+    ]
     scenarios.update(load_method_scenarios(missing))
     universe = default_universe() if universe is None else dict(universe)
     names = tuple(universe)
@@ -586,6 +594,7 @@ def backtest(
         "no-change": _point(no_change, 1),
         "last-growth": _point(last_growth, 2),
         "reference": _reference_method(),
+        **custom,
     }
     seen: dict[str, int | None] = {}
     for m, sc in scenarios.items():
