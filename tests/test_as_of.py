@@ -1,4 +1,4 @@
-"""``as_of`` in [scenario]: when a scenario was written, so the backtest can flag in-sample cases."""
+"""``as_of`` in [scenario]: when a scenario was written, so backtests flag in-sample cases."""
 
 from __future__ import annotations
 
