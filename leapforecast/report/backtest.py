@@ -48,7 +48,9 @@ def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
         Text.assemble(
             ("Calibration report (rolling origin)", "bold"),
             f": {result.draws:,} draws, seed {result.seed}\n",
-            textwrap.fill(f"{len(makers)} makers: {', '.join(makers)}.", 79),
+            textwrap.fill(
+                f"{len(makers)} maker{'s' if len(makers) != 1 else ''}: {', '.join(makers)}.", 79
+            ),
             "\nScores in log units (lower is better); skill = 1 - CRPS / CRPS(rw), same cases.",
         )
     ]

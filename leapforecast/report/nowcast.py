@@ -110,7 +110,11 @@ def _backtest_tables(result: Any) -> list[Any]:
         Text.assemble(
             ("Nowcast backtest (monthly calibration)", "bold"),
             f": {result.paths:,} paths, seed {result.seed}\n",
-            textwrap.fill(f"{len(result.maker_years)} maker-years: {years}.", 79),
+            textwrap.fill(
+                f"{len(result.maker_years)} maker-year{'s' if len(result.maker_years) != 1 else ''}"
+                f": {years}.",
+                79,
+            ),
             "\n"
             + textwrap.fill(
                 f"Prior: {prior}. CRPS of the log annual total (lower is better).",
