@@ -362,7 +362,8 @@ def backtest(
             try:
                 if scenario is not None and maker == SUBJECT:
                     sc = scenario_for_year(scenario, y)
-                    prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
+                    run = simulate(sc, paths=paths, seed=seed)
+                    prior = np.asarray(run.totals, dtype=float)[:, 0]
                     label = f"scenario {sc.name}"
                 else:
                     prior, label = trend_prior(annual, y, paths, rng)
