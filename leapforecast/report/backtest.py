@@ -180,15 +180,27 @@ def plot_calibration(result: BacktestResult, path: str | Path) -> Path:
         if not s1:
             continue
         s = s1[0]
-        ax.plot(LEVELS, s.coverage, marker="o", lw=1, color=colours[i % len(colours)], label=m)
+        ax.plot(
+            LEVELS,
+            s.coverage,
+            marker="os^"[i // len(colours) % 3],
+            ls=("-", "--", ":")[i // len(colours) % 3],
+            lw=1,
+            color=colours[i % len(colours)],
+            label=m,
+        )
     ax.plot([0.4, 1], [0.4, 1], color="black", lw=0.8, ls="--")
     ax.set_title(f"reliability at h={result.horizons[0]}: coverage vs nominal", fontsize=9)
     ax.set_xlim(0.4, 1)
     ax.set_ylim(0, 1.02)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=5, loc="upper left")
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].axis("off")
+    handles, labels = ax.get_legend_handles_labels()
+    if n < rows * cols:  # the legend gets the free panel next to the reliability diagram
+        axes[n // cols][n % cols].legend(handles, labels, loc="center", fontsize=7)
+    else:
+        ax.legend(fontsize=5, loc="lower right", ncol=2)
     fig.suptitle("PIT histograms (density; flat at 1 = calibrated, U = too narrow)", fontsize=11)
     fig.tight_layout()
     out = Path(path)
