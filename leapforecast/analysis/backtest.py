@@ -478,6 +478,11 @@ def load_method_scenarios(
     for m in methods:
         if m in FIXED_METHODS:
             continue
+        if m == "scenario":
+            raise UsageError(
+                "the scenario method names its scenario: scenario:NAME (a bundled name, a file "
+                "or default), or --scenario NAME"
+            )
         if not m.startswith("scenario:") or not m[len("scenario:") :]:
             raise UsageError(
                 f"unknown backtest method '{m}' (known: {', '.join(FIXED_METHODS)}, "
