@@ -218,6 +218,7 @@ def test_history_shows_target_track_record(cli):
     rows = _rows(out)
     assert [(r["year"], r["target"], r["actual"]) for r in rows] == [
         ("2023", "200000", "144155"),
+        ("2024", "250000", "293724"),
         ("2025", "500000", "596555"),
         ("2026", "1000000", ""),
     ]

@@ -33,12 +33,39 @@ def _write(tmp_path, text: str, name: str = "m.csv"):
 
 def test_builtin_monthly_history() -> None:
     hist = load_monthly()
-    assert hist.labels[0] == "2024-03" and hist.labels[-1] == "2025-12"
-    assert len(hist.months) == 18
-    assert sum(hist.year(2025).values()) == 596_555  # the published annual total
-    assert hist.complete_years() == [2025]
+    assert hist.labels[0] == "2021-08" and hist.labels[-1] == "2025-12"
+    assert len(hist.months) == 42
+    assert sum(hist.year(2025).values()) == 596_555  # the published annual totals
+    assert sum(hist.year(2024).values()) == 293_724
+    assert hist.complete_years() == [2024, 2025]
+    # 2024 is complete, so the published H1/Q3 totals are consistency checks, not gap fillers
     assert {a.label: a.units for a in hist.aggregates} == {"2024-H1": 86_696, "2024-Q3": 86_165}
+    assert reduce_aggregates(hist.as_dict(), hist.aggregates) == []
     assert all(hist.notes)  # every figure keeps its source
+
+
+def test_builtin_monthly_peers() -> None:
+    from leapforecast.data.monthly import load_monthly_peers
+
+    peers = load_monthly_peers()
+    assert set(peers) == {"NIO", "XPeng", "Li Auto", "BYD"}
+    for maker in ("NIO", "XPeng", "Li Auto"):
+        assert peers[maker].complete_years() == [2021, 2022, 2023, 2024, 2025]
+        assert all(peers[maker].notes)  # the source column is kept
+    assert peers == load_monthly_peers("builtin:peers")
+    with pytest.raises(HistoryError, match="unknown built-in monthly peers"):
+        load_monthly_peers("builtin:nope")
+
+
+def test_monthly_peers_file_errors(tmp_path) -> None:
+    from leapforecast.data.monthly import load_monthly_peers
+
+    with pytest.raises(HistoryError, match="missing column 'maker'"):
+        load_monthly_peers(_write(tmp_path, "month,units\n2024-01,5\n"))
+    with pytest.raises(HistoryError, match="duplicate month"):
+        load_monthly_peers(_write(tmp_path, "maker,month,units\nA,2024-01,5\nA,2024-01,6\n"))
+    two = load_monthly_peers(_write(tmp_path, "maker,month,units\nA,2024-01,5\nB,2024-01,6\n"))
+    assert {k: v.units for k, v in two.items()} == {"A": (5.0,), "B": (6.0,)}
 
 
 def test_yoy_only_where_a_year_earlier_is_known() -> None:
@@ -46,7 +73,8 @@ def test_yoy_only_where_a_year_earlier_is_known() -> None:
     yoy = dict(zip(hist.labels, hist.yoy(), strict=True))
     assert yoy["2025-03"] == pytest.approx(37_095 / 14_567 - 1)
     assert yoy["2025-12"] == pytest.approx(60_423 / 42_517 - 1)  # the reported +42.1%
-    assert yoy["2025-01"] is None and yoy["2024-03"] is None
+    assert yoy["2025-01"] == pytest.approx(25_170 / 12_277 - 1)
+    assert yoy["2024-03"] is None and yoy["2022-01"] is None
 
 
 def test_month_parsing_and_labels() -> None:
@@ -133,16 +161,14 @@ def test_nested_periods_do_not_count_a_month_twice() -> None:
         ((month_index(2024, 1), month_index(2024, 2)), 30.0),
         ((month_index(2024, 4), month_index(2024, 5), month_index(2024, 6)), 90.0),
     ]
-    # the bundled gaps: H1 2024 leaves Jan, Feb, Apr, May; Q3 leaves Aug, Sep
+    # the bundled H1/Q3 2024 totals: every month is known now, so they leave no gap
     hist = load_monthly()
-    sums = dict(reduce_aggregates(hist.as_dict(), hist.aggregates))
-    assert sums[tuple(month_index(2024, m) for m in (1, 2, 4, 5))] == 86_696 - 14_567 - 20_116
-    assert sums[tuple(month_index(2024, m) for m in (8, 9))] == 86_165 - 22_093
+    assert reduce_aggregates(hist.as_dict(), hist.aggregates) == []
 
 
 def test_upto_drops_later_months_and_periods() -> None:
     hist = load_monthly().upto(month_index(2024, 8))
-    assert hist.labels[-1] == "2024-07"
+    assert hist.labels[-1] == "2024-08"
     assert [a.label for a in hist.aggregates] == ["2024-H1"]
 
 
@@ -190,8 +216,8 @@ def test_profile_shares_sum_to_one_and_draws_sum_to_zero() -> None:
 
 def test_leapmotor_profile_low_in_q1_high_in_q4() -> None:
     profile = fit_monthly(load_monthly()).profile()
-    assert profile.factor[0] < 0.9 and profile.factor[1] < 0.9  # January, February (New Year)
-    assert profile.factor[9] > 1.1 and profile.factor[10] > 1.1  # October, November
+    assert profile.factor[0] < 0.95 and profile.factor[1] < 0.7  # January, February (New Year)
+    assert profile.factor[10] > 1.1 and profile.factor[11] > 1.1  # November, December
 
 
 def test_period_totals_inform_the_gaps() -> None:
@@ -250,7 +276,7 @@ def test_history_monthly_cli_formats(cli) -> None:
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "kind,month,units,yoy,share,factor,factor_p10,factor_p90,source"
-    assert sum(line.startswith("month,") for line in lines) == 18
+    assert sum(line.startswith("month,") for line in lines) == 42
     assert sum(line.startswith("season,") for line in lines) == 12
     assert sum(line.startswith("period,") for line in lines) == 2
     shares = [float(line.split(",")[4]) for line in lines if line.startswith("season,")]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from leapforecast.analysis import nowcast_backtest as nb
 from leapforecast.analysis.nowcast import (
     check_actuals,
     kriging_weights,
@@ -14,7 +15,6 @@ from leapforecast.analysis.nowcast import (
     parse_month_values,
     year_to_date,
 )
-from leapforecast.analysis.nowcast_backtest import backtest, pinball, trend_scenario
 from leapforecast.analysis.seasonal import fit_monthly
 from leapforecast.data.monthly import load_monthly, month_index
 from leapforecast.engine.run import simulate
@@ -145,10 +145,12 @@ def test_months_are_consistent_with_the_total(fit2026) -> None:
 
 
 def test_more_months_narrow_the_interval(fit2025) -> None:
-    sc = trend_scenario(2025)
+    # a wide annual prior (as the old trend prior was): with base's narrow one, January alone
+    # widens the interval (the monthly view's flat level prior; issue 15)
+    sc = load_scenario().with_overrides("growth.volatility=0.35")
     widths = []
     for k in (0, 1, 6, 11):
-        res = nowcast(_months(2025, k), scenario=sc, paths=3000, seed=6, monthly=fit2025)
+        res = nowcast(_months(2025, k), scenario=sc, year=2025, paths=3000, seed=6, monthly=fit2025)
         widths.append(np.log(res.quantiles[-1] / res.quantiles[0]))
     assert widths[0] > widths[1] > widths[2] > widths[3]
 
@@ -169,13 +171,6 @@ def test_kriging_weights_carry_a_level_shift_exactly() -> None:
     assert np.allclose(w.sum(axis=1), 1.0)
     obs = np.array([1.0, 2.0])
     assert np.allclose(w @ (obs + 5.0), w @ obs + 5.0)
-
-
-def test_pinball_closed_forms() -> None:
-    assert pinball(10.0, np.full(7, 10.0)) == 0.0
-    assert pinball(12.0, np.full(7, 10.0)) == pytest.approx(1.0)  # half the absolute error
-    assert pinball(8.0, np.full(7, 10.0)) == pytest.approx(1.0)
-    assert pinball(5.0, np.array([4.0, 6.0]), levels=(0.1, 0.9)) == pytest.approx((0.1 + 0.1) / 2)
 
 
 # --------------------------------------------------------------------------- validation
@@ -222,31 +217,67 @@ def test_year_and_scenario_mismatches(fit2026) -> None:
 # --------------------------------------------------------------------------- backtest
 
 
-def test_backtest_2025_runs_and_is_reproducible() -> None:
-    a = backtest(2025, paths=1500, seed=3, cutoffs=(0, 1, 6, 11))
-    b = backtest(2025, paths=1500, seed=3, cutoffs=(0, 1, 6, 11))
-    assert a.actual == TOTAL_2025 and a.prior == "trend prior to 2024"
-    assert a.table_rows() == b.table_rows()
-    rows = a.rows
-    assert [r.cutoff for r in rows] == [0, 1, 6, 11]
-    assert [r.ytd for r in rows] == [0, 25_170, 221_664, 536_132]
-    for r in rows:
-        q = r.quantiles
-        assert r.inside80 == (q[1] <= TOTAL_2025 <= q[5])
-        assert r.inside90 == (q[0] <= TOTAL_2025 <= q[6])
-        assert r.pinball == pytest.approx(pinball(TOTAL_2025, q))
-    assert rows[-1].naive == 536_132 + np.mean([66_657, 70_289, 70_327])
-    assert (
-        rows[-1].quantiles[-1] - rows[-1].quantiles[0]
-        < rows[1].quantiles[-1] - rows[1].quantiles[0]
-    )
-    summary = a.summary()
-    assert summary["cutoffs"] == 3 and 0 <= summary["coverage80"] <= summary["coverage90"] <= 1
+@pytest.fixture(scope="module")
+def monthly_report() -> nb.NowcastBacktest:
+    return nb.backtest("all", paths=300, seed=3)
 
 
-def test_backtest_needs_a_complete_year() -> None:
-    with pytest.raises(Exception, match="does not have all twelve months of 2024"):
-        backtest(2024, paths=100)
+def test_backtest_covers_every_maker_year_and_cut_off(monthly_report) -> None:
+    r = monthly_report
+    assert set(r.makers) == {"Leapmotor", "NIO", "XPeng", "Li Auto"}
+    assert ("Leapmotor", 2025) in r.maker_years and len(r.maker_years) == 12
+    assert "Li Auto 2022" in r.skipped  # its annual history starts in 2020
+    assert len(r.cases) == 12 * 12
+    groups = {g.group: g for g in r.groups}
+    assert list(groups) == ["0", "1-2", "3-5", "6-8", "9-11"]
+    assert [g.cases for g in r.groups] == [12, 24, 36, 36, 36]
+    assert groups["0"].month_cases == 12 * 12 and groups["9-11"].month_cases == 12 * 6
+    assert sum(g.month_cases for g in r.groups) == 12 * 78
+    for g in r.groups:
+        row = g.row()
+        assert list(row) == nb.COLUMNS
+        assert (
+            row["month_coverage_80_lo"] <= row["month_coverage_80"] <= row["month_coverage_80_hi"]
+        )
+        assert row["month_coverage_80"] <= row["month_coverage_90"]
+    # late in the year the nowcast knows most of the total: far better than early
+    assert groups["9-11"].crps < groups["1-2"].crps < groups["0"].crps
+
+
+def test_backtest_cases_are_honest_about_what_was_known(monthly_report) -> None:
+    nio = [c for c in monthly_report.cases if c.maker == "NIO" and c.year == 2023]
+    assert [c.months for c in nio] == list(range(12))
+    assert all(c.actual == 160_038 for c in nio)  # NIO's 2023 deliveries (monthly sum)
+    assert nio[0].prior.startswith("trend N(")
+    for c in nio:
+        assert len(c.month_in_80) == 12 - c.months
+        assert all(a <= b for a, b in zip(c.month_in_90, c.month_in_90, strict=True))
+        assert c.in_80 == (c.quantiles[1] <= c.actual <= c.quantiles[5])
+
+
+def test_naive_baselines_by_hand() -> None:
+    last = {m: 100.0 for m in range(1, 13)}
+    last[12] = 200.0  # last year: 1,300
+    assert nb.naive_forecasts(last, {}) == (1300.0, 1300.0)
+    run_rate, yoy = nb.naive_forecasts(last, {1: 110.0, 2: 120.0, 3: 130.0, 4: 140.0})
+    # y/y: 500 / 400 of last year's total
+    assert yoy == pytest.approx(500 * 1300 / 400)
+    # run rate: Feb-Apr at 390/300 of last year, applied to May-Dec (900)
+    assert run_rate == pytest.approx(500 + 390 / 300 * 900)
+
+
+def test_backtest_reproducible_and_series_and_scenario() -> None:
+    a = nb.backtest(["NIO"], paths=200, seed=1, year=2024, cutoffs=(0, 6))
+    b = nb.backtest(["nio"], paths=200, seed=1, year=2024, cutoffs=(0, 6))
+    assert a.rows() == b.rows() and a.case_table().rows() == b.case_table().rows()
+    assert a.makers == ("NIO",) and [c.months for c in a.cases] == [0, 6]
+    lm = nb.backtest(["Leapmotor"], scenario=load_scenario(), paths=200, cutoffs=(0, 3))
+    assert lm.maker_years == (("Leapmotor", 2025),) and lm.scenario == "base"
+    assert all(c.prior == "scenario base" for c in lm.cases)
+    with pytest.raises(UsageError, match="unknown series 'Nokia'"):
+        nb.backtest(["Nokia"])
+    with pytest.raises(UsageError, match="cut-offs"):
+        nb.backtest(["NIO"], cutoffs=(12,))
 
 
 # --------------------------------------------------------------------------- CLI
@@ -313,7 +344,7 @@ def test_cli_actuals_file_and_output(cli, tmp_path) -> None:
         (("--target", "lots", "--month", "2026-01=5"), "number of units"),
         (("--seasonal", "1,2,3", "--month", "2026-01=5"), "twelve positive numbers"),
         (("--month", "2027-01=5"), "cannot nowcast 2027 with scenario base"),
-        (("--month", "2024-01=5"), "needs at least 3 months before 2024"),
+        (("--month", "2022-01=5"), "needs at least 3 months before 2022"),
     ],
 )
 def test_cli_errors(cli, args, message) -> None:
@@ -329,15 +360,54 @@ def test_cli_actuals_file_rejects_periods(cli, tmp_path) -> None:
     assert code == 2 and "line 3" in err and "give single months" in err
 
 
-def test_cli_backtest_csv(cli) -> None:
-    code, out, err = cli("nowcast", "--backtest", "--paths", "1000", "--format", "csv")
+def test_cli_backtest_csv_contract(cli) -> None:
+    code, out, err = cli(
+        "nowcast", "--backtest", "--series", "all", "--paths", "300", "--format", "csv"
+    )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("cutoff,months,ytd,mean,p5,")
-    assert [line.split(",")[0] for line in lines[1:]] == ["none"] + [
-        f"2025-{m:02d}" for m in range(1, 12)
-    ]
-    assert all(line.split(",")[11] == "596555" for line in lines[1:])
+    assert lines[0] == (
+        "group,cases,month_cases,month_coverage_80,month_coverage_80_lo,month_coverage_80_hi,"
+        "month_coverage_90,total_coverage_80,total_pit_p,crps,naive_crps"
+    )
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1-2", "3-5", "6-8", "9-11"]
+    assert sum(int(line.split(",")[2]) for line in lines[1:]) >= 500  # month cases
+    code, out, err = cli(
+        "nowcast",
+        "--backtest",
+        "--series",
+        "NIO",
+        "--series",
+        "Leapmotor",
+        "--paths",
+        "200",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["metadata"]["makers"] == ["NIO", "Leapmotor"]  # in the order asked
+    assert [len(d["pit_histogram"]) for d in doc["details"]] == [5] * 5
+    code, out, err = cli(
+        "nowcast",
+        "--backtest",
+        "--series",
+        "XPeng",
+        "--year",
+        "2025",
+        "--cases",
+        "--paths",
+        "200",
+        "--format",
+        "csv",
+    )
+    assert code == 0, err
+    assert out.splitlines()[0] == ",".join(nb.CASE_COLUMNS) and len(out.splitlines()) == 13
+    code, out, err = cli("nowcast", "--backtest", "--series", "XPeng", "--paths", "200")
+    assert code == 0 and "Nowcast backtest" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    code, _, err = cli("nowcast", "--series", "NIO", "--month", "2026-01=5")
+    assert code == 2 and "go with --backtest" in err
 
 
 def test_cli_user_history_and_year_without_actuals(cli, tmp_path) -> None:

@@ -197,26 +197,28 @@ def test_recent_weight_pulls_toward_recent_years():
     assert weighted.n_eff < weighted.n_obs and weighted.half_life == 1.0
 
 
-def test_rolling_origin_uses_only_data_up_to_origin():
-    series = R.load_annual_series()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        base = R.rolling_origin_check(series, draws=500, rng=0)
-        changed = {k: list(v) for k, v in series.items()}
-        changed["Tesla"] = [(y, u * 3 if y == 2025 else u) for y, u in changed["Tesla"]]
-        moved = R.rolling_origin_check(changed, draws=500, rng=0)
-    assert len(base) == len(moved) > 20
-    for x, y in zip(base, moved, strict=True):
-        assert (x.maker, x.origin, x.horizon, x.lo, x.hi) == (
-            y.maker,
-            y.origin,
-            y.horizon,
-            y.lo,
-            y.hi,
-        )
-    assert all(c.origin + c.horizon <= 2025 for c in base)
-    cov = R.coverage_by_horizon(base)
-    assert set(cov) == {1, 2} and all(0 <= share <= 1 for _, share in cov.values())
+def test_reference_backtest_uses_only_data_up_to_origin():
+    """The rolling-origin check of the reference model lives in the calibration report
+    (analysis/backtest.py, method ``reference``): a later figure changes no earlier forecast."""
+    from leapforecast.analysis import backtest as bt
+    from leapforecast.data.history import History
+
+    universe = bt.default_universe()
+    base = bt.backtest(universe, methods=("reference",), horizons=(1, 2), draws=300, seed=0)
+    tesla = universe["Tesla"]
+    units = tuple(u * 3 if y == 2025 else u for y, u in zip(tesla.years, tesla.units, strict=True))
+    moved = bt.backtest(
+        {**universe, "Tesla": History(tesla.years, units, tesla.source)},
+        methods=("reference",),
+        horizons=(1, 2),
+        draws=300,
+        seed=0,
+    )
+    early = [(c.series, c.origin, c.horizon, c.p5, c.p95) for c in base.cases if c.year < 2025]
+    assert len(early) > 20
+    assert early == [
+        (c.series, c.origin, c.horizon, c.p5, c.p95) for c in moved.cases if c.year < 2025
+    ]
 
 
 @pytest.mark.parametrize(

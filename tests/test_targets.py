@@ -12,6 +12,7 @@ from leapforecast.model.scenario import load_scenario
 from leapforecast.report.history import track_record_table
 
 R2023 = 144_155 / 200_000
+R2024 = 293_724 / 250_000
 R2025 = 596_555 / 500_000
 
 
@@ -19,20 +20,22 @@ def test_bundled_track_record():
     rec = targets.load_targets()
     assert [(t.year, t.target, t.actual) for t in rec] == [
         (2023, 200_000, 144_155),
+        (2024, 250_000, 293_724),
         (2025, 500_000, 596_555),
         (2026, 1_000_000, None),
     ]
     assert all(t.source for t in rec)
-    assert targets.hit_ratios(rec) == pytest.approx([R2023, R2025])
-    assert targets.hit_ratios(rec, upto=2024) == pytest.approx([R2023])
-    assert rec[0].outcome.startswith("missed (72%") and rec[1].outcome.startswith("beaten (119%")
-    assert rec[2].outcome == "open" and rec[2].ratio is None
+    assert targets.hit_ratios(rec) == pytest.approx([R2023, R2024, R2025])
+    assert targets.hit_ratios(rec, upto=2024) == pytest.approx([R2023, R2024])
+    assert rec[0].outcome.startswith("missed (72%") and rec[1].outcome.startswith("beaten (117%")
+    assert rec[2].outcome.startswith("beaten (119%")
+    assert rec[3].outcome == "open" and rec[3].ratio is None
 
 
 def test_rows_and_table():
     rows = targets.track_record_rows(targets.load_targets())
     assert list(rows[0]) == targets.COLUMNS
-    assert rows[2]["actual"] is None and rows[0]["ratio"] == pytest.approx(0.7208, abs=1e-4)
+    assert rows[3]["actual"] is None and rows[0]["ratio"] == pytest.approx(0.7208, abs=1e-4)
     from rich.console import Console
 
     buf = io.StringIO()
@@ -83,7 +86,8 @@ def test_track_record_resamples_the_hit_ratios(write_scenario):
     lo, hi = rate.bounds()
     assert lo == pytest.approx(1_000_000 * R2023 / 596_555 - 1)
     assert hi == pytest.approx(1_000_000 * R2025 / 596_555 - 1)
-    assert rate.mean() == pytest.approx((lo + hi) / 2, abs=1e-3)  # two equally likely values
+    mid = 1_000_000 * R2024 / 596_555 - 1
+    assert rate.mean() == pytest.approx((lo + mid + hi) / 3, abs=1e-3)  # three equally likely
 
 
 def test_track_record_range_and_later_year(write_scenario):
@@ -97,7 +101,7 @@ def test_track_record_range_and_later_year(write_scenario):
 
 def test_track_record_uses_only_years_known_at_the_base(write_scenario):
     rate = _rate(write_scenario, overrides=["history.base_year=2024"]).spec.growth.rate
-    assert rate.bounds() == pytest.approx((1e6 * R2023 / 293_724 - 1,) * 2)
+    assert rate.bounds() == pytest.approx((1e6 * R2023 / 293_724 - 1, 1e6 * R2024 / 293_724 - 1))
     with pytest.raises(ScenarioError, match="no closed year on or before 2022"):
         _rate(write_scenario, overrides=["history.base_year=2022"])
     with pytest.raises(ScenarioError, match="must be after the base year"):

@@ -1,44 +1,76 @@
-"""Rolling-origin backtests: how would each forecasting method have done on real outcomes?
+"""The calibration report, annual: every forecasting method scored on the same rolling-origin cases.
 
-For every series (Leapmotor and the reference-class makers) and every origin year, a method sees
-only the data up to that year and forecasts 1, 2, ... years ahead as a sample of ``draws`` values.
-Each forecast is scored against what happened, on log units (so a maker selling 50k and one
-selling 2M count alike):
+For every maker (Leapmotor and the reference-class makers) and every origin year with at least
+two growth observations up to it, each method sees only the data up to the origin and forecasts
+1, 2, ... years ahead as ``draws`` samples. Each forecast is scored against what happened **in log
+units** (the CRPS of the log level, so a maker selling 50k and one selling 2M count alike and
+CRPS values compare across makers):
 
-* interval coverage: does the central 50/80/90% interval contain the outcome?
-* CRPS, sample-based in its energy form ``E|X - y| - E|X - X'| / 2`` (lower is better);
-* pinball loss averaged over the quantile levels ``TAUS``;
-* bias: the median forecast minus the outcome (positive = too optimistic).
+* coverage of the central 50/80/90% intervals, with a Wilson 95% interval on the 90% coverage
+  and a cluster bootstrap over target years (cases in one year share its shocks);
+* the PIT (where the outcome fell in the forecast distribution), its decile histogram and a
+  chi-square uniformity p-value: a U shape means intervals too narrow, a hump too wide;
+* CRPS, the interval score of the 90% interval (Gneiting & Raftery), bias (mean log error of
+  the median) and skill against ``rw`` (``1 - CRPS / CRPS_rw`` on the same cases).
 
-Naive point forecasts are scored on the same cases: *no change* (next years equal the origin
-year) and *last growth* (the last observed growth repeated). For a point forecast CRPS is the
-absolute error. Every draw comes from a stream keyed by (seed, series, origin, method), so the
-numbers depend only on the seed and the data.
+Methods: ``history`` (resample the maker's own log growth), ``fitted`` (normal log growth with
+parameter uncertainty), ``peers`` (resample other makers' growth from a similar scale), ``rw``
+(random walk with drift, Student-t predictive: the skill baseline), ``no-change`` and
+``last-growth`` (point forecasts), ``reference`` (the pooled growth-slows-with-scale model fitted
+on every maker's growth ending by the origin) and ``scenario:NAME`` (a scenario file or bundled
+name; ``scenario:default`` is what ``leapforecast run`` uses), its growth structure rebased onto
+each maker at each origin (see :mod:`leapforecast.analysis.rebase`). A case is scored only when
+every method can forecast it, so all methods are compared on the same cases. Every draw comes
+from a stream keyed by (seed, maker, origin, method), so a method's numbers depend only on the
+seed and the data, not on which other methods ran.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
+import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from leapforecast._version import __version__
+from leapforecast.analysis.baselines import last_growth, no_change, rw_drift
+from leapforecast.analysis.rebase import rebase_scenario
+from leapforecast.analysis.reference import ReferenceFit, fit_reference, growth_observations
+from leapforecast.analysis.scoring import (
+    bootstrap_coverage_interval,
+    calibration_verdict,
+    covered,
+    crps_samples,
+    interval_score,
+    pit,
+    pit_histogram,
+    pit_uniformity_pvalue,
+    skill,
+    wilson_interval,
+)
 from leapforecast.data.history import History, load_history
 from leapforecast.data.peers import load_peers, peer_intervals
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
-from leapforecast.model.checks import _resolve_bootstraps
+from leapforecast.model.files import bundled_scenarios
+from leapforecast.model.scenario import Scenario, load_scenario
 
-METHODS = ("history", "fitted", "peers", "scenario")
-BASELINES = ("no-change", "last-growth")
+FIXED_METHODS = ("history", "fitted", "peers", "rw", "no-change", "last-growth", "reference")
+POINT_METHODS = ("no-change", "last-growth")
+BASELINE = "rw"
 LEVELS = (0.5, 0.8, 0.9)
-TAUS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-DEFAULT_DRAWS = 4000
+PIT_BINS = 10
+DEFAULT_DRAWS = 2000
 DEFAULT_SEED = 20260101
+DEFAULT_HORIZONS = (1, 2, 3)
+BOOTSTRAP_REPS = 2000
+LOG_BOUND = 30.0  # |log change| bound on rw draws (e^30 ~ 1e13)
 SUMMARY_COLUMNS = [
     "method",
     "horizon",
@@ -46,10 +78,14 @@ SUMMARY_COLUMNS = [
     "coverage_50",
     "coverage_80",
     "coverage_90",
+    "coverage_90_lo",
+    "coverage_90_hi",
+    "pit_p",
     "crps",
-    "pinball",
+    "interval_score_90",
     "bias",
-    "crps_skill",
+    "skill_rw",
+    "in_sample",
 ]
 CASE_COLUMNS = [
     "series",
@@ -61,18 +97,32 @@ CASE_COLUMNS = [
     "median",
     "p5",
     "p95",
+    "pit",
     "in_50",
     "in_80",
     "in_90",
     "crps",
-    "pinball",
+    "interval_score_90",
     "log_error",
+    "in_sample",
 ]
+
+
+def default_methods() -> tuple[str, ...]:
+    """Every method: the fixed ones, ``scenario:default`` and every bundled scenario."""
+    return (
+        *FIXED_METHODS,
+        "scenario:default",
+        *(f"scenario:{name}" for name in bundled_scenarios()),
+    )
+
+
+# --------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True)
 class Case:
-    """One forecast scored against its outcome. Losses are in log units."""
+    """One forecast scored against its outcome (levels in units; scores in log units)."""
 
     series: str
     origin: int
@@ -82,9 +132,11 @@ class Case:
     median: float
     p5: float
     p95: float
+    pit: float
     covered: tuple[bool, ...] | None  # for LEVELS; None for a point forecast
     crps: float
-    pinball: float
+    interval_score_90: float | None
+    in_sample: bool | None  # None: the method does not say what it had seen
 
     @property
     def year(self) -> int:
@@ -98,21 +150,97 @@ class Case:
 
 @dataclass(frozen=True)
 class Score:
-    """A method's average performance at one horizon over the scored cases."""
+    """One method at one horizon, over the scored cases."""
 
     method: str
     horizon: int
     cases: int
-    coverage: tuple[float, ...] | None  # share of outcomes inside each central interval
+    coverage: tuple[float, ...] | None  # share inside each central interval (LEVELS)
+    hits_90: int | None
+    coverage_90_ci: tuple[float, float] | None  # Wilson 95%
+    coverage_90_boot: tuple[float, float] | None  # cluster bootstrap over target years
+    pit_histogram: tuple[int, ...]
+    pit_p: float | None
     crps: float
-    pinball: float
+    interval_score_90: float | None
     bias: float  # mean ln(median / outcome)
-    crps_skill: float  # 1 - CRPS / CRPS of no-change on the same cases
+    skill_rw: float
+    in_sample: int | None
+
+    @property
+    def verdict(self) -> str:
+        """Whether the 90% intervals are too narrow, too wide or consistent with nominal."""
+        if self.hits_90 is None:
+            return "point forecast"
+        return calibration_verdict(self.hits_90, self.cases, 0.9)
+
+    def row(self) -> dict[str, Any]:
+        cov: Sequence[float | None] = self.coverage or (None,) * len(LEVELS)
+        ci = self.coverage_90_ci or (None, None)
+
+        def r(v: float | None) -> float | None:
+            return None if v is None or not math.isfinite(v) else round(v, 4)
+
+        return {
+            "method": self.method,
+            "horizon": self.horizon,
+            "cases": self.cases,
+            **{f"coverage_{round(100 * lv)}": r(c) for lv, c in zip(LEVELS, cov, strict=True)},
+            "coverage_90_lo": r(ci[0]),
+            "coverage_90_hi": r(ci[1]),
+            "pit_p": r(self.pit_p),
+            "crps": r(self.crps),
+            "interval_score_90": r(self.interval_score_90),
+            "bias": r(self.bias),
+            "skill_rw": r(self.skill_rw),
+            "in_sample": self.in_sample,
+        }
+
+
+def _case_row(c: Case) -> dict[str, Any]:
+    cov: Sequence[bool | None] = c.covered if c.covered is not None else (None,) * len(LEVELS)
+    return {
+        "series": c.series,
+        "origin": c.origin,
+        "year": c.year,
+        "horizon": c.horizon,
+        "method": c.method,
+        "actual": round(c.actual),
+        "median": round(c.median),
+        "p5": round(c.p5),
+        "p95": round(c.p95),
+        "pit": round(c.pit, 4),
+        **{
+            f"in_{round(100 * lv)}": (None if v is None else int(v))
+            for lv, v in zip(LEVELS, cov, strict=True)
+        },
+        "crps": round(c.crps, 4),
+        "interval_score_90": None if c.interval_score_90 is None else round(c.interval_score_90, 4),
+        "log_error": round(c.log_error, 4),
+        "in_sample": None if c.in_sample is None else int(c.in_sample),
+    }
 
 
 @dataclass
-class BacktestResult:
-    """Scored cases and their summary; ``rows()``/``case_rows()`` are the CSV contracts."""
+class BacktestCases(TabularMixin):
+    """Every scored case, one row each (``--cases``)."""
+
+    cases: list[Case]
+    metadata: dict[str, Any]
+
+    def columns(self) -> list[str]:
+        return list(CASE_COLUMNS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [_case_row(c) for c in self.cases]
+
+    def document(self) -> dict[str, Any]:
+        return {"metadata": self.metadata, "cases": self.rows()}
+
+
+@dataclass
+class BacktestResult(TabularMixin):
+    """Scored cases and their summary per method and horizon (the calibration report)."""
 
     cases: list[Case]
     scores: list[Score]
@@ -122,52 +250,23 @@ class BacktestResult:
     draws: int
     seed: int
     settings: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # method -> what rebasing did
+    dropped: dict[str, int] = field(default_factory=dict)  # method -> cases it could not forecast
+
+    def columns(self) -> list[str]:
+        return list(SUMMARY_COLUMNS)
 
     def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for s in self.scores:
-            cov = s.coverage or (None,) * len(LEVELS)
-            out.append(
-                {
-                    "method": s.method,
-                    "horizon": s.horizon,
-                    "cases": s.cases,
-                    **{
-                        f"coverage_{round(100 * lv)}": ("" if c is None else round(c, 4))
-                        for lv, c in zip(LEVELS, cov, strict=True)
-                    },
-                    "crps": round(s.crps, 4),
-                    "pinball": round(s.pinball, 4),
-                    "bias": round(s.bias, 4),
-                    "crps_skill": round(s.crps_skill, 4),
-                }
-            )
-        return out
+        return [s.row() for s in self.scores]
 
-    def case_rows(self) -> list[dict[str, Any]]:
-        out = []
-        for c in self.cases:
-            cov = c.covered if c.covered is not None else ("",) * len(LEVELS)
-            out.append(
-                {
-                    "series": c.series,
-                    "origin": c.origin,
-                    "year": c.year,
-                    "horizon": c.horizon,
-                    "method": c.method,
-                    "actual": round(c.actual),
-                    "median": round(c.median),
-                    "p5": round(c.p5),
-                    "p95": round(c.p95),
-                    **{
-                        f"in_{round(100 * lv)}": (v if v == "" else int(v))
-                        for lv, v in zip(LEVELS, cov, strict=True)
-                    },
-                    "crps": round(c.crps, 4),
-                    "pinball": round(c.pinball, 4),
-                    "log_error": round(c.log_error, 4),
-                }
-            )
+    def case_table(self) -> BacktestCases:
+        return BacktestCases(self.cases, self.metadata())
+
+    def verdicts(self) -> dict[str, list[tuple[int, str]]]:
+        """{method: [(horizon, verdict of its 90% intervals)]}."""
+        out: dict[str, list[tuple[int, str]]] = {}
+        for s in self.scores:
+            out.setdefault(s.method, []).append((s.horizon, s.verdict))
         return out
 
     def metadata(self) -> dict[str, Any]:
@@ -178,67 +277,31 @@ class BacktestResult:
             "draws": self.draws,
             "seed": self.seed,
             "levels": list(LEVELS),
-            "taus": list(TAUS),
-            "units": "log units",
+            "units": "log units (CRPS, interval score and bias of the log level)",
+            "skill_baseline": BASELINE,
+            "version": __version__,
             **self.settings,
         }
 
-
-# --------------------------------------------------------------------------- scores
-
-
-def crps_sample(samples: np.ndarray, y: float) -> float:
-    """CRPS of a sample forecast (energy form, V-statistic): E|X - y| - E|X - X'| / 2."""
-    x = np.sort(np.asarray(samples, float))
-    n = len(x)
-    i = np.arange(1, n + 1)
-    return float(np.mean(np.abs(x - y)) - np.sum((2 * i - n - 1) * x) / (n * n))
-
-
-def pinball_loss(quantiles: np.ndarray, y: float, taus: tuple[float, ...] = TAUS) -> float:
-    """Mean pinball (quantile) loss of forecast quantiles at levels ``taus``."""
-    q = np.asarray(quantiles, float)
-    t = np.asarray(taus, float)
-    e = y - q
-    return float(np.mean(np.maximum(t * e, (t - 1) * e)))
-
-
-def _score_samples(
-    series: str, origin: int, h: int, method: str, samples: np.ndarray, y: float
-) -> Case:
-    probs = sorted({*TAUS, *((1 - lv) / 2 for lv in LEVELS), *((1 + lv) / 2 for lv in LEVELS)})
-    qs = dict(zip(probs, np.quantile(samples, probs), strict=True))
-    covered = tuple(bool(qs[(1 - lv) / 2] <= y <= qs[(1 + lv) / 2]) for lv in LEVELS)
-    return Case(
-        series,
-        origin,
-        h,
-        method,
-        math.exp(y),
-        math.exp(qs[0.5]),
-        math.exp(qs[0.05]),
-        math.exp(qs[0.95]),
-        covered,
-        crps_sample(samples, y),
-        pinball_loss(np.array([qs[t] for t in TAUS]), y),
-    )
-
-
-def _score_point(series: str, origin: int, h: int, method: str, point: float, y: float) -> Case:
-    v = math.exp(point)
-    return Case(
-        series,
-        origin,
-        h,
-        method,
-        math.exp(y),
-        v,
-        v,
-        v,
-        None,
-        abs(point - y),
-        pinball_loss(np.full(len(TAUS), point), y),
-    )
+    def document(self) -> dict[str, Any]:
+        return {
+            "metadata": self.metadata(),
+            "summary": self.rows(),
+            "details": [
+                {
+                    "method": s.method,
+                    "horizon": s.horizon,
+                    "verdict": s.verdict,
+                    "coverage_90_bootstrap": None
+                    if s.coverage_90_boot is None
+                    else [round(v, 4) for v in s.coverage_90_boot],
+                    "pit_histogram": list(s.pit_histogram),
+                }
+                for s in self.scores
+            ],
+            "rebasing": self.notes,
+            "dropped": self.dropped,
+        }
 
 
 # --------------------------------------------------------------------------- methods
@@ -254,11 +317,13 @@ class Context:
     horizons: tuple[int, ...]
     draws: int
     rng: np.random.Generator
-    seed: int
 
     @property
     def origin(self) -> int:
         return self.history.years[-1]
+
+
+Forecaster = Callable[[Context], "np.ndarray | None"]  # -> (draws, len(horizons)) log levels
 
 
 def _paths_from_growth(ctx: Context, growth: np.ndarray) -> np.ndarray:
@@ -278,8 +343,8 @@ def history_bootstrap(ctx: Context) -> np.ndarray | None:
 
 def fitted_growth(ctx: Context) -> np.ndarray | None:
     """Predictive of independent normal log growth with unknown mean and sd (flat prior on the
-    mean and log sd): sd^2 ~ s^2 (n-1) / chi2(n-1), mean ~ N(mean_hat, sd^2 / span). Under that
-    model its intervals are exact (the Student t prediction interval)."""
+    mean and log sd), gaps in the years weighted by their length. Close to ``rw``; kept because
+    it is what ``leapforecast fit`` reports."""
     years = np.asarray(ctx.history.years, float)
     logs = np.log(np.asarray(ctx.history.units, float))
     d, delta = np.diff(years), np.diff(logs)
@@ -320,45 +385,69 @@ def reference_class(ctx: Context, *, window: float = 2.0, min_pool: int = 5) -> 
     return _paths_from_growth(ctx, draws)
 
 
-def rebase_scenario(
-    scenario: Any, origin: int, *, horizon: int, paths: int, history: History | None = None
-) -> Any:
-    """The scenario as it would run from ``origin``: its history (or ``history``, e.g. a file
-    with newer outcomes) cut there, base year = origin, bootstraps, peers and target records
-    re-resolved from data known then. Events dated outside the window do not fire; segment
-    ``base`` values in units are not rescaled."""
-
-    hist = (scenario.history if history is None else history).upto(origin)
-    if hist.years[-1] != origin:
-        raise ScenarioError(f"history {hist.source} has no year {origin}")
-    spec = scenario.spec
-    spec = spec.model_copy(
-        update={
-            "history": spec.history.model_copy(update={"base_year": origin, "base_units": None}),
-            "simulation": spec.simulation.model_copy(
-                update={"horizon": origin + horizon, "paths": paths}
-            ),
-        }
-    )
-    problems: list[tuple[list[str], str]] = []
-    spec = _resolve_bootstraps({}, spec, hist, problems)
-    if problems:
-        raise ScenarioError(
-            [f"backtest from {origin}: {'.'.join(p)}: {m}" for p, m in problems], file=scenario.path
-        )
-    return dataclasses.replace(scenario, history=hist, spec=spec)
+def random_walk(ctx: Context) -> np.ndarray | None:
+    """``rw``: random walk with drift in logs, Student-t predictive (the skill baseline)."""
+    if len(ctx.history.units) < 3:
+        return None
+    with np.errstate(over="ignore", divide="ignore"):
+        levels = rw_drift(ctx.history.units, ctx.horizons, draws=ctx.draws, rng=ctx.rng)
+        logs = np.log(levels).T
+    # with two growths the predictive is a t with one degree of freedom (Cauchy tails): a few
+    # draws overflow. Bound them at a factor e^LOG_BOUND from the origin level (they still
+    # count as far out in the tails; CRPS stays finite).
+    last = math.log(ctx.history.units[-1])
+    return np.clip(logs, last - LOG_BOUND, last + LOG_BOUND)
 
 
-def _scenario_method(scenario: Any, subject: str) -> Callable[[Context], np.ndarray | None]:
+def _point(rule: Callable[..., np.ndarray], minimum: int) -> Forecaster:
+    def run(ctx: Context) -> np.ndarray | None:
+        if len(ctx.history.units) < minimum:
+            return None
+        # draws identical samples, so the PIT of a miss is ~0 or ~1 (ties randomised)
+        return np.log(rule(ctx.history.units, ctx.horizons, draws=ctx.draws)).T
+
+    return run
+
+
+def _reference_method() -> Forecaster:
+    """``reference``: the pooled model fitted on all makers' growth ending by the origin (one
+    fit per origin, shared by every maker)."""
+    fits: dict[int, ReferenceFit | None] = {}
 
     def run(ctx: Context) -> np.ndarray | None:
-        if ctx.name != subject:
+        if ctx.origin not in fits:
+            series = {n: list(zip(h.years, h.units, strict=True)) for n, h in ctx.universe.items()}
+            data = growth_observations(series, until_year=ctx.origin)
+            try:
+                fits[ctx.origin] = fit_reference(data, reference_year=ctx.origin)
+            except ValueError:
+                fits[ctx.origin] = None
+        fit = fits[ctx.origin]
+        if fit is None:
             return None
-        rebased = rebase_scenario(
-            scenario, ctx.origin, horizon=max(ctx.horizons), paths=ctx.draws, history=ctx.history
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the growth bound; rare, harmless
+            levels = fit.simulate(
+                ctx.history.units[-1], max(ctx.horizons), draws=ctx.draws, rng=ctx.rng
+            )
+        return np.log(levels[[h - 1 for h in ctx.horizons]]).T
+
+    return run
+
+
+def _scenario_method(scenario: Scenario, notes: list[str]) -> Forecaster:
+    def run(ctx: Context) -> np.ndarray | None:
+        try:
+            rebased = rebase_scenario(
+                scenario, ctx.history, ctx.origin, horizon=max(ctx.horizons), paths=ctx.draws
+            )
+        except ScenarioError:
+            return None
+        for n in rebased.notes:
+            if n not in notes:
+                notes.append(n)
         seed = int(ctx.rng.integers(0, 2**62))
-        result = simulate(rebased, paths=ctx.draws, seed=seed)
+        result = simulate(rebased.scenario, paths=ctx.draws, seed=seed)
         totals = np.maximum(np.asarray(result.totals, float), 1.0)
         return np.log(totals[:, [h - 1 for h in ctx.horizons]])
 
@@ -371,8 +460,6 @@ def _scenario_method(scenario: Any, subject: str) -> Callable[[Context], np.ndar
 def default_universe(history: str | None = None, peers: str | None = None) -> dict[str, History]:
     """The subject first (bundled Leapmotor, or a ``history`` CSV named by its file stem), then
     the reference class (bundled, or a ``peers`` CSV with a maker column)."""
-    from pathlib import Path
-
     name = "Leapmotor" if history is None else Path(history).stem
     universe = {name: load_history(history or "builtin:leapmotor")}
     for maker, hist in load_peers(peers).items():
@@ -382,170 +469,252 @@ def default_universe(history: str | None = None, peers: str | None = None) -> di
     return universe
 
 
-def _check(
-    methods: tuple[str, ...],
-    horizons: tuple[int, ...],
-    draws: int,
-    seed: int,
-    min_points: int,
-    scenario: Any,
-    window: float,
-) -> None:
-    if not methods:
-        raise UsageError("backtest needs at least one method")
+def load_method_scenarios(
+    methods: Sequence[str], *, overrides: Sequence[str] = ()
+) -> dict[str, Scenario]:
+    """Load the scenario behind every ``scenario:NAME`` method (``default`` = what ``run``
+    uses with no argument); unknown methods are a one-line error naming them."""
+    out: dict[str, Scenario] = {}
     for m in methods:
-        if m not in METHODS:
-            raise UsageError(f"unknown backtest method '{m}' (known: {', '.join(METHODS)})")
-    if "scenario" in methods and scenario is None:
-        raise UsageError("the scenario method needs a scenario (--scenario FILE)")
+        if m in FIXED_METHODS:
+            continue
+        if m == "scenario":
+            raise UsageError(
+                "the scenario method names its scenario: scenario:NAME (a bundled name, a file "
+                "or default), or --scenario NAME"
+            )
+        if not m.startswith("scenario:") or not m[len("scenario:") :]:
+            raise UsageError(
+                f"unknown backtest method '{m}' (known: {', '.join(FIXED_METHODS)}, "
+                "scenario:NAME with a bundled name, a file or 'default')"
+            )
+        name = m[len("scenario:") :]
+        out[m] = load_scenario(None if name == "default" else name, overrides=list(overrides))
+    return out
+
+
+def _check(
+    horizons: tuple[int, ...], draws: int, seed: int, min_points: int, window: float
+) -> None:
     if not horizons or any((not isinstance(h, int)) or h < 1 or h > 10 for h in horizons):
         raise UsageError(f"horizons must be whole years between 1 and 10, got {list(horizons)}")
     if not 100 <= draws <= 1_000_000:
         raise UsageError(f"draws must be between 100 and 1,000,000, got {draws}")
     if seed < 0:
         raise UsageError(f"seed must be a non-negative integer, got {seed}")
-    if min_points < 2:
-        raise UsageError(f"min_points must be at least 2, got {min_points}")
+    if min_points < 3:
+        raise UsageError(
+            f"min_points must be at least 3 (two growth observations), got {min_points}"
+        )
     if not window > 1:
         raise UsageError(f"the peer scale window must be a factor above 1, got {window}")
+
+
+def _stream(seed: int, *parts: str | int) -> np.random.Generator:
+    key = [seed, *(zlib.crc32(p.encode()) if isinstance(p, str) else p for p in parts)]
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+def _score(
+    name: str,
+    origin: int,
+    h: int,
+    method: str,
+    x: np.ndarray,
+    y: float,
+    rng: np.random.Generator,
+    in_sample: bool | None,
+) -> Case:
+    q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
+    point = method in POINT_METHODS
+    return Case(
+        series=name,
+        origin=origin,
+        horizon=h,
+        method=method,
+        actual=math.exp(y),
+        median=math.exp(q50),
+        p5=math.exp(q05),
+        p95=math.exp(q95),
+        pit=float(pit(x, y, rng=rng)),
+        covered=None if point else tuple(bool(covered(x, y, lv)) for lv in LEVELS),
+        crps=float(crps_samples(x, y)),
+        interval_score_90=None if point else float(interval_score(q05, q95, y, 0.1)),
+        in_sample=in_sample,
+    )
 
 
 def backtest(
     universe: dict[str, History] | None = None,
     *,
-    methods: tuple[str, ...] = ("history", "fitted", "peers"),
-    horizons: tuple[int, ...] = (1, 2),
-    scenario: Any = None,
-    series: tuple[str, ...] | None = None,
+    methods: Sequence[str] | None = None,
+    horizons: Sequence[int] = DEFAULT_HORIZONS,
+    scenarios: dict[str, Scenario] | None = None,
+    series: Sequence[str] | None = None,
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     min_points: int = 3,
     window: float = 2.0,
-    subject: str | None = None,
+    custom: dict[str, Forecaster] | None = None,
 ) -> BacktestResult:
-    """Rolling-origin backtest of ``methods`` over ``universe`` (default: Leapmotor and peers).
+    """Rolling-origin calibration report of ``methods`` (default: all, see ``default_methods``)
+    over ``universe`` (default: Leapmotor and the bundled peers).
 
-    Origins are every year with at least ``min_points`` years of data up to it (3: two growth
-    intervals, the least ``fitted`` needs); a (series, origin, horizon) is scored only when every
-    requested method can forecast it, so all methods and baselines are compared on the same cases.
-    ``series`` restricts which series are forecast (the others still serve as peers);
-    ``window`` is the peer scale window (see ``peer_pool``); the scenario method forecasts only
-    ``subject`` (default: the first series, Leapmotor), from that series' data at each origin.
+    Origins are every year with at least ``min_points`` years up to it (3: two growth
+    observations). ``rw``, ``no-change`` and ``last-growth`` are always scored (the first is the
+    skill baseline). ``scenarios`` maps ``scenario:NAME`` methods to loaded scenarios (loaded
+    here if missing). ``series`` restricts which series are forecast (the others still serve as
+    peers and in the reference pool); ``window`` is the peer scale window (see ``peer_pool``).
+    ``custom`` adds methods of your own: ``{name: f}`` with ``f(ctx: Context)`` returning
+    ``(draws, len(ctx.horizons))`` log levels, or None where it cannot forecast.
     """
-    methods = tuple(dict.fromkeys(methods))
-    horizons = tuple(sorted(set(horizons)))
-    _check(methods, horizons, draws, seed, min_points, scenario, window)
+    custom = dict(custom or {})
+    requested = tuple(dict.fromkeys(default_methods() if methods is None else methods))
+    requested = (*requested, *(m for m in custom if m not in requested))
+    if not requested:
+        raise UsageError("backtest needs at least one method")
+    order = [m for m in requested if m not in (BASELINE, *POINT_METHODS)]
+    all_methods = (*order, BASELINE, *POINT_METHODS)
+    hs_all = tuple(sorted(set(horizons)))
+    _check(hs_all, draws, seed, min_points, window)
+    scenarios = dict(scenarios or {})
+    missing = [
+        m for m in all_methods if m not in FIXED_METHODS and m not in scenarios and m not in custom
+    ]
+    scenarios.update(load_method_scenarios(missing))
     universe = default_universe() if universe is None else dict(universe)
     names = tuple(universe)
-    subject = names[0] if subject is None else subject
-    if subject not in universe:
-        raise UsageError(f"unknown subject series '{subject}' (known: {', '.join(names)})")
     if series:
         lookup = {n.lower(): n for n in names}
         unknown = [s for s in series if s.lower() not in lookup]
         if unknown:
             raise UsageError(f"unknown series '{unknown[0]}' (known: {', '.join(names)})")
         names = tuple(lookup[s.lower()] for s in series)
-    funcs: dict[str, Callable[[Context], np.ndarray | None]] = {
+    notes: dict[str, list[str]] = {}
+    funcs: dict[str, Forecaster] = {
         "history": history_bootstrap,
         "fitted": fitted_growth,
         "peers": lambda ctx: reference_class(ctx, window=window),
+        "rw": random_walk,
+        "no-change": _point(no_change, 1),
+        "last-growth": _point(last_growth, 2),
+        "reference": _reference_method(),
+        **custom,
     }
-    if "scenario" in methods:
-        funcs["scenario"] = _scenario_method(scenario, subject)
+    seen: dict[str, int | None] = {}
+    for m, sc in scenarios.items():
+        if m in all_methods:
+            notes[m] = []
+            funcs[m] = _scenario_method(sc, notes[m])
+            seen[m] = sc.spec.scenario.seen_through
+    dropped: dict[str, int] = {}
     cases: list[Case] = []
     for name in names:
         hist = universe[name]
         for k, origin in enumerate(hist.years):
             if k + 1 < min_points:
                 continue
-            targets = [(h, hist.units_at(origin + h)) for h in horizons if origin + h in hist.years]
+            targets = [(h, hist.units_at(origin + h)) for h in hs_all if origin + h in hist.years]
             if not targets:
                 continue
             cut = hist.upto(origin)
             hs = tuple(h for h, _ in targets)
             forecasts: dict[str, np.ndarray] = {}
-            for m_index, method in enumerate(METHODS):
-                if method not in methods:
-                    continue
-                key = [seed, zlib.crc32(name.encode()), origin, m_index]
-                ctx = Context(
-                    name,
-                    cut,
-                    universe,
-                    hs,
-                    draws,
-                    np.random.default_rng(np.random.SeedSequence(key)),
-                    seed,
-                )
+            for method in all_methods:
+                ctx = Context(name, cut, universe, hs, draws, _stream(seed, name, origin, method))
                 out = funcs[method](ctx)
                 if out is None:
+                    dropped[method] = dropped.get(method, 0) + 1
                     break
                 forecasts[method] = out
-            if len(forecasts) != len(methods):
+            if len(forecasts) != len(all_methods):
                 continue
-            last = math.log(cut.units[-1])
-            prev_growth = cut.log_growths()[-1]
             for j, (h, actual) in enumerate(targets):
                 y = math.log(actual)
-                for method in methods:
+                for method in all_methods:
+                    rng = _stream(seed, name, origin, method, "pit", h)
+                    through = seen.get(method)
+                    in_sample = None if method in seen and through is None else False
+                    if through is not None:
+                        in_sample = origin + h <= through
                     cases.append(
-                        _score_samples(name, origin, h, method, forecasts[method][:, j], y)
+                        _score(name, origin, h, method, forecasts[method][:, j], y, rng, in_sample)
                     )
-                cases.append(_score_point(name, origin, h, "no-change", last, y))
-                cases.append(
-                    _score_point(name, origin, h, "last-growth", last + h * prev_growth, y)
-                )
     if not cases:
         raise LeapforecastError(
             "no backtest case: no series has enough years before an outcome for every method "
-            f"({', '.join(methods)})"
+            f"({', '.join(all_methods)})"
         )
     return BacktestResult(
         cases,
-        summarize(cases, methods, horizons),
-        methods,
-        horizons,
+        summarize(cases, all_methods, hs_all, seed=seed),
+        all_methods,
+        hs_all,
         names,
         draws,
         seed,
         {
             "min_points": min_points,
             "peer_window": window,
-            "scenario": getattr(scenario, "path", None),
-            "subject": subject,
+            "scenarios": {m: sc.path for m, sc in scenarios.items() if m in all_methods},
+            "as_of": {m: sc.spec.scenario.as_of for m, sc in scenarios.items() if m in all_methods},
         },
+        {m: v for m, v in notes.items() if v},
+        dropped,
     )
 
 
 def summarize(
-    cases: list[Case], methods: tuple[str, ...], horizons: tuple[int, ...]
+    cases: list[Case], methods: Sequence[str], horizons: Sequence[int], *, seed: int = 0
 ) -> list[Score]:
-    """Average each method's scores per horizon; skill is relative to no-change on those cases."""
+    """Per method and horizon: coverage (Wilson and year-bootstrap intervals on 90%), PIT,
+    CRPS, interval score, bias and skill against ``rw`` on the same cases."""
     out = []
     for h in horizons:
-        base = [c for c in cases if c.horizon == h and c.method == "no-change"]
+        at_h = [c for c in cases if c.horizon == h]
+        base = [c.crps for c in at_h if c.method == BASELINE]
         if not base:
             continue
-        ref = float(np.mean([c.crps for c in base]))
-        for method in (*methods, *BASELINES):
-            cs = [c for c in cases if c.horizon == h and c.method == method]
+        ref = float(np.mean(base))
+        for method in methods:
+            cs = [c for c in at_h if c.method == method]
+            if not cs:
+                continue
             crps = float(np.mean([c.crps for c in cs]))
-            coverage = None
-            if cs[0].covered is not None:
-                coverage = tuple(
-                    float(np.mean([c.covered[i] for c in cs])) for i in range(len(LEVELS))
+            pits = np.array([c.pit for c in cs])
+            point = cs[0].covered is None
+            coverage = hits = ci = boot = ist = None
+            if not point:
+                cov = np.array([c.covered for c in cs], dtype=bool)
+                coverage = tuple(float(v) for v in cov.mean(axis=0))
+                hits = int(cov[:, -1].sum())
+                ci = wilson_interval(hits, len(cs))
+                boot = bootstrap_coverage_interval(
+                    cov[:, -1],
+                    np.array([c.year for c in cs]),
+                    reps=BOOTSTRAP_REPS,
+                    rng=np.random.default_rng([seed, h, zlib.crc32(method.encode())]),
                 )
+                ist = float(np.mean([c.interval_score_90 for c in cs]))
+            flags = [c.in_sample for c in cs]
             out.append(
                 Score(
-                    method,
-                    h,
-                    len(cs),
-                    coverage,
-                    crps,
-                    float(np.mean([c.pinball for c in cs])),
-                    float(np.mean([c.log_error for c in cs])),
-                    1.0 - crps / ref if ref > 0 else float("nan"),
+                    method=method,
+                    horizon=h,
+                    cases=len(cs),
+                    coverage=coverage,
+                    hits_90=hits,
+                    coverage_90_ci=ci,
+                    coverage_90_boot=boot,
+                    pit_histogram=tuple(int(v) for v in pit_histogram(pits, PIT_BINS)),
+                    pit_p=None if point else pit_uniformity_pvalue(pits, PIT_BINS),
+                    crps=crps,
+                    interval_score_90=ist,
+                    bias=float(np.mean([c.log_error for c in cs])),
+                    skill_rw=skill(crps, ref),
+                    in_sample=None
+                    if any(f is None for f in flags)
+                    else sum(bool(f) for f in flags),
                 )
             )
     return out

@@ -309,6 +309,7 @@ def year_to_date(
     prior_log_sd: float | None = None,
     seed: int | None = None,
     seasonal: Sequence[float] | None = None,
+    pilot: int = PILOT,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -318,7 +319,8 @@ def year_to_date(
     year's total under the annual model; by default estimated from a pilot run of ``scenario``
     (``PILOT`` paths). ``seed`` fixes the pilot (default: the scenario's), so the weights, and
     hence every result, are reproducible. ``seasonal``: twelve factors or shares (January first)
-    that fix the seasonal profile instead of estimating it.
+    that fix the seasonal profile instead of estimating it. ``pilot``: paths behind the weights
+    (the backtest, which builds thousands of these, uses fewer).
     """
     observed = check_actuals(actuals)
     sc = None
@@ -347,8 +349,8 @@ def year_to_date(
         )
         o = np.array(ytd.observed_months) - 1
         u = np.array(ytd.remaining_months) - 1
-        ytd.weights = kriging_weights(np.cov(ytd.shapes(PILOT, rng), rowvar=False), o, u)
-        log_ra, v_u = ytd.views(np.ones(PILOT), rng)
+        ytd.weights = kriging_weights(np.cov(ytd.shapes(pilot, rng), rowvar=False), o, u)
+        log_ra, v_u = ytd.views(np.ones(pilot), rng)
         log_rm = _logsumexp(v_u)
         var_annual = prior_log_sd**2 + float(np.var(log_ra))
         var_month = float(np.var(log_rm))

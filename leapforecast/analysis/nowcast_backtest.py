@@ -1,224 +1,455 @@
-"""Backtest of the nowcast: each cut-off of a complete past year, scored by pinball loss and
-interval coverage against a naive run-rate, with only what was known at the cut-off."""
+"""The calibration report, monthly: the nowcast scored on every maker-year and every cut-off.
+
+For every maker with monthly data (Leapmotor and the peers in ``ev_peers_monthly.csv``), every
+year whose twelve months are known and whose previous year is complete too, and every cut-off
+from 0 months observed (the annual prior alone) to 11 (January-November), the nowcast is run
+with only what was known at the cut-off:
+
+* the monthly model is fitted to the maker's months before the year;
+* the annual prior is ``--scenario`` for Leapmotor years (moved to start the year before), and
+  otherwise a trend prior from the maker's own annual history up to the year before (log growth
+  ~ Normal(mean, sd) of its past years: no events, capacity or judgement).
+
+Each remaining month's 80% and 90% intervals are scored against the month's actual; the annual
+total by its 80% interval, PIT, CRPS and pinball loss, **in log units** (so makers of every size
+count alike), against two naive point forecasts:
+
+* *run rate*: the last (up to) three months' deliveries, deseasonalised with last year's
+  monthly shares and carried over the remaining months with those shares;
+* *y/y*: the year to date's ratio to the same months last year, applied to last year's
+  remaining months.
+
+With no month observed both are last year's total. Results are grouped by months observed (0,
+1-2, 3-5, 6-8, 9-11). Cases in a group share maker-years (a year's shock is in all its
+cut-offs), so Wilson intervals are optimistic; the per-case rows say which case is which.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from leapforecast.analysis.nowcast import annual_log_sd, fit_before_year, nowcast, scenario_for_year
-from leapforecast.data.history import load_history
-from leapforecast.data.monthly import MonthlyHistory, load_monthly, month_index
+from leapforecast._version import __version__
+from leapforecast.analysis.nowcast import fit_before_year, scenario_for_year, year_to_date
+from leapforecast.analysis.scoring import (
+    crps_samples,
+    pinball_loss,
+    pit,
+    pit_histogram,
+    pit_uniformity_pvalue,
+    wilson_interval,
+)
+from leapforecast.data.history import History, load_history
+from leapforecast.data.monthly import MonthlyHistory, load_monthly, load_monthly_peers, month_index
+from leapforecast.data.peers import load_peers
+from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.results import QUANTILES
-from leapforecast.errors import HistoryError, UsageError
-from leapforecast.model.files import Source
-from leapforecast.model.scenario import build
+from leapforecast.engine.run import simulate
+from leapforecast.errors import HistoryError, LeapforecastError, UsageError
+from leapforecast.model.scenario import Scenario
 
-PINBALL_LEVELS = tuple(q / 100 for q in QUANTILES)
-
-
-def pinball(
-    actual: float, quantiles: np.ndarray, levels: tuple[float, ...] = PINBALL_LEVELS
-) -> float:
-    """Mean pinball (quantile) loss over ``levels``, in units; a point forecast scores half its
-    absolute error (the levels are symmetric), so model and naive scores compare directly."""
-    q = np.asarray(quantiles, float)
-    tau = np.asarray(levels)
-    diff = actual - q
-    return float(np.mean(np.maximum(tau * diff, (tau - 1) * diff)))
-
-
-def trend_scenario(
-    year: int,
-    *,
-    annual: str | Path | None = None,
-    paths: int | None = None,
-    seed: int | None = None,
-) -> Any:
-    """The annual prior a backtest can use honestly: trend growth and its spread measured on the
-    annual history up to ``year - 1`` only (log growth ~ Normal(mean, sd) of the past intervals),
-    with no events, capacity or judgement added afterwards."""
-
-    hist = load_history(annual).upto(year - 1)
-    if len(hist.years) < 3:
-        raise HistoryError(
-            f"history {hist.source}: a trend prior for {year} needs 3 years up to {year - 1}"
-        )
-    stats = hist.stats()
-    source = str(annual) if annual is not None else hist.source
-    doc: dict[str, Any] = {
-        "scenario": {
-            "name": f"trend prior to {year - 1}",
-            "description": (
-                f"log growth ~ Normal({stats.mean_log_growth:.3f}, {stats.sd_log_growth:.3f}) "
-                f"from {hist.source} {hist.years[0]}-{hist.years[-1]}"
-            ),
-        },
-        "history": {"source": source, "base_year": year - 1},
-        "simulation": {"horizon": year},
-        "growth": {
-            "rate": round(math.expm1(stats.mean_log_growth), 6),
-            "volatility": round(stats.sd_log_growth, 6),
-        },
-    }
-    if paths is not None:
-        doc["simulation"]["paths"] = int(paths)
-    if seed is not None:
-        doc["simulation"]["seed"] = int(seed)
-    return build(doc, [Source("<trend prior>", "")], None)
+SUBJECT = "Leapmotor"
+GROUPS: tuple[tuple[str, int, int], ...] = (
+    ("0", 0, 0),
+    ("1-2", 1, 2),
+    ("3-5", 3, 5),
+    ("6-8", 6, 8),
+    ("9-11", 9, 11),
+)
+PIT_BINS = 5  # quintiles: a group holds tens of totals, too few for deciles
+DEFAULT_PATHS = 2000
+DEFAULT_SEED = 20260101
+TAUS = tuple(q / 100 for q in QUANTILES)
+COLUMNS = [
+    "group",
+    "cases",
+    "month_cases",
+    "month_coverage_80",
+    "month_coverage_80_lo",
+    "month_coverage_80_hi",
+    "month_coverage_90",
+    "total_coverage_80",
+    "total_pit_p",
+    "crps",
+    "naive_crps",
+]
+CASE_COLUMNS = [
+    "maker",
+    "year",
+    "months",
+    "prior",
+    "actual",
+    "p10",
+    "p50",
+    "p90",
+    "in_80",
+    "pit",
+    "crps",
+    "pinball",
+    "naive_run_rate",
+    "naive_yoy",
+    "crps_run_rate",
+    "crps_yoy",
+    "month_cases",
+    "month_in_80",
+    "month_in_90",
+]
 
 
 @dataclass(frozen=True)
-class BacktestRow:
-    cutoff: int  # months known (0 = none: the annual prior alone)
-    ytd: float
-    mean: float
-    quantiles: np.ndarray  # at QUANTILES
-    inside80: bool
-    inside90: bool
-    pinball: float
-    naive: float
-    naive_pinball: float
+class MonthlyCase:
+    """One nowcast (maker, year, months observed) scored against the year's outcome."""
 
-
-@dataclass(frozen=True)
-class NowcastBacktest:
-    """Nowcasts of ``year`` from each cut-off, against the year's actual total."""
-
+    maker: str
     year: int
-    actual: float
+    months: int  # observed: January .. this month
     prior: str
-    paths: int
-    seed: int
-    rows: tuple[BacktestRow, ...]
+    actual: float
+    quantiles: tuple[float, ...]  # of the total at QUANTILES
+    pit: float
+    crps: float  # of the log total
+    pinball: float  # mean over QUANTILES, log units
+    naive_run_rate: float
+    naive_yoy: float
+    month_in_80: tuple[bool, ...]  # remaining months
+    month_in_90: tuple[bool, ...]
 
-    def scored(self) -> list[BacktestRow]:
-        """The cut-offs with at least one month (the ones that test the nowcast)."""
-        return [r for r in self.rows if 0 < r.cutoff < 12]
+    @property
+    def in_80(self) -> bool:
+        return self.quantiles[1] <= self.actual <= self.quantiles[5]
 
-    def summary(self) -> dict[str, float]:
-        rows = self.scored()
-        n = len(rows)
+    def naive_crps(self, which: str) -> float:
+        v = self.naive_run_rate if which == "run_rate" else self.naive_yoy
+        return abs(math.log(v / self.actual))
+
+    def row(self) -> dict[str, Any]:
         return {
-            "cutoffs": n,
-            "coverage80": sum(r.inside80 for r in rows) / n if n else float("nan"),
-            "coverage90": sum(r.inside90 for r in rows) / n if n else float("nan"),
-            "pinball": float(np.mean([r.pinball for r in rows])) if n else float("nan"),
-            "naive_pinball": float(np.mean([r.naive_pinball for r in rows])) if n else float("nan"),
+            "maker": self.maker,
+            "year": self.year,
+            "months": self.months,
+            "prior": self.prior,
+            "actual": round(self.actual),
+            "p10": round(self.quantiles[1]),
+            "p50": round(self.quantiles[3]),
+            "p90": round(self.quantiles[5]),
+            "in_80": int(self.in_80),
+            "pit": round(self.pit, 4),
+            "crps": round(self.crps, 4),
+            "pinball": round(self.pinball, 4),
+            "naive_run_rate": round(self.naive_run_rate),
+            "naive_yoy": round(self.naive_yoy),
+            "crps_run_rate": round(self.naive_crps("run_rate"), 4),
+            "crps_yoy": round(self.naive_crps("yoy"), 4),
+            "month_cases": len(self.month_in_80),
+            "month_in_80": sum(self.month_in_80),
+            "month_in_90": sum(self.month_in_90),
         }
 
-    def columns(self) -> list[str]:
-        return [
-            "cutoff",
-            "months",
-            "ytd",
-            "mean",
-            *(f"p{q}" for q in QUANTILES),
-            "actual",
-            "in80",
-            "in90",
-            "pinball",
-            "naive",
-            "naive_pinball",
-        ]
 
-    def table_rows(self) -> list[dict[str, Any]]:
-        out = []
-        for r in self.rows:
-            out.append(
+@dataclass(frozen=True)
+class GroupScore:
+    """The cases with ``lo``..``hi`` months observed."""
+
+    group: str
+    cases: int
+    month_cases: int
+    month_hits_80: int
+    month_hits_90: int
+    total_hits_80: int
+    pit_histogram: tuple[int, ...]
+    total_pit_p: float
+    crps: float
+    crps_run_rate: float
+    crps_yoy: float
+    pinball: float
+
+    @property
+    def naive_crps(self) -> float:
+        """The better (lower) of the two naive baselines: the harder yardstick."""
+        return min(self.crps_run_rate, self.crps_yoy)
+
+    def row(self) -> dict[str, Any]:
+        lo, hi = wilson_interval(self.month_hits_80, self.month_cases)
+
+        def r(v: float) -> float | None:
+            return round(v, 4) if math.isfinite(v) else None
+
+        mc = max(1, self.month_cases)
+        return {
+            "group": self.group,
+            "cases": self.cases,
+            "month_cases": self.month_cases,
+            "month_coverage_80": r(self.month_hits_80 / mc) if self.month_cases else None,
+            "month_coverage_80_lo": r(lo) if self.month_cases else None,
+            "month_coverage_80_hi": r(hi) if self.month_cases else None,
+            "month_coverage_90": r(self.month_hits_90 / mc) if self.month_cases else None,
+            "total_coverage_80": r(self.total_hits_80 / self.cases),
+            "total_pit_p": r(self.total_pit_p),
+            "crps": r(self.crps),
+            "naive_crps": r(self.naive_crps),
+        }
+
+
+@dataclass
+class NowcastBacktest(TabularMixin):
+    """The monthly calibration report: per-group scores and every case."""
+
+    cases: list[MonthlyCase]
+    groups: list[GroupScore]
+    makers: tuple[str, ...]
+    maker_years: tuple[tuple[str, int], ...]
+    paths: int
+    seed: int
+    scenario: str | None
+    skipped: dict[str, str] = field(default_factory=dict)  # "maker year" -> why
+
+    def columns(self) -> list[str]:
+        return list(COLUMNS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [g.row() for g in self.groups]
+
+    def case_table(self) -> NowcastCases:
+        return NowcastCases(self.cases, self.metadata())
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "makers": list(self.makers),
+            "maker_years": [f"{m} {y}" for m, y in self.maker_years],
+            "paths": self.paths,
+            "seed": self.seed,
+            "scenario": self.scenario,
+            "units": "log units (CRPS and pinball of the log annual total)",
+            "naive_crps": "the lower of the run-rate and y/y baselines",
+            "version": __version__,
+        }
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "metadata": self.metadata(),
+            "groups": self.rows(),
+            "details": [
                 {
-                    "cutoff": "none" if r.cutoff == 0 else f"{self.year}-{r.cutoff:02d}",
-                    "months": r.cutoff,
-                    "ytd": round(r.ytd),
-                    "mean": round(r.mean),
-                    **{
-                        f"p{q}": round(float(v))
-                        for q, v in zip(QUANTILES, r.quantiles, strict=True)
-                    },
-                    "actual": round(self.actual),
-                    "in80": int(r.inside80),
-                    "in90": int(r.inside90),
-                    "pinball": round(r.pinball),
-                    "naive": round(r.naive),
-                    "naive_pinball": round(r.naive_pinball),
+                    "group": g.group,
+                    "crps_run_rate": round(g.crps_run_rate, 4),
+                    "crps_yoy": round(g.crps_yoy, 4),
+                    "pinball": round(g.pinball, 4),
+                    "pit_histogram": list(g.pit_histogram),
                 }
-            )
+                for g in self.groups
+            ],
+            "skipped": self.skipped,
+        }
+
+
+@dataclass
+class NowcastCases(TabularMixin):
+    """Every scored nowcast, one row each."""
+
+    cases: list[MonthlyCase]
+    metadata: dict[str, Any]
+
+    def columns(self) -> list[str]:
+        return list(CASE_COLUMNS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [c.row() for c in self.cases]
+
+    def document(self) -> dict[str, Any]:
+        return {"metadata": self.metadata, "cases": self.rows()}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def load_series(
+    series: Sequence[str] | str | None = None,
+    *,
+    monthly: MonthlyHistory | str | Path | None = None,
+    annual: str | Path | None = None,
+    peers_monthly: str | Path | None = None,
+    peers_annual: str | Path | None = None,
+) -> dict[str, tuple[MonthlyHistory, History]]:
+    """``{maker: (monthly, annual)}`` for Leapmotor (``monthly``/``annual``, default bundled)
+    and the makers of the monthly peers file (their annual history from the peers file).
+    ``series``: a maker name, several, or ``"all"``/None for every maker."""
+    lm = monthly if isinstance(monthly, MonthlyHistory) else load_monthly(monthly)
+    out: dict[str, tuple[MonthlyHistory, History]] = {SUBJECT: (lm, load_history(annual))}
+    annual_peers = load_peers(peers_annual)
+    for maker, hist in load_monthly_peers(peers_monthly).items():
+        if maker in annual_peers:
+            out[maker] = (hist, annual_peers[maker])
+    names = [series] if isinstance(series, str) else list(series or ["all"])
+    if any(n.lower() == "all" for n in names):
         return out
+    lookup = {k.lower(): k for k in out}
+    unknown = [n for n in names if n.lower() not in lookup]
+    if unknown:
+        raise UsageError(f"unknown series '{unknown[0]}' (known: all, {', '.join(out)})")
+    return {lookup[n.lower()]: out[lookup[n.lower()]] for n in names}
+
+
+def trend_prior(
+    annual: History, year: int, paths: int, rng: np.random.Generator
+) -> tuple[np.ndarray, str]:
+    """Totals for ``year`` from the trend of the annual history up to ``year - 1``: log growth
+    ~ Normal(mean, sd) of the past intervals (the honest prior a backtest can use)."""
+    hist = annual.upto(year - 1)
+    if hist.years[-1] != year - 1 or len(hist.years) < 3:
+        raise HistoryError(f"a trend prior for {year} needs 3 annual years up to {year - 1}")
+    g = np.asarray(hist.log_growths())
+    mean, sd = float(g.mean()), float(g.std(ddof=1))
+    totals = hist.units[-1] * np.exp(mean + sd * rng.standard_normal(paths))
+    return totals, f"trend N({mean:.2f}, {sd:.2f})"
+
+
+def naive_forecasts(last_year: dict[int, float], observed: dict[int, float]) -> tuple[float, float]:
+    """(run rate, y/y) totals for the year from its first months and last year's months."""
+    ly_total = sum(last_year.values())
+    k = len(observed)
+    if k == 0:
+        return ly_total, ly_total
+    ytd = sum(observed.values())
+    recent = list(range(max(1, k - 2), k + 1))
+    rate = sum(observed[m] for m in recent) / sum(last_year[m] for m in recent)
+    run_rate = ytd + rate * sum(last_year[m] for m in range(k + 1, 13))
+    yoy = ytd * ly_total / sum(last_year[m] for m in range(1, k + 1))
+    return run_rate, yoy
+
+
+# --------------------------------------------------------------------------- the backtest
 
 
 def backtest(
-    year: int | None = None,
+    series: Sequence[str] | str | None = None,
     *,
-    monthly: MonthlyHistory | str | Path | None = None,
-    scenario: Any = None,
-    annual: str | Path | None = None,
-    paths: int = 20_000,
-    seed: int = 20260101,
-    cutoffs: Iterable[int] = range(0, 12),
+    data: dict[str, tuple[MonthlyHistory, History]] | None = None,
+    scenario: Scenario | None = None,
+    year: int | None = None,
+    paths: int = DEFAULT_PATHS,
+    seed: int = DEFAULT_SEED,
+    cutoffs: Sequence[int] = range(12),
     seasonal: Sequence[float] | None = None,
 ) -> NowcastBacktest:
-    """Nowcast a complete past ``year`` (default: the last complete year of ``monthly``) from
-    each cut-off (0 = no months ... 11 = January to November), using only what was known then:
-    the monthly model is fitted to the months before the year, and the annual prior is
-    ``scenario`` if given (its base year moved to the year before) or else ``trend_scenario``
-    from the annual history up to the year before. Naive baseline: the year-to-date plus the
-    remaining months at the average of the last three known months."""
-    hist = monthly if isinstance(monthly, MonthlyHistory) else load_monthly(monthly)
-    complete = hist.complete_years()
-    if year is None:
-        if not complete:
-            raise HistoryError(f"monthly history {hist.source} has no complete year to backtest")
-        year = complete[-1]
-    if year not in complete:
-        raise HistoryError(
-            f"monthly history {hist.source} does not have all twelve months of {year}"
+    """Score the nowcast on every maker-year of ``data`` (default: ``load_series(series)``)
+    with a complete previous year, at every cut-off in ``cutoffs`` (months observed, 0-11).
+
+    ``scenario`` is the annual prior for Leapmotor years (others use ``trend_prior``);
+    ``year`` restricts to one year; ``paths`` is the size of each nowcast and of the pilot
+    behind its weights; ``seasonal`` fixes the seasonal profile of every maker.
+    """
+    if paths < 100:
+        raise UsageError(f"paths must be at least 100, got {paths}")
+    cuts = sorted(set(cutoffs))
+    if not cuts or any(not 0 <= k <= 11 for k in cuts):
+        raise UsageError(f"cut-offs must be months observed from 0 to 11, got {cuts}")
+    data = load_series(series) if data is None else data
+    cases: list[MonthlyCase] = []
+    skipped: dict[str, str] = {}
+    maker_years: list[tuple[str, int]] = []
+    for maker_no, (maker, (monthly, annual)) in enumerate(data.items()):
+        complete = set(monthly.complete_years())
+        years = [y for y in sorted(complete) if y - 1 in complete]
+        if year is not None:
+            years = [y for y in years if y == year]
+        for y in years:
+            rng = np.random.default_rng([seed, maker_no, y])
+            try:
+                if scenario is not None and maker == SUBJECT:
+                    sc = scenario_for_year(scenario, y)
+                    run = simulate(sc, paths=paths, seed=seed)
+                    prior = np.asarray(run.totals, dtype=float)[:, 0]
+                    label = f"scenario {sc.name}"
+                else:
+                    prior, label = trend_prior(annual, y, paths, rng)
+                fit = fit_before_year(monthly, y, seasonal)
+            except (HistoryError, UsageError) as exc:
+                skipped[f"{maker} {y}"] = str(exc)
+                continue
+            maker_years.append((maker, y))
+            prior = np.maximum(prior, 1.0)
+            spread = float(np.std(np.log(prior)))
+            months = monthly.year(y)
+            last = monthly.year(y - 1)
+            actual = float(sum(months.values()))
+            for k in cuts:
+                observed = {m: months[m] for m in range(1, k + 1)}
+                ytd = year_to_date(
+                    {month_index(y, m): u for m, u in observed.items()},
+                    year=y,
+                    monthly=fit,
+                    prior_log_sd=spread,
+                    seed=seed + k,
+                    pilot=paths,
+                )
+                totals, draws = ytd.draw(prior, rng)
+                rest = list(range(k + 1, 13))
+                q = np.quantile(draws[:, [m - 1 for m in rest]], [0.05, 0.1, 0.9, 0.95], axis=0)
+                a = np.array([months[m] for m in rest])
+                logs = np.log(totals)
+                y_log = math.log(actual)
+                run_rate, yoy = naive_forecasts(last, observed)
+                cases.append(
+                    MonthlyCase(
+                        maker=maker,
+                        year=y,
+                        months=k,
+                        prior=label,
+                        actual=actual,
+                        quantiles=tuple(float(v) for v in np.quantile(totals, TAUS)),
+                        pit=float(pit(logs, y_log, rng=rng)),
+                        crps=float(crps_samples(logs, y_log)),
+                        pinball=float(np.mean(pinball_loss(np.quantile(logs, TAUS), y_log, TAUS))),
+                        naive_run_rate=run_rate,
+                        naive_yoy=yoy,
+                        month_in_80=tuple(bool(v) for v in (q[1] <= a) & (a <= q[2])),
+                        month_in_90=tuple(bool(v) for v in (q[0] <= a) & (a <= q[3])),
+                    )
+                )
+    if not cases:
+        raise LeapforecastError(
+            "no nowcast backtest case: no maker has a complete year after a complete year"
+            + (f" ({'; '.join(f'{k}: {v}' for k, v in skipped.items())})" if skipped else "")
         )
-    if paths < 1:
-        raise UsageError(f"paths must be at least 1, got {paths}")
-    sc = (
-        trend_scenario(year, annual=annual)
-        if scenario is None
-        else scenario_for_year(scenario, year)
+    return NowcastBacktest(
+        cases,
+        summarize(cases),
+        tuple(dict.fromkeys(m for m, _ in maker_years)),
+        tuple(maker_years),
+        paths,
+        seed,
+        None if scenario is None else scenario.name,
+        skipped,
     )
-    months = hist.year(year)
-    actual = float(sum(months.values()))
-    fit = fit_before_year(hist, year, seasonal)
-    spread = annual_log_sd(sc, seed=seed)
-    known = hist.as_dict()
-    rows = []
-    for k in cutoffs:
-        if not 0 <= k <= 11:
-            raise UsageError(f"cut-off {k}: expected 0 (no months) to 11 (January to November)")
-        actuals = {month_index(year, m): months[m] for m in range(1, k + 1)}
-        res = nowcast(
-            actuals,
-            scenario=sc,
-            year=year,
-            paths=paths,
-            seed=seed,
-            monthly=fit,
-            prior_log_sd=spread,
-        )
-        cut = month_index(year, 1) + k - 1
-        last = [known[m] for m in sorted(known) if m <= cut][-3:]
-        naive = float(res.ytd + (12 - k) * np.mean(last))
-        q = res.quantiles
-        rows.append(
-            BacktestRow(
-                cutoff=k,
-                ytd=res.ytd,
-                mean=res.mean,
-                quantiles=q,
-                inside80=bool(q[1] <= actual <= q[5]),
-                inside90=bool(q[0] <= actual <= q[6]),
-                pinball=pinball(actual, q),
-                naive=naive,
-                naive_pinball=pinball(actual, np.full(len(q), naive)),
+
+
+def summarize(cases: list[MonthlyCase]) -> list[GroupScore]:
+    """Scores per months-observed group (``GROUPS``)."""
+    out = []
+    for label, lo, hi in GROUPS:
+        cs = [c for c in cases if lo <= c.months <= hi]
+        if not cs:
+            continue
+        pits = np.array([c.pit for c in cs])
+        out.append(
+            GroupScore(
+                group=label,
+                cases=len(cs),
+                month_cases=sum(len(c.month_in_80) for c in cs),
+                month_hits_80=sum(sum(c.month_in_80) for c in cs),
+                month_hits_90=sum(sum(c.month_in_90) for c in cs),
+                total_hits_80=sum(c.in_80 for c in cs),
+                pit_histogram=tuple(int(v) for v in pit_histogram(pits, PIT_BINS)),
+                total_pit_p=pit_uniformity_pvalue(pits, PIT_BINS),
+                crps=float(np.mean([c.crps for c in cs])),
+                crps_run_rate=float(np.mean([c.naive_crps("run_rate") for c in cs])),
+                crps_yoy=float(np.mean([c.naive_crps("yoy") for c in cs])),
+                pinball=float(np.mean([c.pinball for c in cs])),
             )
         )
-    return NowcastBacktest(year, actual, sc.name, paths, seed, tuple(rows))
+    return out

@@ -50,13 +50,10 @@ __all__ = [
     "WEAK_PRIOR",
     "GrowthData",
     "NIGPrior",
-    "OriginCheck",
     "ReferenceFit",
-    "coverage_by_horizon",
     "fit_reference",
     "growth_observations",
     "load_annual_series",
-    "rolling_origin_check",
 ]
 
 #: Starting level below which a maker-year is left out of the pool. Launch years (a few thousand
@@ -595,114 +592,6 @@ def fit_reference(
         last_year=data.last_year,
         makers=data.makers,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# rolling-origin check
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OriginCheck:
-    """One forecast from ``origin`` (last known year) for ``origin + horizon``."""
-
-    maker: str
-    origin: int
-    horizon: int
-    start: float
-    actual: float
-    lo: float
-    hi: float
-    pit: float  # share of simulated levels below the actual
-
-    @property
-    def covered(self) -> bool:
-        return self.lo <= self.actual <= self.hi
-
-    @property
-    def log_width(self) -> float:
-        return math.log(self.hi / self.lo)
-
-
-def rolling_origin_check(
-    series: Mapping[str, Sequence[tuple[int, float]]],
-    *,
-    horizons: Sequence[int] = (1, 2),
-    coverage: float = 0.9,
-    min_history: int = 2,
-    min_pool: int = 3,
-    min_units: float = DEFAULT_MIN_UNITS,
-    L0: float = DEFAULT_L0,
-    recent_weight: float | None = None,
-    prior: PriorLike = "weak",
-    draws: int = 20_000,
-    rng: RngLike = None,
-) -> list[OriginCheck]:
-    """Forecast every maker from every origin using only data up to that origin.
-
-    A (maker, origin) pair qualifies when the maker has at least ``min_history`` growth
-    observations ending by the origin and sold at least ``min_units`` in the origin year; a
-    horizon is scored when the maker's figure for ``origin + h`` exists. The fit pools all makers'
-    growths ending by the origin (the maker's own included); origins whose pool has fewer than
-    ``min_pool`` observations are skipped (the noninformative prior needs at least 3).
-
-    ``simulate`` warns if the growth bound binds; with tiny early pools it can, for a few paths.
-    """
-    if not 0 < coverage < 1:
-        raise ValueError(f"coverage: must be in (0, 1), got {coverage!r}")
-    hs = sorted({_check_positive_int(h, "horizons") for h in horizons})
-    if not hs:
-        raise ValueError("horizons: expected at least one horizon")
-    clean = _check_series(series)
-    gen = np.random.default_rng(rng)
-    alpha = (1.0 - coverage) / 2.0
-    years = sorted({y for rows in clean.values() for y, _ in rows})
-    out: list[OriginCheck] = []
-    for origin in years:
-        pool = growth_observations(clean, min_units=min_units, until_year=origin)
-        if len(pool) < min_pool:
-            continue
-        fit: ReferenceFit | None = None
-        for maker, rows in clean.items():
-            level = dict(rows)
-            if origin not in level or level[origin] < min_units:
-                continue
-            if len(pool.for_maker(maker)) < min_history:
-                continue
-            targets = [h for h in hs if origin + h in level]
-            if not targets:
-                continue
-            if fit is None:
-                fit = fit_reference(
-                    pool, L0=L0, recent_weight=recent_weight, reference_year=origin, prior=prior
-                )
-            sims = fit.simulate(level[origin], max(targets), draws=draws, rng=gen)
-            for h in targets:
-                row = sims[h - 1]
-                lo, hi = np.quantile(row, [alpha, 1.0 - alpha])
-                actual = level[origin + h]
-                out.append(
-                    OriginCheck(
-                        maker=maker,
-                        origin=origin,
-                        horizon=h,
-                        start=level[origin],
-                        actual=actual,
-                        lo=float(lo),
-                        hi=float(hi),
-                        pit=float(np.mean(row < actual)),
-                    )
-                )
-    return out
-
-
-def coverage_by_horizon(checks: Sequence[OriginCheck]) -> dict[int, tuple[int, float]]:
-    """``{horizon: (n, share covered)}``."""
-    out: dict[int, tuple[int, float]] = {}
-    for h in sorted({c.horizon for c in checks}):
-        hits = [c.covered for c in checks if c.horizon == h]
-        out[h] = (len(hits), sum(hits) / len(hits))
-    return out
 
 
 # --------------------------------------------------------------------------------------------

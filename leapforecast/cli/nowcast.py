@@ -82,7 +82,7 @@ def nowcast(
             "--paths",
             "-n",
             min=1,
-            help="Monte Carlo paths (default: the scenario's; 20000 for --backtest).",
+            help="Monte Carlo paths (default: the scenario's; 2000 per nowcast for --backtest).",
         ),
     ] = None,
     seed: Annotated[
@@ -92,9 +92,22 @@ def nowcast(
         bool,
         typer.Option(
             "--backtest",
-            help="Nowcast a complete past year from each cut-off (none, Jan, Jan-Feb, ... "
-            "Jan-Nov) and score it.",
+            help="Monthly calibration report: nowcast every complete past year of every maker "
+            "from each cut-off (none, Jan, ..., Jan-Nov) and score months and totals.",
         ),
+    ] = False,
+    series: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--series",
+            metavar="NAME|all",
+            help="With --backtest: the makers to score (repeatable; default all: Leapmotor and "
+            "the monthly peers).",
+        ),
+    ] = None,
+    cases: Annotated[
+        bool,
+        typer.Option("--cases", help="With --backtest: one row per nowcast (CSV/JSON)."),
     ] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -110,6 +123,8 @@ def nowcast(
     inputs = [str(p) for p in (actuals,) if p is not None]
     inputs += [p for p in (history, scenario) if p]  # never written over by --output
     profile = _parse_seasonal(seasonal)
+    if (series or cases) and not backtest:
+        raise UsageError("--series and --cases go with --backtest")
     if backtest:
         if actuals is not None or month:
             raise UsageError(
@@ -117,7 +132,9 @@ def nowcast(
             )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
-        text = _backtest(year, scenario, set_, history, profile, paths, seed, fmt, output)
+        text = _backtest(
+            year, scenario, set_, history, profile, paths, seed, fmt, output, series, cases
+        )
         if text is not None:
             write_text(text, output, inputs=inputs)
         return
@@ -165,39 +182,28 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
 
 
 def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
-    year, scenario, set_, history, profile, paths, seed, fmt, output
+    year, scenario, set_, history, profile, paths, seed, fmt, output, series, cases
 ) -> str | None:
-    import json
-
-    from leapforecast.analysis.nowcast_backtest import backtest
-    from leapforecast.data.monthly import load_monthly
+    from leapforecast.analysis.nowcast_backtest import backtest, load_series
     from leapforecast.report import run as render
     from leapforecast.report.nowcast import _backtest_tables
 
     sc = _scenario(scenario, set_) if scenario or set_ else None
+    data = load_series(series or ["all"], monthly=history)
     result = backtest(
-        year,
-        monthly=load_monthly(history),
+        data=data,
         scenario=sc,
-        paths=20_000 if paths is None else paths,
+        year=year,
+        paths=2000 if paths is None else paths,
         seed=20260101 if seed is None else seed,
         seasonal=profile,
     )
+    table = result.case_table() if cases else result
     if fmt is Format.csv:
-        return render.to_csv(result.columns(), result.table_rows())
+        rows = [{k: ("" if v is None else v) for k, v in r.items()} for r in table.rows()]
+        return render.to_csv(table.columns(), rows)
     if fmt is Format.json:
-        doc = {
-            "year": result.year,
-            "actual": round(result.actual),
-            "prior": result.prior,
-            "paths": result.paths,
-            "seed": result.seed,
-            "summary": result.summary(),
-            "rows": [
-                {**r, "in80": bool(r["in80"]), "in90": bool(r["in90"])} for r in result.table_rows()
-            ],
-        }
-        return json.dumps(doc, indent=2) + "\n"
+        return table.to_json()
     return render_tables(_backtest_tables(result), output)
 
 

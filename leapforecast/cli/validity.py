@@ -3,20 +3,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit, render_tables
-
-
-class Method(str, Enum):  # noqa: UP042 - the same style as common.Format
-    history = "history"
-    fitted = "fitted"
-    peers = "peers"
-    scenario = "scenario"
 
 
 def _warn(lines: tuple[str, ...] | list[str]) -> None:
@@ -125,38 +117,39 @@ def _horizons(text: str) -> tuple[int, ...]:
 
 def backtest(
     method: Annotated[
-        list[Method] | None,
+        list[str] | None,
         typer.Option(
             "--method",
             "-m",
-            metavar="[history|fitted|peers|scenario]",
-            help="Method to score (repeatable; default history, fitted, peers, plus scenario "
-            "with --scenario).",
+            metavar="METHOD",
+            help="Method to score (repeatable): history, fitted, peers, rw, no-change, "
+            "last-growth, reference, scenario:NAME (bundled name, file, or default). "
+            "Default: all of them and every bundled scenario.",
         ),
     ] = None,
     scenario: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--scenario",
             metavar="FILE",
-            help="Scenario file (or bundled name) to backtest as a method on its own history.",
+            help="Scenario file or bundled name to score (repeatable; same as -m scenario:FILE).",
         ),
     ] = None,
     horizon: Annotated[
         str, typer.Option("--horizon", metavar="H[,H...]", help="Years ahead, comma-separated.")
-    ] = "1,2",
+    ] = "1,2,3",
     series: Annotated[
         list[str] | None,
         typer.Option(
             "--series",
             metavar="NAME",
-            help="Forecast only this series, e.g. Leapmotor (repeatable; the rest still serve "
-            "as peers).",
+            help="Forecast only this maker, e.g. Leapmotor (repeatable; the rest still serve "
+            "as peers and in the reference pool).",
         ),
     ] = None,
     draws: Annotated[
         int, typer.Option("--draws", min=100, max=1_000_000, help="Sample size of each forecast.")
-    ] = 4000,
+    ] = 2000,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed; same seed, same numbers.")
     ] = 20260101,
@@ -189,67 +182,71 @@ def backtest(
         bool,
         typer.Option(
             "--cases",
-            help="Show every scored forecast (CSV: one row per case instead of the summary).",
+            help="Show every scored forecast (CSV: one row per case, with its PIT).",
         ),
     ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE",
+            help="Also draw PIT histograms and a reliability diagram per method (PNG; "
+            "needs matplotlib).",
+        ),
+    ] = None,
     set_: SetOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    """Rolling-origin backtest over Leapmotor and the peer makers: interval coverage, CRPS and
-    pinball loss of each method against naive baselines (no change; last growth repeated).
+    """Calibration report: every method scored on the same rolling-origin cases of every
+    maker (Leapmotor and the peers): coverage of the 50/80/90% intervals with a Wilson
+    interval, PIT uniformity, CRPS and interval score in log units, bias and skill against a
+    random walk with drift (rw). Scenarios are rebased onto each maker at each origin.
 
-    The scenario method forecasts only the subject series (Leapmotor or --history).
-
-    Example: leapforecast backtest --horizon 1,2 --scenario scenarios/base.toml --format csv
+    Example: leapforecast backtest --horizon 1,2 -m rw -m reference -m scenario:base --format csv
     """
-    import json
-
     from leapforecast.analysis import backtest as lib
+    from leapforecast.errors import UsageError
     from leapforecast.report import run as render
+    from leapforecast.report.backtest import plot_calibration, result_tables
     from leapforecast.report.output import write_text
-    from leapforecast.report.validity import result_tables
 
-    methods = [m.value for m in method] if method else ["history", "fitted", "peers"]
-    sc = None
-    if scenario is not None:
-        from leapforecast.model.scenario import load_scenario
-
-        sc = load_scenario(scenario, overrides=set_ or [])
-        if "scenario" not in methods:
-            methods.append("scenario")
-    universe = lib.default_universe(history, peers_file)
+    methods = list(method) if method else []
+    methods += [f"scenario:{s}" for s in scenario or []]
+    if not methods:
+        methods = list(lib.default_methods())
+    try:
+        scenarios = lib.load_method_scenarios(methods, overrides=set_ or [])
+    except UsageError as exc:
+        raise UsageError(f"--method: {exc}") from None
     result = lib.backtest(
-        universe,
+        lib.default_universe(history, peers_file),
         methods=tuple(methods),
         horizons=_horizons(horizon),
-        scenario=sc,
+        scenarios=scenarios,
         series=tuple(series) if series else None,
         draws=draws,
         seed=seed,
         window=window,
     )
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'leapforecast[plot]'") from None
+        from leapforecast.cli.errors import err
+
+        err(f"wrote {plot_calibration(result, plot)}")
+    table = result.case_table() if cases else result
     if fmt is Format.table:
         text = render_tables(result_tables(result, cases=cases), output)
     elif fmt is Format.csv:
-        text = (
-            render.to_csv(lib.CASE_COLUMNS, result.case_rows())
-            if cases
-            else render.to_csv(lib.SUMMARY_COLUMNS, result.rows())
-        )
+        rows = [{k: ("" if v is None else v) for k, v in r.items()} for r in table.rows()]
+        text = render.to_csv(table.columns(), rows)
     else:
-
-        def nulls(rows: list[dict]) -> list[dict]:
-            return [{k: (None if v == "" else v) for k, v in r.items()} for r in rows]
-
-        doc = {
-            "metadata": result.metadata(),
-            "summary": nulls(result.rows()),
-            "cases": nulls(result.case_rows()),
-        }
-        text = json.dumps(doc, indent=2) + "\n"
-    inputs = [s.label for s in sc.sources] if sc is not None else []
-    inputs += [f for f in (history, peers_file) if f]
+        text = table.to_json()
+    inputs = [s.label for sc in scenarios.values() for s in sc.sources]
+    inputs += [f for f in (history, peers_file, plot) if f]
     if text is not None:
         write_text(text, output, inputs=inputs)
 

@@ -36,6 +36,8 @@ MAX_MONTH_UNITS = 1e8
 
 BUILTIN = {"leapmotor": "leapmotor_monthly.csv"}
 DEFAULT_SOURCE = "builtin:leapmotor"
+PEERS_FILE = "ev_peers_monthly.csv"
+PEERS_SOURCE = "builtin:peers"
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _PERIOD_RE = re.compile(r"^(\d{4})-([QqHh])([1-4])$")
@@ -83,7 +85,9 @@ class Aggregate:
     source: str = ""
 
 
-# Published totals that cover months missing from the bundled CSV (shared/data/README.md).
+# Published totals over months of the bundled CSV (shared/data/README.md). Every month of 2024 is
+# now in the file, so these no longer fill a gap: they are consistency checks (the months must add
+# up to the published totals within 0.5%, which they do exactly).
 BUILTIN_AGGREGATES = {
     "leapmotor": (
         Aggregate(
@@ -165,6 +169,47 @@ def load_monthly(source: str | Path | None = None) -> MonthlyHistory:
         )
     path = Path(source)
     return parse_monthly(read_text_file(path, HistoryError), source=str(path))
+
+
+def load_monthly_peers(source: str | Path | None = None) -> dict[str, MonthlyHistory]:
+    """Monthly deliveries of the reference-class makers, ``{maker: MonthlyHistory}``.
+
+    ``builtin:peers`` (the default) is the bundled ``ev_peers_monthly.csv`` (NIO, XPeng and Li
+    Auto every month 2021-2025, some BYD months), with a source per row kept as the notes; a CSV
+    path needs columns ``maker,month,units`` (``quality``/``source`` optional). Each maker's rows
+    go through the same checks as a single-maker file. This is what lets the nowcast backtest be
+    scored on several makers instead of one.
+    """
+    text_source = PEERS_SOURCE if source is None else str(source)
+    where = text_source
+    if text_source.startswith(BUILTIN_PREFIX):
+        path = builtin_file(text_source, {"peers": PEERS_FILE}, "monthly peers")
+        raw = path.read_text(encoding="utf-8")
+    else:
+        raw = read_text_file(Path(text_source), HistoryError)
+    try:
+        rows = list(csv.reader(io.StringIO(raw)))
+    except csv.Error as exc:
+        raise HistoryError(f"{where}: not a valid CSV ({exc})") from None
+    if not rows:
+        raise HistoryError(f"{where}: file is empty; expected columns maker,month,units")
+    header = csv_header(rows[0], ("maker", "month", "units"), where)
+    im = header.index("maker")
+    per_maker: dict[str, list[list[str]]] = {}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) <= im or not row[im].strip():
+            raise HistoryError(f"{where}: line {lineno}: no maker")
+        per_maker.setdefault(row[im].strip(), []).append(row)
+    if not per_maker:
+        raise HistoryError(f"{where}: no rows; expected maker,month,units rows")
+    out: dict[str, MonthlyHistory] = {}
+    for maker, maker_rows in per_maker.items():
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([rows[0], *maker_rows])
+        out[maker] = parse_monthly(buf.getvalue(), source=f"{where} ({maker})", periods=False)
+    return out
 
 
 def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) -> MonthlyHistory:

@@ -44,6 +44,31 @@ class ScenarioInfo(Model):
     extends: str | None = Field(
         default=None, description="file this one inherits from (relative) or builtin:NAME"
     )
+    as_of: str | None = Field(
+        default=None,
+        description='date the scenario was written, "YYYY-MM-DD": backtest cases whose target '
+        "year it had already seen are flagged in-sample",
+    )
+
+    @model_validator(mode="after")
+    def _check_as_of(self) -> ScenarioInfo:
+        if self.as_of is not None:
+            import datetime
+
+            try:
+                datetime.date.fromisoformat(self.as_of)
+                ok = len(self.as_of) == 10
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"as_of {self.as_of!r} is not a date; expected YYYY-MM-DD")
+        return self
+
+    @property
+    def seen_through(self) -> int | None:
+        """The last calendar year whose full outcome the author could have known (the year
+        before ``as_of``), or None when the scenario does not say when it was written."""
+        return None if self.as_of is None else int(self.as_of[:4]) - 1
 
 
 class HistorySpec(Model):

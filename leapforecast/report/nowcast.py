@@ -92,47 +92,78 @@ def nowcast_tables(result: NowcastResult) -> list[Any]:
 
 
 def _backtest_tables(result: Any) -> list[Any]:
+    """The monthly calibration report: one row per months-observed group, within 80 columns."""
+    import textwrap
+
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
+    years = ", ".join(
+        f"{m} {'/'.join(str(y)[2:] for mm, y in result.maker_years if mm == m)}"
+        for m in result.makers
+    )
+    prior = (
+        f"scenario {result.scenario} for Leapmotor, a trend of its own annual history for "
+        "the others"
+        if result.scenario
+        else "a trend of each maker's own annual history"
+    )
     out: list[Any] = [
         Text.assemble(
-            (f"Nowcast backtest {result.year}", "bold"),
-            f"  actual {result.actual:,.0f}; prior: {result.prior}; "
-            f"{result.paths:,} paths, seed {result.seed}",
+            ("Nowcast backtest (monthly calibration)", "bold"),
+            f": {result.paths:,} paths, seed {result.seed}\n",
+            textwrap.fill(
+                f"{len(result.maker_years)} maker-year{'s' if len(result.maker_years) != 1 else ''}"
+                f": {years}.",
+                79,
+            ),
+            "\n"
+            + textwrap.fill(
+                f"Prior: {prior}. CRPS of the log annual total (lower is better).",
+                79,
+            ),
         )
     ]
-    table = Table(
-        title="Full-year nowcast from each cut-off, thousands (actuals up to and including it)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    names = ("cut-off", "YTD", "p5", "p10", "p50", "p90", "p95", "80%", "90%", "loss", "naive")
-    for name in (*names, "loss"):
-        table.add_column(name, justify="left" if name == "cut-off" else "right", no_wrap=True)
-    for r in result.rows:
-        q = r.quantiles
-        table.add_row(
-            "none" if r.cutoff == 0 else MONTH_NAMES[r.cutoff - 1],
-            *(f"{v / 1000:,.0f}" for v in (r.ytd, q[0], q[1], q[3], q[5], q[6])),
-            "in" if r.inside80 else "OUT",
-            "in" if r.inside90 else "OUT",
-            f"{r.pinball / 1000:,.1f}",
-            f"{r.naive / 1000:,.0f}",
-            f"{r.naive_pinball / 1000:,.1f}",
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=0, show_edge=False)
+    heads = ("months", "cases", "months", "in 80%", "80% CI", "in 90%", "total", "PIT p")
+    for h in (*heads, "CRPS", "run rate", "y/y"):
+        t.add_column(h, justify="left" if h == "months" and not t.columns else "right")
+    t.columns[2].header = "scored"
+    t.columns[6].header = "total 80%"
+    for g in result.groups:
+        r = g.row()
+        t.add_row(
+            g.group,
+            str(g.cases),
+            str(g.month_cases),
+            f"{100 * r['month_coverage_80']:.0f}%",
+            f"{100 * r['month_coverage_80_lo']:.0f}-{100 * r['month_coverage_80_hi']:.0f}%",
+            f"{100 * r['month_coverage_90']:.0f}%",
+            f"{100 * r['total_coverage_80']:.0f}%",
+            f"{g.total_pit_p:.2f}",
+            f"{g.crps:.3f}",
+            f"{g.crps_run_rate:.3f}",
+            f"{g.crps_yoy:.3f}",
         )
-    out.append(table)
-    s = result.summary()
-    out.append(
-        Text(
-            f"80%/90%: whether {result.actual:,.0f} fell inside the p10-p90 / p5-p95 interval; "
-            "loss: mean pinball loss over the seven quantiles; naive: year to date plus the rest "
-            "at the last three months' average.\n"
-            f"Cut-offs Jan-Nov: inside the 80% interval {s['coverage80']:.0%}, inside the 90% "
-            f"interval {s['coverage90']:.0%}; mean pinball loss {s['pinball']:,.0f} "
-            f"vs naive {s['naive_pinball']:,.0f}"
-        )
+    out.append(t)
+    notes = (
+        "months: months observed (0 = the annual prior alone); cases: nowcasts (maker-year x "
+        "cut-off); scored: remaining months scored; in 80%/in 90%: share of those months inside "
+        "their 80%/90% intervals, 80% CI its Wilson 95% interval (the sampling uncertainty of "
+        "the coverage, optimistic because months of one year share its shocks; not Monte Carlo "
+        "error); total 80%: share of annual totals inside their 80% interval; PIT p: chi-square "
+        "test that the totals' PIT quintiles are flat; run rate, y/y: CRPS (absolute log error) "
+        "of the naive baselines (identical up to 3 months observed)."
     )
+    out.append(Text(textwrap.fill(notes, 79), style="dim"))
+    if result.skipped:
+        out.append(
+            Text(
+                textwrap.fill(
+                    "Skipped: " + "; ".join(f"{k} ({v})" for k, v in result.skipped.items()), 79
+                ),
+                style="dim",
+            )
+        )
     return out

@@ -1,4 +1,4 @@
-"""Tables for the validity commands: backtest, fit and peers.
+"""Tables for the validity commands fit and peers (the backtest's are in report/backtest.py).
 
 Strings from input files (maker names, quality notes, history sources) go in as ``Text`` or
 escaped, so brackets in them print as written instead of being read as Rich markup.
@@ -7,92 +7,12 @@ escaped, so brackets in them print as written instead of being read as Rich mark
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from rich.markup import escape
 
-from leapforecast.analysis.backtest import LEVELS, BacktestResult
 from leapforecast.analysis.fit import SIZE_PARAMS, FitReport
 from leapforecast.data.peers import PeerReport, summarize
 from leapforecast.report.tables import report_table
-
-
-def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
-    """Rich renderables: the summary per method and horizon (and every case if asked)."""
-    from rich.text import Text
-
-    n_series = len({c.series for c in result.cases})
-    out: list[Any] = [
-        Text.assemble(
-            ("Rolling-origin backtest", "bold"),
-            f"  {n_series} series, {result.draws:,} draws, seed {result.seed}; "
-            "scores on log units (lower is better); skill = 1 - CRPS / CRPS(no change)",
-        )
-    ]
-    t = report_table()
-    for col in (
-        "method",
-        "h",
-        "cases",
-        "in 50%",
-        "in 80%",
-        "in 90%",
-        "CRPS",
-        "pinball",
-        "bias",
-        "skill",
-    ):
-        t.add_column(col, justify="left" if col == "method" else "right", no_wrap=True)
-    for s in result.scores:
-        cov = [f"{c:.0%}" for c in s.coverage] if s.coverage else ["-"] * len(LEVELS)
-        t.add_row(
-            s.method,
-            str(s.horizon),
-            str(s.cases),
-            *cov,
-            f"{s.crps:.3f}",
-            f"{s.pinball:.3f}",
-            f"{s.bias:+.3f}",
-            f"{s.crps_skill:+.2f}",
-        )
-    out.append(t)
-    if cases:
-        tc = report_table("Cases (units in thousands)")
-        for col in (
-            "series",
-            "from",
-            "to",
-            "method",
-            "actual",
-            "median",
-            "p5",
-            "p95",
-            "in90",
-            "CRPS",
-        ):
-            tc.add_column(
-                col, justify="left" if col in ("series", "method") else "right", no_wrap=True
-            )
-
-        def k(v: float) -> str:
-            return f"{v / 1000:,.0f}" if v >= 10_000 else f"{v / 1000:,.1f}"
-
-        for c in result.cases:
-            inside = "-" if c.covered is None else ("yes" if c.covered[-1] else "no")
-            tc.add_row(
-                c.series,
-                str(c.origin),
-                str(c.year),
-                c.method,
-                k(c.actual),
-                k(c.median),
-                k(c.p5),
-                k(c.p95),
-                inside,
-                f"{c.crps:.3f}",
-            )
-        out.append(tc)
-    return out
 
 
 def fit_tables(report: FitReport) -> list[object]:
