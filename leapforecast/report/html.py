@@ -183,7 +183,8 @@ footer{margin-top:40px;padding-top:8px;border-top:3px solid var(--accent);color:
 font-size:.85rem}
 @media (max-width:640px){body{font-size:15px}main{padding:0 10px 32px}h1{font-size:1.3rem}
 h2{font-size:1.1rem}th,td{padding:5px 7px}
-figure{overflow-x:auto;-webkit-overflow-scrolling:touch}figure svg{min-width:600px}dl.meta{grid-template-columns:1fr}
+figure{overflow-x:auto;-webkit-overflow-scrolling:touch}figure svg{min-width:600px}
+dl.meta{grid-template-columns:1fr}
 dl.meta dt{margin-top:6px}}
 @media print{@page{margin:14mm}body{font-size:10.5pt}main{max-width:none;padding:0}
 nav.toc{display:none}h2{break-after:avoid;page-break-after:avoid}
