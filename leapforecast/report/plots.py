@@ -688,7 +688,7 @@ def comparison_figure(cmp: Any, year: int | None = None) -> Any:
     return fig
 
 
-def save_figure(fig: Any, path: str | Path, *, inputs: list[str | Path] = ()) -> Path:
+def save_figure(fig: Any, path: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
     """Write a figure to ``path`` (.png, .svg or .pdf, by its suffix) atomically, without dates."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")

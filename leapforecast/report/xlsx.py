@@ -153,8 +153,8 @@ def _shown_width(value: Any, fmt: str | None) -> int:
 
 
 def _fill_sheet(ws: Any, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
     bold = Font(bold=True)
     widths = [len(str(c)) for c in columns]
@@ -200,8 +200,8 @@ def workbook_bytes(
     written unless ``metadata`` has one, so the same tables give the same bytes.
     """
     try:
-        from openpyxl import Workbook
-        from openpyxl.writer.excel import ExcelWriter
+        from openpyxl import Workbook  # type: ignore[import-untyped]
+        from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
     except ImportError:
         raise UsageError(MISSING_OPENPYXL) from None
     items = list(tables) if isinstance(tables, list | tuple) and not _is_table(tables) else [tables]
