@@ -63,6 +63,8 @@ def compile_plan(scenario: Scenario, *, fixed: dict[str, float] | None = None) -
     ``fixed`` pins named inputs to a value (used by sensitivity analysis); a correlation with a
     pinned input no longer applies.
     """
+    if scenario.mixture is not None:  # its spec's model is only the first component's
+        raise ScenarioError(f"scenario {scenario.name} is a mixture: simulate its components")
     spec = scenario.spec
     resolved = scenario_inputs(spec, base_units=scenario.base_units)
     if resolved.problems:  # the loader's checks report these first; a Scenario cannot have them

@@ -71,6 +71,7 @@ class SimulationResult(TabularMixin):
     totals: np.ndarray | None = field(default=None, repr=False)
     inputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
     version: str = __version__
+    mixture: MixtureInfo | None = None
 
     # ------------------------------------------------------------------ probabilities
     @property
@@ -189,6 +190,12 @@ class SimulationResult(TabularMixin):
                 ]
                 for name, seg in self.segments.items()
             }
+        if self.mixture is not None:
+            doc["mixture"] = self.mixture.document()
+            if self.mixture.updated:
+                doc["posterior_weights"] = {
+                    c.name: round(c.weight, 6) for c in self.mixture.components
+                }
         return doc
 
     def metadata(self) -> dict[str, Any]:
@@ -204,6 +211,66 @@ class SimulationResult(TabularMixin):
             "base_units": self.base_units,
             "targets": self.targets,
         }
+
+
+@dataclass
+class ComponentResult:
+    """One component of a mixture run.
+
+    ``weight`` is the weight the run used (the posterior when actuals updated the prior,
+    ``prior_weight``); ``paths`` how many of the mixture's paths were drawn from it;
+    ``result`` the component's own run on every path with the mixture's seed (its P(>= target)
+    with a small error, and exactly what ``run`` of that component with those settings gives);
+    ``log_likelihood`` of the year-to-date actuals under it, when weights were updated.
+    """
+
+    name: str
+    file: str | None
+    weight: float
+    paths: int
+    result: SimulationResult
+    prior_weight: float | None = None
+    log_likelihood: float | None = None
+
+    def document(self) -> dict[str, Any]:
+        res = self.result
+        doc: dict[str, Any] = {"name": self.name, "file": self.file, "weight": round(self.weight, 6)}
+        if self.prior_weight is not None:
+            doc["prior_weight"] = round(self.prior_weight, 6)
+            doc["log_likelihood"] = (
+                None if self.log_likelihood is None else round(self.log_likelihood, 4)
+            )
+        doc["paths"] = self.paths
+        for k, target in enumerate(res.targets):
+            doc[f"prob_ge_{target}"] = {
+                str(y): round(float(res.prob_ge[k, t]), 6) for t, y in enumerate(res.years)
+            }
+        return doc
+
+
+@dataclass
+class MixtureInfo:
+    """What a mixture run adds to its result: the components, and how the weights were set.
+
+    ``note`` says when the weights as written were normalised; ``evidence`` describes the
+    actuals that updated the weights (None when the prior weights were used).
+    """
+
+    components: list[ComponentResult]
+    note: str | None = None
+    evidence: str | None = None
+
+    @property
+    def updated(self) -> bool:
+        return self.evidence is not None
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"components": [c.document() for c in self.components]}
+        if self.note:
+            doc["note"] = self.note
+        if self.evidence:
+            doc["evidence"] = self.evidence
+        return doc
 
 
 def resolve_year(years: list[int], year: int | None) -> int:

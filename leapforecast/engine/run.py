@@ -12,6 +12,7 @@ from typing import Any
 
 from leapforecast.engine.driver import MAX_CELLS, check_cells, run_plan, run_settings
 from leapforecast.engine.executors import Executor
+from leapforecast.engine.mixture import mixture_to_precision, simulate_mixture
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.precision import DEFAULT_MAX_PATHS, simulate_to_precision
 from leapforecast.engine.results import SimulationResult, resolve_year
@@ -39,8 +40,23 @@ def simulate(
     ``executor`` (threads, processes, dask, or an ``Executor``) run chunks in parallel without
     changing a byte of the result; ``keep_inputs`` keeps each path's inputs (for sensitivity
     analysis); ``fixed`` pins named inputs; ``condition`` conditions the first year on
-    year-to-date actuals; ``progress(done, total)`` is called as chunks finish.
+    year-to-date actuals; ``progress(done, total)`` is called as chunks finish. A mixture
+    scenario runs through ``engine.mixture.simulate_mixture`` (``condition`` may then map
+    component names to each one's conditioning).
     """
+    if scenario.mixture is not None:
+        return simulate_mixture(
+            scenario,
+            paths=paths,
+            seed=seed,
+            jobs=jobs,
+            keep_inputs=keep_inputs,
+            fixed=fixed,
+            progress=progress,
+            condition=condition,
+            executor=executor,
+            scheduler=scheduler,
+        )
     paths, seed = run_settings(scenario, paths=paths, seed=seed, jobs=jobs)
     plan = compile_plan(scenario, fixed=fixed)
     check_cells(plan, paths)
@@ -96,7 +112,8 @@ def run_scenario(
             "`paths` and `precision` exclude each other: `precision` chooses the "
             "number of paths (cap it with `max_paths`)"
         )
-    result, report = simulate_to_precision(
+    to_precision = mixture_to_precision if scenario.mixture is not None else simulate_to_precision
+    result, report = to_precision(
         scenario,
         precision=precision,
         max_paths=DEFAULT_MAX_PATHS if max_paths is None else max_paths,
