@@ -44,11 +44,12 @@ from leapforecast.data.monthly import (
 )
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
-from leapforecast.engine.results import QUANTILES, binomial_se, wilson
+from leapforecast.engine.mixture import component_index
+from leapforecast.engine.results import QUANTILES, SimulationResult, binomial_se, wilson
 from leapforecast.engine.run import simulate
 from leapforecast.engine.sampling import stream
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
-from leapforecast.model.scenario import Scenario, load_scenario
+from leapforecast.model.scenario import Scenario, load_scenario, mixture_of
 from leapforecast.units import parse_units
 
 PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
@@ -360,6 +361,161 @@ def year_to_date(
     return ytd
 
 
+# --------------------------------------------------------------------------- mixture priors
+# Actuals update a mixture's weights: which scenario is reality tracking?
+#
+# With a mixture prior and year-to-date monthly actuals, each component's weight is multiplied by
+# the likelihood of the actuals under it and the weights renormalised (Bayes' rule over the
+# components). The likelihood uses the nowcast's monthly model (``analysis.nowcast``): a pilot run
+# of the component gives its first-year totals ``D``; the monthly model fitted to the months before
+# the year (shared by every component) spreads each ``D`` over the months, so the component's
+# year-to-date total is ``D`` times the shape's share of the observed months. The likelihood is
+# the density of the observed year-to-date total under that simulated distribution: a Gaussian
+# kernel density on the log, Silverman's bandwidth, evaluated in log space so that actuals far in
+# every component's tail still rank the components rather than underflow to 0/0.
+#
+# Why the year-to-date total and not the months one by one: the components are annual models and
+# share the monthly shape, so they differ only in the level of the year; the months' pattern
+# carries (almost) no evidence between them, and the total is robust to one odd month.
+#
+# Every component's draws use the same seed (common random numbers), so the weights are stable
+# between components; the pilot size is fixed (``PILOT``), so they never depend on the run's size.
+# The conditioned run then uses the posterior weights, each component conditioned on the actuals
+# its own way (``year_to_date`` of that component).
+
+_LIKELIHOOD_STREAM = 0x6D6978  # spawn key of the shapes behind the likelihood ("mix")
+
+
+@dataclass
+class Posterior:
+    """Prior and posterior weights of a mixture's components given year-to-date actuals.
+
+    ``scenario`` is the mixture with the posterior weights (what the conditioned run uses);
+    ``conditions`` each component's conditioning (``YearToDate``) by component name.
+    """
+
+    names: list[str]
+    prior: list[float]
+    posterior: list[float]
+    log_likelihood: list[float]
+    ytd: float
+    months: int
+    scenario: Scenario
+    conditions: dict[str, YearToDate]
+
+    @property
+    def evidence(self) -> str:
+        return (
+            f"weights updated by {self.months} month(s) of actuals "
+            f"(year to date {self.ytd:,.0f}): likelihood of the year-to-date total under each "
+            "component"
+        )
+
+    def annotate(self, result: SimulationResult) -> SimulationResult:
+        """Record prior weights, likelihoods and the evidence in a mixture run's result."""
+        info = result.mixture
+        if info is None:
+            return result
+        for c in info.components:
+            i = self.names.index(c.name)
+            c.prior_weight = self.prior[i]
+            c.log_likelihood = self.log_likelihood[i]
+        info.evidence = self.evidence
+        return result
+
+    def document(self) -> dict[str, Any]:
+        return {
+            name: {"prior": round(p, 6), "posterior": round(q, 6), "log_likelihood": round(ll, 4)}
+            for name, p, q, ll in zip(
+                self.names, self.prior, self.posterior, self.log_likelihood, strict=True
+            )
+        }
+
+
+def log_density(sample: np.ndarray, x: float) -> float:
+    """log of a Gaussian kernel density estimate of ``sample`` at ``x`` (Silverman bandwidth)."""
+    sample = np.asarray(sample, float)
+    n = len(sample)
+    sd = float(np.std(sample))
+    iqr = float(np.subtract(*np.percentile(sample, [75, 25])))
+    spread = min(sd, iqr / 1.349) if iqr > 0 else sd
+    h = max(0.9 * spread * n ** (-0.2), 1e-3)
+    z = (x - sample) / h
+    log_k = -0.5 * z * z
+    top = float(log_k.max())
+    norm = math.log(n * h * math.sqrt(2 * math.pi))
+    return top + math.log(float(np.exp(log_k - top).sum())) - norm
+
+
+def ytd_log_sample(scenario: Scenario, ytd: YearToDate, *, seed: int, pilot: int) -> np.ndarray:
+    """log year-to-date totals under ``scenario``: its first-year totals times the monthly
+    model's share of the observed months."""
+    totals = simulate(scenario, paths=pilot, seed=seed).totals
+    if totals is None:  # pragma: no cover - simulate always keeps totals
+        raise UsageError("the pilot run kept no totals")
+    d = np.log(np.maximum(totals[:, 0].astype(float), 1.0))
+    rng = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_LIKELIHOOD_STREAM,)))
+    )
+    x = ytd.shapes(pilot, rng)
+    o = np.array(ytd.observed_months, dtype=int) - 1
+    return d + _logsumexp(x[:, o]) - _logsumexp(x)
+
+
+def update_weights(
+    scenario: Scenario,
+    actuals: Mapping[str | int, float] | MonthlyHistory | None,
+    *,
+    seed: int | None = None,
+    monthly: Any = None,
+    seasonal: Sequence[float] | None = None,
+    pilot: int = PILOT,
+) -> Posterior:
+    """Posterior weights of mixture ``scenario``'s components given year-to-date ``actuals``.
+
+    ``monthly``/``seasonal`` are as in ``nowcast.year_to_date``; ``seed`` (default: the
+    scenario's) fixes the pilot runs. With no actuals the posterior is the prior.
+    """
+    mixture = scenario.mixture
+    if mixture is None:
+        raise UsageError(f"scenario {scenario.name} is not a mixture")
+    observed = check_actuals(actuals)
+    seed = scenario.spec.simulation.seed if seed is None else int(seed)
+    conditions: dict[str, YearToDate] = {}
+    loglik: list[float] = []
+    for comp in mixture.components:
+        ytd = year_to_date(
+            observed,
+            scenario=comp.scenario,
+            monthly=monthly,
+            seed=seed,
+            seasonal=seasonal,
+            pilot=pilot,
+        )
+        conditions[comp.name] = ytd
+        if ytd.observed:
+            sample = ytd_log_sample(comp.scenario, ytd, seed=seed, pilot=pilot)
+            loglik.append(log_density(sample, math.log(ytd.ytd)))
+        else:
+            loglik.append(0.0)
+    prior = mixture.weights
+    top = max(loglik)
+    raw = [w * math.exp(ll - top) for w, ll in zip(prior, loglik, strict=True)]
+    total = sum(raw)
+    posterior = [r / total for r in raw]
+    first = next(iter(conditions.values()))
+    return Posterior(
+        names=mixture.names,
+        prior=list(prior),
+        posterior=posterior,
+        log_likelihood=loglik,
+        ytd=first.ytd,
+        months=len(first.observed),
+        scenario=mixture_of(scenario, [c.scenario for c in mixture.components], posterior),
+        conditions=conditions,
+    )
+
+
 # --------------------------------------------------------------------------- the nowcast
 
 
@@ -394,6 +550,7 @@ class NowcastResult(TabularMixin):
     prior_log_sd: float
     months_weight: float
     totals: np.ndarray = field(repr=False)
+    mixture: list[dict[str, Any]] | None = None
 
     @property
     def ytd(self) -> float:
@@ -527,6 +684,15 @@ class NowcastResult(TabularMixin):
                 "prior_log_sd": round(self.prior_log_sd, 4),
                 "months_weight": round(self.months_weight, 4),
             },
+            **self._mixture_document(),
+        }
+
+    def _mixture_document(self) -> dict[str, Any]:
+        if self.mixture is None:
+            return {}
+        return {
+            "mixture": {"components": self.mixture},
+            "posterior_weights": {c["name"]: c["weight"] for c in self.mixture},
         }
 
 
@@ -558,6 +724,14 @@ def nowcast(
         sc = sc.with_overrides(targets=sorted(set(int(t) for t in targets)))
     paths = sc.spec.simulation.paths if paths is None else int(paths)
     seed = sc.spec.simulation.seed if seed is None else int(seed)
+    if sc.mixture is not None:
+        if prior_log_sd is not None:
+            raise UsageError(
+                "prior_log_sd is one scenario's; each component of a mixture uses its own"
+            )
+        return _nowcast_mixture(
+            sc, observed, target_year, paths=paths, seed=seed, monthly=monthly, seasonal=seasonal
+        )
     ytd = year_to_date(
         observed,
         scenario=sc,
@@ -567,16 +741,8 @@ def nowcast(
         seasonal=seasonal,
     )
     prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
-    totals = np.empty(paths)
+    totals, months = _draw_year(ytd, prior, seed)
     rem = [m - 1 for m in ytd.remaining_months]
-    months = np.empty((paths, len(rem)), np.float32)  # the remaining months only, as the engine
-    start = 0
-    for i, n in enumerate(chunk_sizes(paths)):
-        # the same stream the engine hands the hook for chunk i, so run --actuals agrees
-        rng = stream(seed, i, "actuals")
-        totals[start : start + n], chunk_months = ytd.draw(prior[start : start + n], rng)
-        months[start : start + n] = chunk_months[:, rem]
-        start += n
     qs = np.asarray(QUANTILES) / 100.0
     tgt = np.asarray(sc.targets, float)
     return NowcastResult(
@@ -601,4 +767,96 @@ def nowcast(
         prior_log_sd=ytd.prior_log_sd,
         months_weight=ytd.kappa if ytd.remaining_months else 1.0,
         totals=totals,
+    )
+
+
+def _draw_year(ytd: YearToDate, prior: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(conditioned totals, remaining months) of each path, chunk by chunk with the stream the
+    engine hands its conditioning hook, so ``run --actuals`` agrees with the nowcast."""
+    paths = len(prior)
+    totals = np.empty(paths)
+    rem = [m - 1 for m in ytd.remaining_months]
+    months = np.empty((paths, len(rem)), np.float32)  # the remaining months only, as the engine
+    start = 0
+    for i, n in enumerate(chunk_sizes(paths)):
+        rng = stream(seed, i, "actuals")
+        totals[start : start + n], chunk_months = ytd.draw(prior[start : start + n], rng)
+        months[start : start + n] = chunk_months[:, rem]
+        start += n
+    return totals, months
+
+
+def _nowcast_mixture(
+    sc: Scenario,
+    observed: dict[int, float],
+    target_year: int,
+    *,
+    paths: int,
+    seed: int,
+    monthly: Any,
+    seasonal: Sequence[float] | None,
+) -> NowcastResult:
+    """The nowcast of a mixture prior: the weights updated by the actuals (``update_weights``),
+    then path ``i`` is path ``i`` of the component it is drawn from (as ``engine.mixture``), each
+    component conditioned on the actuals its own way."""
+    mixture = sc.mixture
+    if mixture is None:  # pragma: no cover - the caller checks
+        raise UsageError(f"scenario {sc.name} is not a mixture")
+    post = update_weights(sc, observed, seed=seed, monthly=monthly, seasonal=seasonal)
+    index = component_index(post.posterior, paths, seed)
+    prior_index = component_index(post.prior, paths, seed)
+    first = post.conditions[mixture.names[0]]
+    rem = [m - 1 for m in first.remaining_months]
+    totals = np.empty(paths)
+    months = np.empty((paths, len(rem)), np.float32)
+    prior = np.empty(paths)
+    tgt = np.asarray(sc.targets, float)
+    parts: list[dict[str, Any]] = []
+    kappa = log_sd = 0.0
+    for k, comp in enumerate(mixture.components):
+        ytd = post.conditions[comp.name]
+        prior_k = simulate(comp.scenario, paths=paths, seed=seed).totals[:, 0].astype(float)
+        totals_k, months_k = _draw_year(ytd, prior_k, seed)
+        mask = index == k
+        totals[mask], months[mask] = totals_k[mask], months_k[mask]
+        prior[prior_index == k] = prior_k[prior_index == k]
+        w = post.posterior[k]
+        kappa += w * (ytd.kappa if ytd.remaining_months else 1.0)
+        log_sd += w * ytd.prior_log_sd
+        probs = (totals_k[None, :] >= tgt[:, None]).mean(axis=1)
+        parts.append(
+            {
+                "name": comp.name,
+                "file": comp.file,
+                "prior_weight": round(post.prior[k], 6),
+                "weight": round(w, 6),
+                "log_likelihood": round(post.log_likelihood[k], 4),
+                "paths": int(np.count_nonzero(mask)),
+                **{f"prob_ge_{t}": round(float(p), 6) for t, p in zip(sc.targets, probs, strict=True)},
+            }
+        )
+    qs = np.asarray(QUANTILES) / 100.0
+    return NowcastResult(
+        year=target_year,
+        scenario=sc.name,
+        scenario_sha256=sc.sha256,
+        paths=paths,
+        seed=seed,
+        targets=list(sc.targets),
+        observed=dict(first.observed),
+        remaining=first.remaining_months,
+        mean=float(totals.mean()),
+        quantiles=np.quantile(totals, qs),
+        count_ge=(totals[None, :] >= tgt[:, None]).sum(axis=1),
+        prior_quantiles=np.quantile(prior, qs),
+        month_mean=months.mean(axis=0, dtype=np.float64) if rem else np.empty(0),
+        month_quantiles=np.quantile(months, qs, axis=0).T.astype(float)
+        if rem
+        else np.empty((0, len(qs))),
+        sigma_e=first.fit.sigma_e,
+        tau=first.fit.tau,
+        prior_log_sd=log_sd,
+        months_weight=kappa,
+        totals=totals,
+        mixture=parts,
     )

@@ -236,11 +236,19 @@ def run(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
     )
     check_outputs(output, plot)
-    condition = None
+    condition: Any = None
+    posterior = None
     if actuals is not None or month:
         from leapforecast.analysis.nowcast import read_actuals, year_to_date
 
-        condition = year_to_date(read_actuals(actuals, month or []), scenario=sc, seed=seed)
+        given = read_actuals(actuals, month or [])
+        if sc.mixture is not None:  # actuals update the weights; each component conditioned
+            from leapforecast.analysis.nowcast import update_weights
+
+            posterior = update_weights(sc, given, seed=seed)
+            sc, condition = posterior.scenario, posterior.conditions
+        else:
+            condition = year_to_date(given, scenario=sc, seed=seed)
     with progress_bar("simulating") as progress:
         result, notes = run_scenario(
             sc,
@@ -255,6 +263,8 @@ def run(
             scheduler=scheduler,
             condition=condition,
         )
+    if posterior is not None:
+        posterior.annotate(result)
     emit(
         result,
         fmt,

@@ -234,7 +234,8 @@ class ComponentResult:
 
     def document(self) -> dict[str, Any]:
         res = self.result
-        doc: dict[str, Any] = {"name": self.name, "file": self.file, "weight": round(self.weight, 6)}
+        doc: dict[str, Any] = {"name": self.name, "file": self.file}
+        doc["weight"] = round(self.weight, 6)
         if self.prior_weight is not None:
             doc["prior_weight"] = round(self.prior_weight, 6)
             doc["log_likelihood"] = (

@@ -3,8 +3,10 @@
 A mixture file has ``[scenario]``, optionally ``[simulation]``, and a ``[mixture]`` table::
 
     [mixture]
-    components = [{ scenario = "bear.toml", weight = 0.25 }, { scenario = "builtin:base", weight = 0.5 }]
-    # or: components = [{ scenario = "bear.toml" }, { scenario = "bull.toml" }] with weights = "equal"
+    components = [{ scenario = "bear.toml", weight = 0.25 },
+                  { scenario = "builtin:base", weight = 0.5 },
+                  { scenario = "bull.toml", weight = 0.25 }]
+    # or: weights = "equal" and components = [{ scenario = "bear.toml" }, ...] without weights
 
 Why a mixture rather than one wider scenario: the bundled scenarios disagree (issue 14), and
 the honest answer when one does not know which story is true is the weighted blend of their
@@ -113,6 +115,10 @@ class Component:
 
     @property
     def file(self) -> str | None:
+        """The component's file as shown to the user (relative to the working directory)."""
+        sources = self.scenario.sources
+        if sources:
+            return str(sources[0].label)
         path = self.scenario.path
         return None if path is None else str(path)
 

@@ -88,7 +88,34 @@ def nowcast_tables(result: NowcastResult) -> list[Any]:
             style="dim",
         )
     )
+    if result.mixture is not None:
+        out += nowcast_mixture_tables(result)
     return out
+
+
+def nowcast_mixture_tables(result: NowcastResult) -> list[Any]:
+    """Which scenario is reality tracking: each component's prior and posterior weight (the
+    likelihood of the year-to-date total under it) and its own conditioned P(>= target)."""
+    from rich.text import Text
+
+    from leapforecast.report.tables import report_table
+
+    table = report_table("Mixture components: prior → posterior weight given the actuals")
+    table.add_column("component", no_wrap=True)
+    table.add_column("prior", justify="right")
+    table.add_column("posterior", justify="right")
+    table.add_column("paths", justify="right")
+    for target in result.targets:
+        table.add_column(f"≥{short_units(target)}", justify="right")
+    for c in result.mixture or []:
+        table.add_row(
+            Text(str(c["name"])),
+            f"{c['prior_weight']:.3f}",
+            f"{c['weight']:.3f}",
+            f"{c['paths']:,}",
+            *(pct(c[f"prob_ge_{t}"]) for t in result.targets),
+        )
+    return [table]
 
 
 def _backtest_tables(result: Any) -> list[Any]:

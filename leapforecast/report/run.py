@@ -6,6 +6,7 @@ from typing import Any
 
 from leapforecast.engine.results import QUANTILES, SimulationResult
 from leapforecast.report.formats import to_csv
+from leapforecast.report.mixture import mixture_tables
 from leapforecast.report.tables import FoldedTable, pct, thousands
 from leapforecast.units import short_units
 
@@ -65,6 +66,9 @@ def result_tables(result: SimulationResult) -> list[Any]:
     )
     title = "First year each target is reached (share of paths)"
     out.append(FoldedTable(title, "target", [f"{t:,}" for t in dist], first_groups))
+
+    if result.mixture is not None:
+        out += mixture_tables(result.mixture, result.years, result.targets, result.prob_ge)
 
     extras = []
     if result.capacity_bound is not None:
