@@ -823,7 +823,7 @@ def _nowcast_mixture(
         w = post.posterior[k]
         kappa += w * (ytd.kappa if ytd.remaining_months else 1.0)
         log_sd += w * ytd.prior_log_sd
-        probs = (totals_k[None, :] >= tgt[:, None]).mean(axis=1)
+        probs = dict(zip(sc.targets, (totals_k[None, :] >= tgt[:, None]).mean(axis=1), strict=True))
         parts.append(
             {
                 "name": comp.name,
@@ -832,7 +832,7 @@ def _nowcast_mixture(
                 "weight": round(w, 6),
                 "log_likelihood": round(post.log_likelihood[k], 4),
                 "paths": int(np.count_nonzero(mask)),
-                **{f"prob_ge_{t}": round(float(p), 6) for t, p in zip(sc.targets, probs, strict=True)},
+                **{f"prob_ge_{t}": round(float(p), 6) for t, p in probs.items()},
             }
         )
     qs = np.asarray(QUANTILES) / 100.0

@@ -42,7 +42,7 @@ from leapforecast.model.distributions import (
     Triangular,
     Uniform,
 )
-from leapforecast.model.scenario import Scenario
+from leapforecast.model.scenario import Scenario, mixture_of
 
 __all__ = ["Rebased", "rebase_scenario", "scale_dist"]
 
@@ -147,6 +147,8 @@ def rebase_scenario(
     ``ScenarioError`` when the result is not a valid scenario (e.g. a peers bootstrap with
     nothing in its window at that origin, even widened).
     """
+    if scenario.mixture is not None:
+        return _rebase_mixture(scenario, history, origin, horizon=horizon, paths=paths)
     hist = history.upto(origin)
     if hist.years[-1] != origin:
         raise ScenarioError(f"history {hist.source} has no year {origin}")
@@ -247,3 +249,23 @@ def rebase_scenario(
         factor,
         tuple(dict.fromkeys(notes)),
     )
+
+
+def _rebase_mixture(
+    scenario: Scenario, history: History, origin: int, *, horizon: int, paths: int
+) -> Rebased:
+    """A mixture rebased component by component (same weights); notes name the component."""
+    mixture = scenario.mixture
+    if mixture is None:  # pragma: no cover - the caller checks
+        raise ScenarioError(f"scenario {scenario.name} is not a mixture")
+    parts = [
+        rebase_scenario(c.scenario, history, origin, horizon=horizon, paths=paths)
+        for c in mixture.components
+    ]
+    notes = [
+        f"{c.name}: {n}"
+        for c, part in zip(mixture.components, parts, strict=True)
+        for n in part.notes
+    ]
+    rebased = mixture_of(scenario, [p.scenario for p in parts], mixture.weights)
+    return Rebased(rebased, parts[0].scale, tuple(dict.fromkeys(notes)))

@@ -421,6 +421,11 @@ def sensitivity(
 
     When SALib is not installed the Sobol part is skipped with a note.
     """
+    if scenario.mixture is not None:
+        raise UsageError(
+            f"scenario {scenario.name} is a mixture: analyse each component "
+            "(mixture_sensitivity, or `leapforecast sensitivity` of the mixture file)"
+        )
     scenario, target, year = resolve_target_year(scenario, target, year)
     if response not in RESPONSES:
         raise UsageError(f"response must be one of {', '.join(RESPONSES)}, got {response!r}")
@@ -496,3 +501,47 @@ __all__ = [
     "sobol_indices",
     "tornado",
 ]
+
+
+@dataclass
+class MixtureSensitivity(TabularMixin):
+    """Sensitivity of a mixture: one ``SensitivityReport`` per component (a mixture's inputs
+    are its components', and which component a path comes from is not an input to rank)."""
+
+    scenario: str
+    names: list[str]
+    weights: list[float]
+    reports: list[SensitivityReport]
+
+    @property
+    def notes(self) -> list[str]:
+        pairs = zip(self.names, self.reports, strict=True)
+        return [f"{name}: {note}" for name, report in pairs for note in report.notes]
+
+    def columns(self) -> list[str]:
+        return ["component", "weight", *self.reports[0].columns()]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"component": name, "weight": round(w, 6), **row}
+            for name, w, report in zip(self.names, self.weights, self.reports, strict=True)
+            for row in report.rows()
+        ]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "components": [
+                {"name": name, "weight": round(w, 6), **report.document()}
+                for name, w, report in zip(self.names, self.weights, self.reports, strict=True)
+            ],
+        }
+
+
+def mixture_sensitivity(scenario: Scenario, **options: Any) -> MixtureSensitivity:
+    """``sensitivity`` of each component of a mixture (same options, same seed)."""
+    mixture = scenario.mixture
+    if mixture is None:
+        raise UsageError(f"scenario {scenario.name} is not a mixture")
+    reports = [sensitivity(c.scenario, **options) for c in mixture.components]
+    return MixtureSensitivity(scenario.name, mixture.names, mixture.weights, reports)

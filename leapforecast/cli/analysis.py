@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -176,10 +176,20 @@ def sensitivity(
 
     Example: leapforecast sensitivity base --target 1M --year 2026 --format csv
     """
-    from leapforecast.analysis.sensitivity import sensitivity as run_sensitivity
+    from leapforecast.analysis.sensitivity import mixture_sensitivity
+    from leapforecast.analysis.sensitivity import sensitivity as one_sensitivity
     from leapforecast.model.scenario import load_scenario
 
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
+    # a mixture: the tornado of each component
+    run_sensitivity: Any = mixture_sensitivity if sc.mixture is not None else one_sensitivity
+    if sc.mixture is not None and plot is not None:
+        from leapforecast.errors import UsageError
+
+        raise UsageError(
+            "--plot draws one tornado: for a mixture, plot each component "
+            f"({', '.join(sc.mixture.names)}) on its own"
+        )
     with progress_bar("tornado") as progress:
         report = run_sensitivity(
             sc,

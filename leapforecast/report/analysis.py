@@ -11,7 +11,7 @@ from typing import Any
 from rich.markup import escape
 
 from leapforecast.analysis.compare import Comparison
-from leapforecast.analysis.sensitivity import SensitivityReport
+from leapforecast.analysis.sensitivity import MixtureSensitivity, SensitivityReport
 from leapforecast.analysis.sweep import BreakEven, Sweep
 from leapforecast.engine.results import QUANTILES
 from leapforecast.report.tables import compact_value, pct, thousands
@@ -94,6 +94,23 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
             style="dim",
         )
     )
+    return out
+
+
+def mixture_sensitivity_tables(report: MixtureSensitivity) -> list[Any]:
+    """Each component's sensitivity tables under a heading with its weight."""
+    from rich.text import Text
+
+    out: list[Any] = []
+    for name, weight, one in zip(report.names, report.weights, report.reports, strict=True):
+        out.append(
+            Text.assemble(
+                ("component ", "bold"),
+                (name, "bold"),
+                f" of mixture {report.scenario}, weight {weight:.3f}",
+            )
+        )
+        out += sensitivity_tables(one)
     return out
 
 
