@@ -219,7 +219,8 @@ def _load_single(
 
 def _split_overrides(overrides: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(assignments to the mixture file's own tables, assignments for every component)."""
-    own, down = [], []
+    own: list[str] = []
+    down: list[str] = []
     for assignment in overrides:
         head = assignment.partition("=")[0].strip().split(".")[0]
         (own if head in MIXTURE_KEYS else down).append(assignment)
@@ -323,14 +324,14 @@ def _load_mixture(
     for spec, weight in zip(mdoc.mixture.components, weights, strict=True):
         try:
             cfile = _component_file(spec.scenario, file, where)
-            key = cfile.resolve()
-            if key in seen:
+            resolved = cfile.resolve()
+            if resolved in seen:
                 raise ScenarioError(
-                    f"mixture.components: {spec.scenario} is the same file as {seen[key]}; "
+                    f"mixture.components: {spec.scenario} is the same file as {seen[resolved]}; "
                     "give each component once (add up their weights)",
                     file=where,
                 )
-            seen[key] = spec.scenario
+            seen[resolved] = spec.scenario
             cdoc, csources = read_chain(cfile)
             if "mixture" in cdoc:
                 raise ScenarioError(

@@ -40,8 +40,8 @@ def mixture_tables(
                 else "-"
                 for k in targets
             ]
-            head = [Text(c.name), weight, f"{c.paths:,}"] if t == 0 else ["", "", ""]
-            table.add_row(*head, str(year), *cells, end_section=t == len(years) - 1)
+            first: list[Any] = [Text(c.name), weight, f"{c.paths:,}"] if t == 0 else ["", "", ""]
+            table.add_row(*first, str(year), *cells, end_section=t == len(years) - 1)
     if mixed is not None:
         total = sum(c.paths for c in info.components)
         for t, year in enumerate(years):
