@@ -30,7 +30,13 @@ segment = "overseas"
 
 @pytest.mark.parametrize("name", bundled_scenarios())
 def test_plan_inputs_are_the_models_inputs(name):
-    sc = load_scenario(name)
+    loaded = load_scenario(name)
+    parts = [c.scenario for c in loaded.mixture.components] if loaded.mixture else [loaded]
+    for sc in parts:
+        _check_plan_inputs(sc)
+
+
+def _check_plan_inputs(sc):
     plan = compile_plan(sc)
     resolved = scenario_inputs(sc.spec, base_units=sc.base_units)
     assert list(plan.inputs) == list(resolved.inputs)

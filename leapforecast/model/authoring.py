@@ -109,6 +109,45 @@ _INIT_KEYS = {  # keys Taplo inserts when completing a new table
 }
 
 
+_MIXTURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "a mixture of scenarios (model.mixture): only [scenario], [simulation] and [mixture]; "
+        "the model comes from the components"
+    ),
+    "properties": {
+        "components": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 20,
+            "description": "the component scenarios and their weights",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "scenario": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "a scenario file relative to this one, builtin:NAME or "
+                        "a bundled name",
+                    },
+                    "weight": {
+                        "type": "number",
+                        "minimum": 0,
+                        "exclusiveMinimum": True,
+                        "description": 'prior weight (> 0); omit with weights = "equal"',
+                    },
+                },
+                "required": ["scenario"],
+                "additionalProperties": False,
+            },
+        },
+        "weights": {"enum": ["equal"], "description": '"equal": every component the same weight'},
+    },
+    "required": ["components"],
+    "additionalProperties": False,
+}
+
+
 def json_schema() -> dict[str, Any]:
     """The scenario format as a draft-04 JSON Schema (what ``leapforecast schema`` prints).
 
@@ -147,6 +186,7 @@ def json_schema() -> dict[str, Any]:
     schedule = defs["Capacity"]["properties"]["schedule"]
     schedule["patternProperties"] = {"^[0-9]{4}$": schedule.pop("additionalProperties")}
     schedule["additionalProperties"] = False
+    props["mixture"] = _MIXTURE_SCHEMA
     return {
         "$schema": DRAFT,
         "title": "leapforecast scenario",
