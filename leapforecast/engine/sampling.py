@@ -13,7 +13,7 @@ negatively correlated by construction.
 
 from __future__ import annotations
 
-import warnings
+import math
 import zlib
 
 import numpy as np
@@ -90,13 +90,13 @@ def _block(
     if method == "sobol":
         from scipy.stats import qmc
 
-        with warnings.catch_warnings():
-            # balance needs n = 2^m: true in full chunks, not always in a partial last one
-            warnings.simplefilter("ignore", UserWarning)
-            rng = replicate_stream(seed, chunk, block, "__sobol__")
-            sampler = qmc.Sobol(d=len(names), scramble=True, seed=rng)
-            # Sobol points are ordered by dimension, so keep a fixed order of names.
-            out[:] = sampler.random(n).T
+        rng = replicate_stream(seed, chunk, block, "__sobol__")
+        sampler = qmc.Sobol(d=len(names), scramble=True, seed=rng)
+        # Balance needs n = 2^m: true in full chunks, not always in a partial last one, whose
+        # blocks take the first n points of the next 2^m (what ``random(n)`` gives, without its
+        # warning: silencing it with ``catch_warnings`` is not thread-safe).
+        # Sobol points are ordered by dimension, so keep a fixed order of names.
+        out[:] = sampler.random_base2(max(0, math.ceil(math.log2(n))))[:n].T
     else:
         for j, name in enumerate(names):
             rng = replicate_stream(seed, chunk, block, name)
