@@ -108,7 +108,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         Text.assemble(
             (report.scenario, "bold"),
             f"  {label} = {prob_se(report.base_prob, report.base_se, zero_one_bound(report.paths))}"
-            f"{' (± Monte Carlo s.e.)' if 0 < report.base_prob < 1 else ''}, median "
+            f"{' Monte Carlo s.e.' if 0 < report.base_prob < 1 else ''}, median "
             f"{report.base_median / 1e3:,.0f}k; {report.paths:,} paths, seed {report.seed}",
         )
     ]
