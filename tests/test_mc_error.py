@@ -129,7 +129,8 @@ def test_lhs_and_sobol_report_replicate_se_independent_of_jobs(sampling):
 def test_reported_se_matches_the_spread_across_200_seeds(scenario, sampling):
     """(seeds - 1) (sd across seeds / mean reported s.e.)^2 lies in the chi-square 99% interval
     (199 dof) for the headline cell. With the binomial s.e. LHS and Sobol failed: the ratio was
-    0.76-0.81 for base and 0.04-0.46 for outside-view-peers (benchmarks/mc_error.py)."""
+    0.76-0.81 for base and 0.04-0.46 for outside-view-peers at 4,096 paths
+    (benchmarks/mc_error.py)."""
     bench = _bench()
     cells = bench.measure(scenario, sampling, paths=1024, seeds=200)
     headline = next(c for c in cells if c.headline)
@@ -162,6 +163,14 @@ def test_zero_one_bound_is_the_rule_of_three():
     assert prob_se(0.0, 0.0, zero_one_bound(100_000)) == "<0.003%"
     assert prob_se(1.0, 0.0, zero_one_bound(100_000)) == ">99.997%"
     assert prob_se(0.6632, 0.00147, 1e-5) == "66.3% ±0.15"
+    assert prob_se(0.5, 0.0015, 1e-5, sign="") == "50.0 ±0.15"
+
+
+def test_a_tiny_se_is_never_printed_as_zero():
+    """A few paths on one side: the s.e. to two significant digits, the probability to match."""
+    assert prob_se(0.99998, 1.41e-5, 3e-5) == "99.998% ±0.0014"
+    assert prob_se(0.99999, 0.99999e-5, 3e-5) == "99.999% ±0.0010"
+    assert prob_se(2e-5, 1.41e-5, 3e-5) == "0.002% ±0.0014"
 
 
 @pytest.mark.parametrize("sampling", ["random", "sobol"])

@@ -317,7 +317,7 @@ def simulate_chunk(
                 rep_ge[:, k, t] = np.add.reduceat(sales >= target, edges, dtype=np.int64)
                 rep_reached[:, k, t] = np.add.reduceat(peak >= target, edges, dtype=np.int64)
                 count_ge[k, t] = rep_ge[:, k, t].sum()
-                now = int(rep_reached[:, k, t].sum())
+                now = rep_reached[:, k, t].sum()
             count_first[k, t] = now - reached[k]
             reached[k] = now
         if seg_totals is not None:

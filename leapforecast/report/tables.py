@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -50,8 +51,6 @@ def pct(p: float) -> str:
 def _points_up(x: float) -> str:
     """``x`` percentage points rounded up to two significant digits, trailing zeros dropped
     (0.0029957 -> '0.003', 0.01498 -> '0.015'): a bound printed never tighter than it is."""
-    import math
-
     if x <= 0:
         return "0"
     decimals = max(0, 1 - math.floor(math.log10(x)))
@@ -71,7 +70,11 @@ def prob_se(p: float, se: float, bound: float, *, sign: str = "%") -> str:
         b = _points_up(100 * bound)
         decimals = len(b.split(".")[1]) if "." in b else 0
         return f">{100 - float(b):.{decimals}f}{sign}"
-    return f"{100 * p:.1f}{sign} ±{100 * se:.2f}"
+    # an s.e. below 0.005 points (a few paths on one side) is shown to two significant digits,
+    # and the probability to match, so a cell never reads '100.0% ±0.00' short of 100%
+    x = 100 * se
+    d = 2 if not 0 < x < 0.005 else 1 - math.floor(math.log10(float(f"{x:.1e}")) + 1e-9)
+    return f"{100 * p:.{max(1, d - 1)}f}{sign} ±{x:.{d}f}"
 
 
 BOUND_NOTE = (
