@@ -15,7 +15,7 @@ import numpy as np
 
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
-from leapforecast.engine.results import SimulationResult
+from leapforecast.engine.results import SimulationResult, replicate_se
 from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
@@ -46,7 +46,10 @@ class Comparison(TabularMixin):
     def difference(self, index: int, target: int, year: int) -> tuple[float, float] | None:
         """P(>= target in year) of scenario ``index`` minus the reference's, and its paired s.e.
 
-        None when either scenario does not forecast that year.
+        None when either scenario does not forecast that year. The paired s.e. treats paths as
+        independent unless either run used a Latin hypercube or Sobol design; then it comes
+        from the spread of the difference between the design's replicate blocks (both runs
+        share the path layout, so a block of one is the same paths as a block of the other).
         """
         a, b = self.results[index], self.results[self.reference]
         if year not in a.years or year not in b.years:
@@ -56,6 +59,11 @@ class Comparison(TabularMixin):
         d = hit_a.astype(np.int8) - hit_b.astype(np.int8)
         n = len(d)
         mean = float(d.mean())
+        sizes = a.rep_sizes if a.rep_sizes is not None else b.rep_sizes
+        if sizes is not None and len(sizes) >= 2:
+            edges = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            sums = np.add.reduceat(d, edges, dtype=np.int64)
+            return mean, float(replicate_se(sums, sizes))
         var = max(float(np.mean(d.astype(np.float64) ** 2)) - mean * mean, 0.0)
         return mean, float(np.sqrt(var / n))
 

@@ -45,7 +45,13 @@ from leapforecast.data.monthly import (
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.mixture import component_index
-from leapforecast.engine.results import QUANTILES, SimulationResult, binomial_se, wilson
+from leapforecast.engine.results import (
+    QUANTILES,
+    SimulationResult,
+    binomial_se,
+    replicate_se,
+    wilson,
+)
 from leapforecast.engine.run import simulate
 from leapforecast.engine.sampling import stream
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
@@ -551,6 +557,9 @@ class NowcastResult(TabularMixin):
     months_weight: float
     totals: np.ndarray = field(repr=False)
     mixture: list[dict[str, Any]] | None = None
+    # the annual run's replicate blocks when it used a Latin hypercube or Sobol design: the
+    # nowcast keeps its paths in order, so the s.e. comes from the blocks' spread
+    rep_sizes: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def ytd(self) -> float:
@@ -562,6 +571,12 @@ class NowcastResult(TabularMixin):
 
     @property
     def se_ge(self) -> np.ndarray:
+        """Monte Carlo s.e.: binomial, or from replicate blocks (``SimulationResult.se_method``)."""
+        if self.rep_sizes is not None and len(self.rep_sizes) >= 2:
+            edges = np.concatenate([[0], np.cumsum(self.rep_sizes)[:-1]])
+            hits = self.totals[None, :] >= np.asarray(self.targets, float)[:, None]
+            counts = np.add.reduceat(hits, edges, axis=1, dtype=np.int64)
+            return replicate_se(counts.T, self.rep_sizes)
         return binomial_se(self.prob_ge, self.paths)
 
     @property
@@ -740,7 +755,8 @@ def nowcast(
         prior_log_sd=prior_log_sd,
         seasonal=seasonal,
     )
-    prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
+    annual = simulate(sc, paths=paths, seed=seed)
+    prior = annual.totals[:, 0].astype(float)
     totals, months = _draw_year(ytd, prior, seed)
     rem = [m - 1 for m in ytd.remaining_months]
     qs = np.asarray(QUANTILES) / 100.0
@@ -767,6 +783,7 @@ def nowcast(
         prior_log_sd=ytd.prior_log_sd,
         months_weight=ytd.kappa if ytd.remaining_months else 1.0,
         totals=totals,
+        rep_sizes=annual.rep_sizes,
     )
 
 

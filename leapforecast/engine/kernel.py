@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leapforecast.engine.plan import Plan
-from leapforecast.engine.sampling import correlate, design, stream
+from leapforecast.engine.sampling import correlate, design, replicate_sizes, stream
 from leapforecast.model.inputs import SegmentInputs
 
 CHUNK = 65_536
@@ -36,6 +36,12 @@ class ChunkOut:
     fired: np.ndarray  # (E,) event fired counts
     seg_totals: np.ndarray | None  # (S, T, n) float32
     inputs: dict[str, np.ndarray] | None = None
+    # Latin hypercube and Sobol runs only: each independent replicate block's size (R,) and its
+    # counts (R, K, T) of paths >= target in a year and of paths that reached it by that year,
+    # from which the Monte Carlo error is measured (results.replicate_se).
+    rep_sizes: np.ndarray | None = None
+    rep_ge: np.ndarray | None = None
+    rep_reached: np.ndarray | None = None
 
 
 Value = np.ndarray | float
@@ -216,6 +222,17 @@ def simulate_chunk(
     reached = np.zeros(K, np.int64)
     bound = np.zeros(T, np.int64)
     fired = np.zeros(len(plan.events), np.int64)
+    # replicate blocks of a Latin hypercube or Sobol design: sizes, start offsets, ge, reached
+    reps: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    if sampling != "random":
+        rep_sizes = np.asarray(replicate_sizes(n), np.int64)
+        R = len(rep_sizes)
+        reps = (
+            rep_sizes,
+            np.concatenate([[0], np.cumsum(rep_sizes)[:-1]]),
+            np.zeros((R, K, T), np.int64),
+            np.zeros((R, K, T), np.int64),
+        )
     if plan.capacity_kind == "growth":
         # one value per path (a copy: it grows in place), even when the units are fixed
         cap = np.broadcast_to(x["capacity.units"], (n,)).astype(float)
@@ -292,8 +309,15 @@ def simulate_chunk(
         sums[t] = sales.sum()
         np.maximum(peak, sales, out=peak)
         for k, target in enumerate(targets):
-            count_ge[k, t] = np.count_nonzero(sales >= target)
-            now = np.count_nonzero(peak >= target)
+            if reps is None:
+                count_ge[k, t] = np.count_nonzero(sales >= target)
+                now = np.count_nonzero(peak >= target)
+            else:  # the same counts, block by block
+                _, edges, rep_ge, rep_reached = reps
+                rep_ge[:, k, t] = np.add.reduceat(sales >= target, edges, dtype=np.int64)
+                rep_reached[:, k, t] = np.add.reduceat(peak >= target, edges, dtype=np.int64)
+                count_ge[k, t] = rep_ge[:, k, t].sum()
+                now = rep_reached[:, k, t].sum()
             count_first[k, t] = now - reached[k]
             reached[k] = now
         if seg_totals is not None:
@@ -309,6 +333,9 @@ def simulate_chunk(
         fired=fired,
         seg_totals=seg_totals,
         inputs={k: np.asarray(v) for k, v in x.items()} if keep_inputs else None,
+        rep_sizes=None if reps is None else reps[0],
+        rep_ge=None if reps is None else reps[2],
+        rep_reached=None if reps is None else reps[3],
     )
 
 

@@ -20,7 +20,7 @@ from leapforecast.engine.executors import Executor
 from leapforecast.engine.kernel import CHUNK, ChunkOut, chunk_sizes
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.reduction import reduce_chunks
-from leapforecast.engine.results import SimulationResult, binomial_se
+from leapforecast.engine.results import SimulationResult
 from leapforecast.errors import UsageError
 from leapforecast.model.scenario import Scenario
 from leapforecast.model.spec import MAX_PATHS
@@ -56,19 +56,20 @@ class Convergence:
         if self.converged:
             return (
                 f"precision {self.precision:g} reached with {self.paths:,} paths "
-                f"(largest s.e. {self.max_se:.4f}, {what})"
+                f"(largest Monte Carlo s.e. {self.max_se:.4f}, {what})"
             )
         return (
             f"precision {self.precision:g} not reached: stopped at the cap of {self.paths:,} "
-            f"paths with s.e. {self.max_se:.4f} for {what}; raise `max_paths`"
+            f"paths with Monte Carlo s.e. {self.max_se:.4f} for {what}; raise `max_paths`"
         )
 
 
 def headline_se(result: SimulationResult) -> tuple[float, tuple[str, int, int]]:
-    """The largest binomial s.e. among P(>= target in year) and P(reached by year), and which."""
+    """The largest Monte Carlo s.e. among P(>= target in year) and P(reached by year), and
+    which: binomial for random sampling, from replicates for Latin hypercube and Sobol
+    (``SimulationResult.se_method``), as the run table reports them."""
     best = (-1.0, ("ge", 0, 0))
-    for kind, p in (("ge", result.prob_ge), ("reached", result.prob_reached)):
-        se = binomial_se(p, result.paths)
+    for kind, se in (("ge", result.se_ge), ("reached", result.se_reached)):
         k, t = np.unravel_index(int(np.argmax(se)), se.shape)
         if se[k, t] > best[0]:
             best = (float(se[k, t]), (kind, result.targets[k], result.years[t]))
@@ -76,7 +77,14 @@ def headline_se(result: SimulationResult) -> tuple[float, tuple[str, int, int]]:
 
 
 def _needed(result: SimulationResult, precision: float) -> int:
-    """Paths at which every headline s.e. would be ``precision`` if the estimates held."""
+    """Paths at which every headline s.e. would be ``precision`` if the estimates held.
+
+    Binomial: p(1-p)/precision^2. From replicates: the s.e. falls like 1/sqrt(paths) once the
+    replicate blocks are full (more paths add blocks), so paths * (se / precision)^2.
+    """
+    if result.se_method == "replicates":
+        se = np.concatenate([result.se_ge.ravel(), result.se_reached.ravel()])
+        return math.ceil(result.paths * float(np.max(se)) ** 2 / precision**2)
     p = np.concatenate([result.prob_ge.ravel(), result.prob_reached.ravel()])
     return math.ceil(float(np.max(p * (1 - p))) / precision**2)
 

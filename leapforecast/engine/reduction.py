@@ -46,6 +46,10 @@ class Reducer:
         self.bound: np.ndarray | int = 0
         self.fired: np.ndarray | int = 0
         self.inputs: list[dict[str, np.ndarray]] = []
+        # replicate blocks of Latin hypercube and Sobol runs, chunk after chunk (path order)
+        self.rep_sizes: list[np.ndarray] = []
+        self.rep_ge: list[np.ndarray] = []
+        self.rep_reached: list[np.ndarray] = []
         self.offset = 0
 
     def out_for(self, index: int) -> np.ndarray:
@@ -67,6 +71,10 @@ class Reducer:
         self.fired = self.fired + out.fired
         if out.inputs is not None:
             self.inputs.append(out.inputs)
+        if out.rep_sizes is not None and out.rep_ge is not None and out.rep_reached is not None:
+            self.rep_sizes.append(out.rep_sizes)
+            self.rep_ge.append(out.rep_ge)
+            self.rep_reached.append(out.rep_reached)
 
     def result(self, *, seed: int, jobs: int = 1) -> SimulationResult:
         plan, scenario = self.plan, self.plan.scenario
@@ -101,6 +109,9 @@ class Reducer:
             segments=seg_summary,
             totals=self.totals.T,  # (paths, T) view of the year-major array
             inputs=inputs,
+            rep_sizes=np.concatenate(self.rep_sizes) if self.rep_sizes else None,
+            rep_count_ge=np.concatenate(self.rep_ge) if self.rep_ge else None,
+            rep_count_reached=np.concatenate(self.rep_reached) if self.rep_reached else None,
         )
 
 

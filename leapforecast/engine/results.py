@@ -17,8 +17,41 @@ Z95 = 1.959963984540054
 
 
 def binomial_se(p: Any, n: int) -> Any:
-    """Monte Carlo standard error of a proportion ``p`` estimated from ``n`` paths."""
+    """Monte Carlo standard error of a proportion ``p`` estimated from ``n`` independent paths."""
     return np.sqrt(p * (1 - p) / n)
+
+
+def replicate_se(sums: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Monte Carlo standard error of a mean over paths, from independent replicate blocks.
+
+    ``sums`` (R, ...) holds each block's sum (a count of paths, or a sum of paired
+    differences), ``sizes`` (R,) its paths. The estimate is the pooled mean sum(sums)/N, and
+    its variance R/(R-1) * sum((sums_r - n_r * mean)^2) / N^2, the usual estimator for a ratio
+    of independent replicates (with equal sizes exactly var(block means) / R). Unlike the
+    binomial formula it is right for Latin hypercube and Sobol designs, whose paths within a
+    block are not independent, and it allows a partial last chunk's smaller blocks.
+    """
+    sizes = np.asarray(sizes, np.float64)
+    R, N = len(sizes), float(sizes.sum())
+    sums = np.asarray(sums, np.float64)
+    mean = sums.sum(axis=0) / N
+    shape = (R,) + (1,) * (sums.ndim - 1)
+    dev = sums - sizes.reshape(shape) * mean
+    var = R / (R - 1) * np.sum(dev * dev, axis=0) / (N * N)
+    return np.sqrt(var)
+
+
+def zero_one_bound(n: int, confidence: float = 0.95) -> float:
+    """One-sided upper bound on a probability when none of ``n`` paths hit (about 3/n at 95%).
+
+    The exact (Clopper-Pearson) bound 1 - (1 - confidence)^(1/n), the "rule of three" for
+    large n. When every path hit, the lower bound is 1 minus this. It holds for Latin hypercube
+    and Sobol designs too: their paths are negatively dependent, so seeing no hit is at most as
+    likely as with independent paths.
+    """
+    if n <= 0:
+        return 1.0
+    return float(-math.expm1(math.log1p(-confidence) / n))
 
 
 def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -49,6 +82,10 @@ class SimulationResult(TabularMixin):
     segments : per-segment mean and quantiles when the scenario has several segments.
     totals : (paths, T) float32 units per path and year (for charts and exceedance curves).
     inputs : path-level inputs by name, when the run kept them.
+    rep_sizes, rep_count_ge, rep_count_reached : Latin hypercube and Sobol runs only: the size
+        (R,) of each independent replicate block (path order) and its counts (R, K, T) of paths
+        >= target and of paths that reached it by that year; the Monte Carlo error comes from
+        their spread (``se_method``).
     """
 
     scenario: str
@@ -72,6 +109,9 @@ class SimulationResult(TabularMixin):
     inputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
     version: str = __version__
     mixture: MixtureInfo | None = None
+    rep_sizes: np.ndarray | None = field(default=None, repr=False)
+    rep_count_ge: np.ndarray | None = field(default=None, repr=False)
+    rep_count_reached: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ probabilities
     @property
@@ -80,9 +120,35 @@ class SimulationResult(TabularMixin):
         return self.count_ge / self.paths
 
     @property
+    def se_method(self) -> str:
+        """How the Monte Carlo standard errors are measured: ``binomial`` (sqrt(p(1-p)/n),
+        right for independent paths: random sampling) or ``replicates`` (the spread between
+        the independent replicate blocks of a Latin hypercube or Sobol design, whose paths are
+        not independent; ``replicate_se``). A run of one path has no replicates to compare and
+        falls back to the binomial formula."""
+        if self.rep_sizes is not None and len(self.rep_sizes) >= 2:
+            return "replicates"
+        return "binomial"
+
+    @property
     def se_ge(self) -> np.ndarray:
-        """(K, T) Monte Carlo standard error of ``prob_ge`` (binomial, sqrt(p(1-p)/n))."""
+        """(K, T) Monte Carlo standard error of ``prob_ge`` (see ``se_method``); 0 where
+        ``prob_ge`` is 0 or 1, where ``zero_one_bound`` says how far from it the truth may be."""
+        if self.se_method == "replicates" and self.rep_count_ge is not None:
+            return replicate_se(self.rep_count_ge, np.asarray(self.rep_sizes))
         return binomial_se(self.prob_ge, self.paths)
+
+    @property
+    def se_reached(self) -> np.ndarray:
+        """(K, T) Monte Carlo standard error of ``prob_reached`` (see ``se_method``)."""
+        if self.se_method == "replicates" and self.rep_count_reached is not None:
+            return replicate_se(self.rep_count_reached, np.asarray(self.rep_sizes))
+        return binomial_se(self.prob_reached, self.paths)
+
+    @property
+    def boundary_bound(self) -> float:
+        """95% bound on a probability estimated as 0 (or 1 minus it, at 1): about 3/paths."""
+        return zero_one_bound(self.paths)
 
     @property
     def count_reached(self) -> np.ndarray:

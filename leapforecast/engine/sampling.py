@@ -3,11 +3,17 @@
 Each input's uniforms come from a stream keyed by (seed, chunk, input name), so two scenarios
 that share an input name share its draws (common random numbers) and a result never depends on
 how chunks are grouped into blocks or spread over workers.
+
+Latin hypercube and Sobol designs are split into ``REPLICATES`` independent randomised
+replicates per chunk (each its own Latin hypercube, or its own scrambled Sobol sequence), so the
+Monte Carlo error of a probability can be measured from the spread between replicates: the
+binomial formula, right for independent paths, overstates it for these designs, whose paths are
+negatively correlated by construction.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 import zlib
 
 import numpy as np
@@ -23,35 +29,78 @@ def stream(seed: int, chunk: int, name: str) -> np.random.Generator:
     )
 
 
+# Independent randomised replicates per chunk of a Latin hypercube or Sobol design. At the
+# canonical chunk size (65,536 = 2^16 paths) each replicate has 4,096 = 2^12 points, a power of
+# two, so each scrambled Sobol block keeps its balance properties; 16 per chunk gives the s.e.
+# 15 degrees of freedom even in a run shorter than a chunk (and 16 more per extra chunk).
+REPLICATES = 16
+
+
+def replicate_sizes(n: int) -> list[int]:
+    """Sizes of the replicate blocks of a chunk of ``n`` paths, in path order.
+
+    ``REPLICATES`` near-equal blocks (the first ``n % REPLICATES`` one path larger), or ``n``
+    blocks of one path when ``n`` is smaller. A partial last chunk's blocks are then not powers
+    of two: a Sobol block is a scrambled Sobol prefix of any size, still an unbiased and
+    independent replicate, only without the exact balance of a power-of-two block.
+    """
+    if n <= 0:
+        return []
+    r = min(REPLICATES, n)
+    size, extra = divmod(n, r)
+    return [size + 1] * extra + [size] * (r - extra)
+
+
+def replicate_stream(seed: int, chunk: int, block: int, name: str) -> np.random.Generator:
+    """The random stream of one input in one replicate block of one chunk."""
+    return stream(seed, chunk, f"{name}@replicate{block}")
+
+
 def design(names: list[str], n: int, *, seed: int, chunk: int, method: str) -> np.ndarray:
     """A (len(names), n) array of uniforms in (0, 1): random, Latin hypercube or Sobol.
 
     One contiguous row per input, so each input's ``ppf`` reads its uniforms without striding.
+    Latin hypercube and Sobol designs are built block by block (``replicate_sizes``), each block
+    keyed by (seed, chunk, block, input), so the replicates are independent.
     """
     k = len(names)
     out = np.empty((k, n))
     if k == 0:
         return out
-    if method == "sobol":
-        from scipy.stats import qmc
-
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", UserWarning
-            )  # balance needs n = 2^m; the last chunk may not be
-            sampler = qmc.Sobol(d=k, scramble=True, seed=stream(seed, chunk, "__sobol__"))
-            out[:] = sampler.random(n).T
-        # Sobol points are ordered by dimension, so keep a fixed order of names.
-    else:
+    if method == "random":
         for j, name in enumerate(names):
-            rng = stream(seed, chunk, name)
-            if method == "lhs":
-                out[j] = (rng.permutation(n) + rng.random(n)) / n
-            else:
-                rng.random(out=out[j])
+            stream(seed, chunk, name).random(out=out[j])
+    else:
+        start = 0
+        for b, size in enumerate(replicate_sizes(n)):
+            _block(
+                out[:, start : start + size], names, seed=seed, chunk=chunk, block=b, method=method
+            )
+            start += size
     if out.min() < U_MIN or out.max() > 1 - U_MIN:  # two reads are cheaper than a clip
         np.clip(out, U_MIN, 1 - U_MIN, out=out)
     return out
+
+
+def _block(
+    out: np.ndarray, names: list[str], *, seed: int, chunk: int, block: int, method: str
+) -> None:
+    """Fill ``out`` (inputs x points) with one replicate: a Latin hypercube or a Sobol design."""
+    n = out.shape[1]
+    if method == "sobol":
+        from scipy.stats import qmc
+
+        rng = replicate_stream(seed, chunk, block, "__sobol__")
+        sampler = qmc.Sobol(d=len(names), scramble=True, seed=rng)
+        # Balance needs n = 2^m: true in full chunks, not always in a partial last one, whose
+        # blocks take the first n points of the next 2^m (what ``random(n)`` gives, without its
+        # warning: silencing it with ``catch_warnings`` is not thread-safe).
+        # Sobol points are ordered by dimension, so keep a fixed order of names.
+        out[:] = sampler.random_base2(max(0, math.ceil(math.log2(n))))[:n].T
+    else:
+        for j, name in enumerate(names):
+            rng = replicate_stream(seed, chunk, block, name)
+            out[j] = (rng.permutation(n) + rng.random(n)) / n
 
 
 def correlate(u: np.ndarray, rows: list[int], factor: np.ndarray) -> None:

@@ -13,8 +13,8 @@ from rich.markup import escape
 from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.sensitivity import MixtureSensitivity, SensitivityReport
 from leapforecast.analysis.sweep import BreakEven, Sweep
-from leapforecast.engine.results import QUANTILES
-from leapforecast.report.tables import compact_value, pct, thousands
+from leapforecast.engine.results import QUANTILES, zero_one_bound
+from leapforecast.report.tables import compact_value, prob_se, thousands
 from leapforecast.units import short_units
 
 
@@ -33,7 +33,7 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
         )
     ]
     main = Table(
-        title="Units (thousands) and P(units >= target) in % ± s.e.",
+        title="Units (thousands) and P(units >= target) in % ± Monte Carlo s.e.",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         padding=(0, 1, 0, 0),
@@ -51,7 +51,7 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
             t = res.years.index(year)
             q = res.quantiles[:, t]
             cells = [
-                f"{100 * res.prob_ge[k, t]:.1f} ±{100 * res.se_ge[k, t]:.2f}"
+                prob_se(res.prob_ge[k, t], res.se_ge[k, t], res.boundary_bound, sign="")
                 for k in range(len(cmp.targets))
             ]
             main.add_row(
@@ -89,8 +89,8 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
     out.append(diff)
     out.append(
         Text(
-            "Paired s.e.: scenarios share random draws where they share inputs, so much "
-            "of the noise cancels in a difference.",
+            "Paired Monte Carlo s.e.: scenarios share random draws where they share inputs, so "
+            "much of the noise cancels in a difference.",
             style="dim",
         )
     )
@@ -124,7 +124,8 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     out: list[Any] = [
         Text.assemble(
             (report.scenario, "bold"),
-            f"  {label} = {pct(report.base_prob)} ±{100 * report.base_se:.2f}, median "
+            f"  {label} = {prob_se(report.base_prob, report.base_se, zero_one_bound(report.paths))}"
+            f"{' Monte Carlo s.e.' if 0 < report.base_prob < 1 else ''}, median "
             f"{report.base_median / 1e3:,.0f}k; {report.paths:,} paths, seed {report.seed}",
         )
     ]
@@ -224,7 +225,7 @@ def sweep_tables(sw: Sweep) -> list[Any]:
         ax = sw.axes[0]
         table = Table(box=box.SIMPLE_HEAD)
         table.add_column(escape(ax.key), justify="right", min_width=min(len(ax.key), 24))
-        table.add_column(f"{label} ± s.e.", justify="right", no_wrap=True)
+        table.add_column(f"{label} ± Monte Carlo s.e.", justify="right", no_wrap=True)
         table.add_column("", no_wrap=True)
         table.add_column("median (k)", justify="right", no_wrap=True)
         table.add_column("p10-p90 (k)", justify="right", no_wrap=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 from leapforecast.analysis.nowcast import NowcastResult
 from leapforecast.data.monthly import MONTH_NAMES
-from leapforecast.engine.results import QUANTILES
-from leapforecast.report.tables import pct
+from leapforecast.engine.results import QUANTILES, zero_one_bound
+from leapforecast.report.tables import pct, prob_se
 from leapforecast.units import short_units
 
 
@@ -36,7 +36,7 @@ def nowcast_tables(result: NowcastResult) -> list[Any]:
     ]
     probs = Table(title="P(full year >= target)", title_justify="left", box=box.SIMPLE_HEAD)
     probs.add_column("target")
-    probs.add_column("P ± s.e.", justify="right")
+    probs.add_column("P ± Monte Carlo s.e.", justify="right")
     probs.add_column("needed a month", justify="right")
     latest = result.latest
     if latest:
@@ -45,7 +45,7 @@ def nowcast_tables(result: NowcastResult) -> list[Any]:
         needed = result.needed[k]
         cells = [
             short_units(target),
-            f"{pct(result.prob_ge[k])} ±{100 * result.se_ge[k]:.2f}",
+            prob_se(result.prob_ge[k], result.se_ge[k], zero_one_bound(result.paths)),
             "-" if needed is None else f"{needed:,.0f}",
         ]
         if latest:

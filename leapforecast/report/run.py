@@ -7,7 +7,7 @@ from typing import Any
 from leapforecast.engine.results import QUANTILES, SimulationResult
 from leapforecast.report.formats import to_csv
 from leapforecast.report.mixture import mixture_tables
-from leapforecast.report.tables import FoldedTable, pct, thousands
+from leapforecast.report.tables import BOUND_NOTE, FoldedTable, pct, prob_se, thousands
 from leapforecast.units import short_units
 
 
@@ -49,14 +49,14 @@ def result_tables(result: SimulationResult) -> list[Any]:
         [
             (
                 f"≥{short_units(target)}",
-                [f"{pct(pg[k, t])} ±{100 * se[k, t]:.2f}" for t in ts],
+                [prob_se(pg[k, t], se[k, t], result.boundary_bound) for t in ts],
                 None,
             ),
             ("reached", [pct(pr[k, t]) for t in ts], "dim"),
         ]
         for k, target in enumerate(result.targets)
     ]
-    title = "P(units >= target) ± s.e. (points), and P(reached by that year)"
+    title = "P(units >= target) ± Monte Carlo s.e. (points); P(reached by then)"
     out.append(FoldedTable(title, "year", years, prob_groups))
 
     dist = result.first_year_distribution()
@@ -71,6 +71,8 @@ def result_tables(result: SimulationResult) -> list[Any]:
         out += mixture_tables(result.mixture, result.years, result.targets, result.prob_ge)
 
     extras = []
+    if ((pg <= 0) | (pg >= 1)).any():
+        extras.append(BOUND_NOTE)
     if result.capacity_bound is not None:
         extras.append(
             "capacity-bound: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -45,6 +46,40 @@ def thousands(units: float) -> str:
 
 def pct(p: float) -> str:
     return f"{100 * p:.1f}%"
+
+
+def _points_up(x: float) -> str:
+    """``x`` percentage points rounded up to two significant digits, trailing zeros dropped
+    (0.0029957 -> '0.003', 0.01498 -> '0.015'): a bound printed never tighter than it is."""
+    if x <= 0:
+        return "0"
+    decimals = max(0, 1 - math.floor(math.log10(x)))
+    scale = 10.0**decimals
+    text = f"{math.ceil(x * scale - 1e-9) / scale:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def prob_se(p: float, se: float, bound: float, *, sign: str = "%") -> str:
+    """A probability and its Monte Carlo s.e. in points ('66.3% ±0.15'); where no path (or
+    every path) was on one side, the s.e. is 0 and says nothing, so the cell is the 95% bound
+    ``bound`` instead: '<0.003%' or '>99.997%' (``SimulationResult.boundary_bound``). ``sign``
+    follows each number (tables whose title says 'in %' pass '')."""
+    if p <= 0:
+        return f"<{_points_up(100 * bound)}{sign}"
+    if p >= 1:
+        b = _points_up(100 * bound)
+        decimals = len(b.split(".")[1]) if "." in b else 0
+        return f">{100 - float(b):.{decimals}f}{sign}"
+    # an s.e. below 0.005 points (a few paths on one side) is shown to two significant digits,
+    # and the probability to match, so a cell never reads '100.0% ±0.00' short of 100%
+    x = 100 * se
+    d = 2 if not 0 < x < 0.005 else 1 - math.floor(math.log10(float(f"{x:.1e}")) + 1e-9)
+    return f"{100 * p:.{max(1, d - 1)}f}{sign} ±{x:.{d}f}"
+
+
+BOUND_NOTE = (
+    "<x% / >y%: no path (or every path) at or above the target: a 95% bound (rule of three)"
+)
 
 
 Column = tuple[str, list[str], str | None]  # header, cells, style
