@@ -67,5 +67,3 @@ def load_annual_series(
                 (int(row["year"]), float(row["units"])) for row in csv.DictReader(fh)
             ]
     return out
-
-

@@ -148,11 +148,16 @@ def _resolve_bootstraps(
 
 
 def _resolve_reference(
-    spec: ScenarioSpec, history: History, base_year: int, problems: list[tuple[list[str], str]]
+    spec: ScenarioSpec,
+    history: History,
+    base_year: int,
+    problems: list[tuple[list[str], str]],
+    *,
+    extra: tuple[History, ...] = (),
 ) -> ScenarioSpec:
-    """Fit the reference growth model on the peers and the scenario's own history, both cut at
-    the base year (so a backtest origin sees only what was known then), and keep the posterior
-    in ``growth.reference.resolved``."""
+    """Fit the reference growth model on the peers and the scenario's own history (and
+    ``extra`` histories), all cut at the base year (so a backtest origin sees only what was
+    known then), and keep the posterior in ``growth.reference.resolved``."""
     growth = spec.growth
     if growth is None:
         return spec
@@ -167,6 +172,7 @@ def _resolve_reference(
             recent_weight=opts.recent_weight,
             L0=float(opts.L0),
             prior=opts.prior,
+            extra=extra,
         )
     except ValueError as exc:
         text = str(exc)

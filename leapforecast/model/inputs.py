@@ -4,9 +4,9 @@ A scenario's uncertain quantities (growth rate, volatility, a market ceiling, ev
 capacity...) are drawn once per path under a key path such as ``growth.rate`` or
 ``segment.china.growth.rate``. Those names are what correlations refer to, what sensitivity
 analysis holds fixed, and what keys each input's random stream. ``scenario_inputs`` names them
-in their canonical order and resolves the segments' base units (a segment with the reference
-growth model has ``growth.reference.sigma``, ``.z1`` and ``.z2`` in place of rate and volatility); the semantic checks
-(``model.checks``) and the engine's plan (``engine.plan.compile_plan``) both consume it, so a
+in their canonical order and resolves the segments' base units (the reference growth model has
+``growth.reference.sigma``, ``.z1`` and ``.z2`` in place of rate and volatility); the semantic
+checks (``model.checks``) and the engine's plan (``engine.plan.compile_plan``) both consume it, so a
 scenario the checks accept is one the engine can run, and vice versa.
 """
 
@@ -84,7 +84,9 @@ class ReferenceInputs:
     L0: float
 
 
-def reference_posterior(options: Any) -> tuple[ReferenceSigma, tuple[float, float], tuple[float, float, float]]:
+def reference_posterior(
+    options: Any,
+) -> tuple[ReferenceSigma, tuple[float, float], tuple[float, float, float]]:
     """The sigma distribution, posterior mean and Cholesky factor of a ``ReferenceGrowth``
     spec (NaN placeholders before the scenario was resolved)."""
     r = options.resolved

@@ -610,13 +610,16 @@ def scenario_pool(
     *,
     makers: Sequence[str] | None = None,
     own_history: bool = True,
+    extra: Sequence[History] = (),
 ) -> dict[str, list[tuple[int, float]]]:
     """``{maker: [(year, units), ...]}`` for a scenario's reference fit: the bundled peers (all,
     or ``makers``) and the scenario's own history, each cut at ``base_year``, so a scenario (or
     a backtest origin) sees only what was known then.
 
-    The own history is left out when a peer already holds the same record (a backtest rebases
-    a scenario onto each peer in turn, and a maker must not count twice).
+    ``extra`` histories join too (a backtest that rebases a scenario onto another maker keeps
+    the scenario's own maker in the pool). A history is left out when the pool already holds
+    the same record (a backtest rebases a scenario onto each peer in turn, and a maker must
+    not count twice).
     """
     from leapforecast.data.peers import load_peers
 
@@ -632,10 +635,13 @@ def scenario_pool(
         name: [(y, u) for y, u in zip(h.years, h.units, strict=True) if y <= base_year]
         for name, h in peers.items()
     }
-    if own_history:
-        own = [(y, u) for y, u in zip(history.years, history.units, strict=True) if y <= base_year]
+    others = ([(OWN_HISTORY, history)] if own_history else []) + [
+        (f"{OWN_HISTORY} {i + 2}", h) for i, h in enumerate(extra)
+    ]
+    for name, hist in others:
+        own = [(y, u) for y, u in zip(hist.years, hist.units, strict=True) if y <= base_year]
         if not any(set(own) <= set(rows) for rows in pool.values()):
-            pool[OWN_HISTORY] = own
+            pool[name] = own
     return {k: v for k, v in pool.items() if v}
 
 
@@ -649,11 +655,12 @@ def fit_for_scenario(
     recent_weight: float | None = None,
     L0: float = DEFAULT_L0,
     prior: PriorLike = "weak",
+    extra: Sequence[History] = (),
 ) -> ReferenceFit:
     """The posterior a scenario with ``[growth] model = "reference"`` draws from (and the
     outside view printed beside every run): fitted on :func:`scenario_pool` with growth
     ending by ``base_year`` only. Raises ``ValueError`` (naming the option) when nothing fits."""
-    pool = scenario_pool(history, base_year, makers=makers, own_history=own_history)
+    pool = scenario_pool(history, base_year, makers=makers, own_history=own_history, extra=extra)
     data = growth_observations(pool, min_units=min_units, until_year=base_year)
     if len(data) == 0:
         raise ValueError(

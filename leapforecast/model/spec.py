@@ -148,8 +148,8 @@ class Growth(Model):
 
     model: Literal["trend", "reference"] | None = Field(
         default=None,
-        description='trend (default): rate, volatility, fade; reference: log growth = a + b ln(level/L0) '
-        "+ sigma z with (a, b, sigma) drawn per path from the pooled makers' record",
+        description="trend (default): rate, volatility, fade; reference: log growth = "
+        "a + b ln(level/L0) + sigma z, (a, b, sigma) drawn per path from the makers' record",
     )
     rate: Dist | None = Field(
         default=None, description="annual growth of the trend, 0.45 = +45% (median path)"
