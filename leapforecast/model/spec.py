@@ -111,11 +111,10 @@ class Fade(Model):
 
 class ReferenceGrowth(Model):
     """Options of ``[growth] model = "reference"``: which record the pooled growth model is
-    fitted on (always cut at the scenario's base year), and how.
+    fitted on (always cut at the scenario's base year), and how."""
 
-    ``resolved`` holds the fitted posterior, filled in when the scenario is loaded
-    (``model.checks``): ``(a, b, V00, V01, V11, ig_shape, ig_scale, n_obs)``.
-    """
+    # ``resolved`` holds the fitted posterior, filled in when the scenario is loaded
+    # (``model.checks``): ``(a, b, V00, V01, V11, ig_shape, ig_scale, n_obs)``.
 
     makers: list[Annotated[str, Field(min_length=1)]] | None = Field(
         default=None,
