@@ -210,10 +210,17 @@ def narrow_warning(name: str, ratios: dict[int, float]) -> str | None:
     low = {y: r for y, r in ratios.items() if math.isfinite(r) and r < NARROW}
     if not low:
         return None
-    times = sorted(1 / r if r > 0 else math.inf for r in low.values())
-    span = f"{times[0]:.1f}x" if times[-1] - times[0] < 0.05 else f"{times[0]:.1f}-{times[-1]:.1f}x"
     first, last = min(low), max(low)
     when = str(first) if first == last else f"{first}-{last}"
+    times = sorted(1 / r for r in low.values() if r > 0)
+    if not times:  # every flagged year is a single value (one path, or no uncertainty at all)
+        span = "infinitely"
+    elif len(times) < len(low):
+        span = f"{times[0]:.1f}x or more"
+    elif times[-1] - times[0] < 0.05:
+        span = f"{times[0]:.1f}x"
+    else:
+        span = f"{times[0]:.1f}-{times[-1]:.1f}x"
     return (
         f"warning: {name} is {span} narrower than the record of makers supports (90% range, "
         f"{when}): its probabilities are overconfident unless it has evidence the reference "

@@ -172,7 +172,10 @@ class Growth(Model):
             if self.reference is not None:
                 raise ValueError('[growth.reference] applies only with model = "reference"')
         else:
-            given = [k for k in ("rate", "volatility", "fade") if k in self.model_fields_set]
+            # (a document dumped and re-read carries the default volatility 0: that is allowed)
+            given = [k for k in ("rate", "fade") if getattr(self, k) is not None]
+            if self.volatility != Fixed(value=0.0):
+                given.insert(1 if self.rate is not None else 0, "volatility")
             if given:
                 raise ValueError(
                     f'model = "reference" draws growth and its noise from the reference class; '
