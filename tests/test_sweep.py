@@ -127,11 +127,18 @@ def test_break_even_falling_curve_and_errors(write_scenario):
 
 @pytest.mark.parametrize("name", BUNDLED)
 def test_every_bundled_scenario_in_every_format(cli, name):
+    # the reference growth model has no volatility key: vary its half-life instead
+    key, values = (
+        ("growth.reference.recent_weight", [4, 8, 12])
+        if name == "reference"
+        else ("growth.volatility", [0.05, 0.1, 0.15])
+    )
+    span = f"{values[0]}:{values[-1]}:{values[1] - values[0]:g}"
     args = (
         "sweep",
         name,
         "--vary",
-        "growth.volatility=0.05:0.15:0.05",
+        f"{key}={span}",
         "-n",
         "1000",
         "--seed",
@@ -144,9 +151,9 @@ def test_every_bundled_scenario_in_every_format(cli, name):
         outs[fmt] = out
     assert cli(*args, "-f", "csv")[1] == outs["csv"]
     frame = pd.read_csv(io.StringIO(outs["csv"]))
-    assert list(frame["growth.volatility"]) == [0.05, 0.1, 0.15]
+    assert list(frame[key]) == pytest.approx(values)
     assert frame["prob_ge"].between(0, 1).all()
-    assert json.loads(outs["json"])["metadata"]["keys"] == ["growth.volatility"]
+    assert json.loads(outs["json"])["metadata"]["keys"] == [key]
     assert "\x1b[" not in outs["table"]
 
 

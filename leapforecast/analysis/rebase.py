@@ -14,6 +14,8 @@ or scaled, and every such change is listed in ``Rebased.notes`` so the report ca
   the base year;
 * bootstraps are re-resolved from data known at the origin (a ``history`` bootstrap resamples
   the maker's own growth up to then);
+* a reference growth model (``[growth] model = "reference"``) is refitted at the origin on
+  every maker's record up to then (the peers, the maker and the scenario's own maker);
 * a ``track_record`` rate (management's target discounted by its record) is Leapmotor's alone:
   such a scenario cannot be rebased onto another maker (an error says so).
 """
@@ -28,7 +30,7 @@ from pydantic import BaseModel
 
 from leapforecast.data.history import History
 from leapforecast.errors import ScenarioError
-from leapforecast.model.checks import _resolve_bootstraps
+from leapforecast.model.checks import _resolve_bootstraps, _resolve_reference
 from leapforecast.model.distributions import (
     Beta,
     Bootstrap,
@@ -240,6 +242,17 @@ def rebase_scenario(
         if not problems:
             notes.append("peers bootstrap window widened where it was empty")
     spec = resolved
+    if spec.growth is not None and spec.growth.is_reference and not problems:
+        # refit at the origin on every maker's record up to then: the peers, the maker rebased
+        # onto and the scenario's own maker (each once)
+        spec = _resolve_reference(
+            spec,
+            hist,
+            origin,
+            problems,
+            extra=(scenario.history.upto(origin),) if scenario.history.years[0] <= origin else (),
+        )
+        notes.append("reference growth refitted on all makers' data up to the origin")
     if problems:
         raise ScenarioError(
             [f"rebased from {origin}: {'.'.join(p)}: {m}" for p, m in problems], file=scenario.path

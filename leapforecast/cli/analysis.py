@@ -123,11 +123,15 @@ def compare(
             jobs=jobs,
             progress=progress,
         )
+    from leapforecast.analysis.outside import comparison_outside
+
+    shown = comparison_outside(cmp, loaded)
     emit(
-        cmp,
+        shown,
         fmt,
         output,
         inputs=_sources(*loaded),
+        notes=[] if fmt is Format.table else shown.warnings(),
         plot=plot,
         figure=lambda: _plot_compare(cmp, year),
     )

@@ -138,8 +138,16 @@ def nowcast(
         if text is not None:
             write_text(text, output, inputs=inputs)
         return
-    result = _nowcast(actuals, month, target, year, scenario, set_, history, profile, paths, seed)
-    emit(result, fmt, output, inputs=inputs)
+    from leapforecast.analysis.outside import nowcast_outside
+
+    result, sc = _nowcast(
+        actuals, month, target, year, scenario, set_, history, profile, paths, seed
+    )
+    shown = nowcast_outside(result, sc.history)
+    if shown is None:
+        emit(result, fmt, output, inputs=inputs)
+        return
+    emit(shown, fmt, output, inputs=inputs, notes=[] if fmt is Format.table else shown.warnings())
 
 
 def _parse_seasonal(text: str | None) -> list[float] | None:
@@ -164,21 +172,22 @@ def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
 
 def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
     actuals, month, target, year, scenario, set_, history, profile, paths, seed
-) -> Any:  # -> NowcastResult
+) -> Any:  # -> (NowcastResult, Scenario)
     from leapforecast.analysis.nowcast import nowcast, read_actuals
     from leapforecast.data.monthly import load_monthly
 
     given = read_actuals(actuals, month or [])
+    sc = _scenario(scenario, set_)
     return nowcast(
         given,
-        scenario=_scenario(scenario, set_),
+        scenario=sc,
         year=year,
         targets=parse_targets(target),
         paths=paths,
         seed=seed,
         monthly=load_monthly(history),
         seasonal=profile,
-    )
+    ), sc
 
 
 def _backtest(  # noqa: ANN001 - the command's parsed options, passed on

@@ -265,12 +265,15 @@ def run(
         )
     if posterior is not None:
         posterior.annotate(result)
+    from leapforecast.analysis.outside import run_outside
+
+    shown = run_outside(result, sc)
     emit(
-        result,
+        shown,
         fmt,
         output,
         inputs=sc.input_files,
-        notes=[flags(note) for note in notes],
+        notes=[flags(note) for note in notes] + ([] if fmt is Format.table else shown.warnings()),
         plot=plot,
         extra_tables=render_charts(result, year) if chart else None,
         figure=lambda: plot_run(result, year),

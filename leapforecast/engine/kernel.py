@@ -102,6 +102,8 @@ class _Growth:
     """
 
     def __init__(self, plan: Plan, seg: SegmentInputs, x: dict[str, Value], noise: np.ndarray):
+        if seg.rate is None or seg.volatility is None:  # reference segments use _ReferenceGrowth
+            raise ValueError(f"segment {seg.name}: no trend growth")
         self.noise = noise
         self.vol = x[seg.volatility]
         self.ceiling = x[seg.ceiling] if seg.ceiling is not None else None
@@ -168,6 +170,48 @@ class _Growth:
         level *= np.exp(g, out=g)
 
 
+class _ReferenceGrowth:
+    """One segment's log growth under the reference model, year by year:
+    ``g = a + b * (ln level - ln L0) + sigma * noise[t]``, with ``(a, b, sigma)`` drawn once per
+    path from the pooled fit's posterior (``a, b = mean + sigma * chol @ (z1, z2)``), so growth
+    slows as the level rises. A path whose drawn slope is positive accelerates instead: the
+    log-growth clip and the ``MAX_LEVEL`` bound keep it finite (``up`` is infinite so that the
+    bound is always applied).
+    """
+
+    up = math.inf
+
+    def __init__(self, seg: SegmentInputs, x: dict[str, Value], noise: np.ndarray):
+        ref = seg.reference
+        if ref is None:  # compile_plan builds this class only for reference segments
+            raise ValueError(f"segment {seg.name}: no reference growth")
+        self.noise = noise
+        sigma, z1, z2 = x[ref.sigma], x[ref.z1], x[ref.z2]
+        l00, l10, l11 = ref.chol
+        self.sigma = sigma
+        self.a = ref.mean[0] + sigma * (l00 * z1)
+        self.b = ref.mean[1] + sigma * (l10 * z1 + l11 * z2)
+        self.ln_l0 = math.log(ref.L0)
+        self.ceiling = x[seg.ceiling] if seg.ceiling is not None else None
+
+    def grow(self, t: int, level: np.ndarray) -> None:
+        """Multiply this segment's demand level by year ``t``'s growth, in place."""
+        g = np.multiply(self.sigma, self.noise[t], dtype=np.float64)
+        # a level an event took to 0 stays 0 (its log is floored, the growth clipped)
+        scale = np.log(np.maximum(level, 1e-300))
+        scale -= self.ln_l0
+        scale *= self.b
+        g += scale
+        g += self.a
+        if self.ceiling is not None:
+            room = np.clip(1.0 - level / self.ceiling, 0.0, None)
+            room *= np.maximum(g, 0.0)
+            g = np.minimum(g, 0.0, out=g)
+            g += room
+        np.clip(g, -MAX_LOG_GROWTH, MAX_LOG_GROWTH, out=g)
+        level *= np.exp(g, out=g)
+
+
 def simulate_chunk(
     plan: Plan,
     chunk: int,
@@ -190,11 +234,15 @@ def simulate_chunk(
         plan, n, seed=seed, chunk=chunk, sampling=sampling, arrays=keep_inputs, given=given
     )
     level = np.empty((S, n))
-    growth = []
+    growth: list[_Growth | _ReferenceGrowth] = []
     for s, seg in enumerate(plan.segments):
         level[s] = seg.base
         noise = stream(seed, chunk, f"noise.{seg.name}").standard_normal((T, n), dtype=np.float32)
-        growth.append(_Growth(plan, seg, x, noise))
+        growth.append(
+            _ReferenceGrowth(seg, x, noise)
+            if seg.reference is not None
+            else _Growth(plan, seg, x, noise)
+        )
     # a bound on demand, to skip the MAX_LEVEL guard while it cannot bind
     level_hi = [seg.base for seg in plan.segments]
     occurs: list[np.ndarray | None] = []

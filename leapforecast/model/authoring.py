@@ -162,6 +162,8 @@ def json_schema() -> dict[str, Any]:
     for name, tag in dist_names.items():
         _tidy_dist(defs[name], tag)
     defs = {name: _convert(d, dist_names) for name, d in defs.items()}
+    for d in defs.values():  # filled in by the loader (a fitted posterior), never by hand
+        d.get("properties", {}).pop("resolved", None)
     props = _convert(raw, dist_names)["properties"]
     for holder in [*defs.values(), {"properties": props}]:
         for prop in holder.get("properties", {}).values():

@@ -17,6 +17,7 @@ from leapforecast.model.files import (
     _relative_ref,
 )
 from leapforecast.model.inputs import correlation_problems, scenario_inputs, segment_bases
+from leapforecast.model.reference import fit_for_scenario
 from leapforecast.model.spec import ScenarioSpec
 
 
@@ -140,7 +141,58 @@ def _resolve_bootstraps(
             return new_dict if any(new_dict[k] is not model[k] for k in model) else model
         return model
 
-    return walk(spec, [])
+    spec = walk(spec, [])
+    if spec.growth is not None and spec.growth.is_reference:
+        spec = _resolve_reference(spec, history, base_year, problems)
+    return spec
+
+
+def _resolve_reference(
+    spec: ScenarioSpec,
+    history: History,
+    base_year: int,
+    problems: list[tuple[list[str], str]],
+    *,
+    extra: tuple[History, ...] = (),
+) -> ScenarioSpec:
+    """Fit the reference growth model on the peers and the scenario's own history (and
+    ``extra`` histories), all cut at the base year (so a backtest origin sees only what was
+    known then), and keep the posterior in ``growth.reference.resolved``."""
+    growth = spec.growth
+    if growth is None:
+        return spec
+    opts = growth.reference_options
+    try:
+        fit = fit_for_scenario(
+            history,
+            base_year,
+            makers=opts.makers,
+            own_history=opts.own_history,
+            min_units=float(opts.min_units),
+            recent_weight=opts.recent_weight,
+            L0=float(opts.L0),
+            prior=opts.prior,
+            extra=extra,
+        )
+    except ValueError as exc:
+        text = str(exc)
+        key = text.split(":", 1)[0] if text.startswith(("makers:", "L0:", "recent_weight:")) else ""
+        problems.append(
+            (["growth", "reference"] + ([key] if key else []), text.removeprefix(f"{key}: "))
+        )
+        return spec
+    resolved = (
+        float(fit.mean[0]),
+        float(fit.mean[1]),
+        float(fit.cov_scale[0, 0]),
+        float(fit.cov_scale[0, 1]),
+        float(fit.cov_scale[1, 1]),
+        fit.ig_shape,
+        fit.ig_scale,
+        float(fit.n_obs),
+    )
+    opts = opts.model_copy(update={"resolved": resolved})
+    return spec.model_copy(update={"growth": growth.model_copy(update={"reference": opts})})
 
 
 def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[str], str]]:
@@ -179,7 +231,7 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
             problems.append((path, f"{what}; this distribution reaches {lo:g}"))
 
     def check_growth(g: Any, prefix: list[str]) -> None:
-        if g is None:
+        if g is None or g.rate is None:
             return
         check_lower(
             g.rate, prefix + ["growth", "rate"], -1.0, True, "growth must stay above -1 (-100%)"

@@ -4,8 +4,9 @@ A scenario's uncertain quantities (growth rate, volatility, a market ceiling, ev
 capacity...) are drawn once per path under a key path such as ``growth.rate`` or
 ``segment.china.growth.rate``. Those names are what correlations refer to, what sensitivity
 analysis holds fixed, and what keys each input's random stream. ``scenario_inputs`` names them
-in their canonical order and resolves the segments' base units; the semantic checks
-(``model.checks``) and the engine's plan (``engine.plan.compile_plan``) both consume it, so a
+in their canonical order and resolves the segments' base units (the reference growth model has
+``growth.reference.sigma``, ``.z1`` and ``.z2`` in place of rate and volatility); the semantic
+checks (``model.checks``) and the engine's plan (``engine.plan.compile_plan``) both consume it, so a
 scenario the checks accept is one the engine can run, and vice versa.
 """
 
@@ -15,12 +16,12 @@ import difflib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from leapforecast.errors import ScenarioError
-from leapforecast.model.distributions import DistBase, Fixed
+from leapforecast.model.distributions import U_MIN, DistBase, Fixed, Normal
 from leapforecast.model.spec import ScenarioSpec
 
 Problem = tuple[list[str], str]  # (key path, message)
@@ -41,17 +42,77 @@ class UnitUniform(Fixed):
 UNIT_UNIFORM = UnitUniform(value=0.5)
 
 
+class ReferenceSigma(DistBase):
+    """The noise sd ``sigma`` of the reference growth model: ``sigma^2 ~ InvGamma(shape,
+    scale)``, the posterior of the pooled fit, drawn through ``ppf`` so designs and the copula
+    apply. Not a file distribution; built by ``scenario_inputs`` from the fitted posterior."""
+
+    dist: Literal["reference_sigma"] = "reference_sigma"
+    shape: float | None = None
+    scale: float | None = None
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        if self.shape is None or self.scale is None:
+            raise RuntimeError("reference growth used before its posterior was fitted")
+        from scipy.special import gammainccinv
+
+        # sigma^2 = scale / G with G ~ Gamma(shape): its u-quantile is scale / (upper-tail
+        # u-quantile of G), increasing in u
+        return np.sqrt(self.scale / gammainccinv(self.shape, np.asarray(u, float)))
+
+    def bounds(self) -> tuple[float, float]:
+        if self.shape is None or self.scale is None:
+            return math.nan, math.nan
+        lo, hi = self.ppf(np.array([U_MIN, 1.0 - U_MIN]))
+        return float(lo), float(hi)
+
+
+STANDARD_NORMAL = Normal.model_validate({"dist": "normal", "mean": 0.0, "sd": 1.0})
+
+
+@dataclass(frozen=True)
+class ReferenceInputs:
+    """The reference growth model of a segment: its three path-level inputs and the posterior
+    they are combined with, ``(a, b) = mean + sigma * chol @ (z1, z2)`` with ``chol`` the
+    Cholesky factor of the posterior's scaled covariance (lower triangular, row-major)."""
+
+    sigma: str
+    z1: str
+    z2: str
+    mean: tuple[float, float]
+    chol: tuple[float, float, float]  # L00, L10, L11
+    L0: float
+
+
+def reference_posterior(
+    options: Any,
+) -> tuple[ReferenceSigma, tuple[float, float], tuple[float, float, float]]:
+    """The sigma distribution, posterior mean and Cholesky factor of a ``ReferenceGrowth``
+    spec (NaN placeholders before the scenario was resolved)."""
+    r = options.resolved
+    if not r:
+        return ReferenceSigma(), (math.nan, math.nan), (math.nan, 0.0, math.nan)
+    a, b, v00, v01, v11, shape, scale = r[:7]
+    chol = np.linalg.cholesky(np.array([[v00, v01], [v01, v11]], float))
+    return (
+        ReferenceSigma(shape=shape, scale=scale),
+        (a, b),
+        (float(chol[0, 0]), float(chol[1, 0]), float(chol[1, 1])),
+    )
+
+
 @dataclass(frozen=True)
 class SegmentInputs:
     """One segment's names for its inputs, and its base units (NaN when not resolved)."""
 
     name: str
     base: float
-    rate: str
-    volatility: str
+    rate: str | None  # None with the reference growth model
+    volatility: str | None
     fade_to: str | None
     half_life: float
     ceiling: str | None
+    reference: ReferenceInputs | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +213,35 @@ def scenario_inputs(spec: ScenarioSpec, *, base_units: float | None = None) -> S
             raise ScenarioError(f"{prefix or 'growth'}: no [growth] table for this segment")
         prefix_g = prefix if own_growth else ""  # inherited growth shares the top-level draws
         saturation = spec.saturation if seg is None else seg.saturation
+        if growth.is_reference:
+            sigma, mean, chol = reference_posterior(growth.reference_options)
+            reference = ReferenceInputs(
+                sigma=add(f"{prefix_g}growth.reference.sigma", sigma),
+                z1=add(f"{prefix_g}growth.reference.z1", STANDARD_NORMAL),
+                z2=add(f"{prefix_g}growth.reference.z2", STANDARD_NORMAL),
+                mean=mean,
+                chol=chol,
+                L0=float(growth.reference_options.L0),
+            )
+            segments.append(
+                SegmentInputs(
+                    name=seg_name,
+                    base=base,
+                    rate=None,
+                    volatility=None,
+                    fade_to=None,
+                    half_life=math.inf,
+                    ceiling=(
+                        add(f"{prefix}saturation.ceiling", saturation.ceiling)
+                        if saturation
+                        else None
+                    ),
+                    reference=reference,
+                )
+            )
+            continue
+        if growth.rate is None:  # the spec's own check rules this out
+            raise ScenarioError(f"{prefix}growth.rate: missing")
         segments.append(
             SegmentInputs(
                 name=seg_name,

@@ -109,14 +109,88 @@ class Fade(Model):
     half_life: float = Field(gt=0, description="years for the gap to the long-run rate to halve")
 
 
-class Growth(Model):
-    """Trend growth drawn once per path, with year-to-year noise on log growth."""
+class ReferenceGrowth(Model):
+    """Options of ``[growth] model = "reference"``: which record the pooled growth model is
+    fitted on (always cut at the scenario's base year), and how."""
 
-    rate: Dist = Field(description="annual growth of the trend, 0.45 = +45% (median path)")
+    # ``resolved`` holds the fitted posterior, filled in when the scenario is loaded
+    # (``model.checks``): ``(a, b, V00, V01, V11, ig_shape, ig_scale, n_obs)``.
+
+    makers: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        default=None,
+        min_length=1,
+        description="peer makers pooled (default: every maker in the bundled peers data)",
+    )
+    own_history: bool = Field(
+        default=True, description="pool the scenario's own history too (cut at the base year)"
+    )
+    min_units: Units = Field(
+        default=20_000, description="leave out maker-years that started below this many units"
+    )
+    recent_weight: float | None = Field(
+        default=None,
+        gt=0,
+        description="half-life in years for down-weighting old years (default: all alike)",
+    )
+    L0: Units = Field(
+        default=100_000, gt=0, description="centring level: intercept a is the growth at L0"
+    )
+    prior: Literal["weak", "noninformative"] = Field(
+        default="weak", description="prior of the Bayesian fit"
+    )
+    resolved: tuple[float, ...] | None = Field(default=None, exclude=True)
+
+
+class Growth(Model):
+    """Trend growth drawn once per path, with year-to-year noise on log growth; or, with
+    ``model = "reference"``, growth that slows with scale, fitted on the reference class."""
+
+    model: Literal["trend", "reference"] | None = Field(
+        default=None,
+        description="trend (default): rate, volatility, fade; reference: log growth = "
+        "a + b ln(level/L0) + sigma z, (a, b, sigma) drawn per path from the makers' record",
+    )
+    rate: Dist | None = Field(
+        default=None, description="annual growth of the trend, 0.45 = +45% (median path)"
+    )
     volatility: Dist = Field(
         default_factory=lambda: Fixed(value=0.0), description="sd of log growth per year"
     )
     fade: Fade | None = Field(default=None, description="optional fade to a long-run rate")
+    reference: ReferenceGrowth | None = Field(
+        default=None, description='options of model = "reference" (makers, min_units, ...)'
+    )
+
+    @model_validator(mode="after")
+    def _check_model(self) -> Growth:
+        if self.model != "reference":
+            if self.rate is None:
+                raise ValueError(
+                    "missing required key 'rate' (annual growth of the trend, 0.45 = +45%); "
+                    'or set model = "reference"'
+                )
+            if self.reference is not None:
+                raise ValueError('[growth.reference] applies only with model = "reference"')
+        else:
+            # (a document dumped and re-read carries the default volatility 0: that is allowed)
+            given = [k for k in ("rate", "fade") if getattr(self, k) is not None]
+            if self.volatility != Fixed(value=0.0):
+                given.insert(1 if self.rate is not None else 0, "volatility")
+            if given:
+                raise ValueError(
+                    f'model = "reference" draws growth and its noise from the reference class; '
+                    f"remove {', '.join(given)}"
+                )
+        return self
+
+    @property
+    def is_reference(self) -> bool:
+        return self.model == "reference"
+
+    @property
+    def reference_options(self) -> ReferenceGrowth:
+        """The reference options, defaults filled in (only meaningful for the reference model)."""
+        return self.reference if self.reference is not None else ReferenceGrowth()
 
 
 class Saturation(Model):
@@ -243,6 +317,14 @@ class ScenarioSpec(Model):
     def _check(self) -> ScenarioSpec:
         if self.growth is None and not self.segment:
             raise ValueError("a scenario needs a [growth] table (or [segment.NAME] tables)")
+        if self.segment and any(
+            g is not None and g.is_reference
+            for g in [self.growth, *(s.growth for s in self.segment.values())]
+        ):
+            raise ValueError(
+                'growth model = "reference" describes a maker\'s total sales; it cannot be used '
+                "with [segment] tables (give the segments trend growth, or drop the segments)"
+            )
         missing = [n for n, s in self.segment.items() if s.growth is None]
         if missing and self.growth is None:
             raise ValueError(

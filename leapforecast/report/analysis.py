@@ -11,6 +11,7 @@ from typing import Any
 from rich.markup import escape
 
 from leapforecast.analysis.compare import Comparison
+from leapforecast.analysis.outside import ComparisonWithOutside
 from leapforecast.analysis.sensitivity import MixtureSensitivity, SensitivityReport
 from leapforecast.analysis.sweep import BreakEven, Sweep
 from leapforecast.engine.results import QUANTILES, zero_one_bound
@@ -111,6 +112,42 @@ def mixture_sensitivity_tables(report: MixtureSensitivity) -> list[Any]:
             )
         )
         out += sensitivity_tables(one)
+    return out
+
+
+def comparison_outside_tables(shown: ComparisonWithOutside) -> list[Any]:
+    """The comparison's tables, then the outside view (of the first scenario's base) with each
+    scenario's sharpness, and a warning for every scenario narrower than the record supports."""
+    from leapforecast.report.run import outside_notes
+
+    cmp = shown.comparison
+    ratios = {label: shown.sharpness(i) for i, label in enumerate(cmp.labels)}
+    tables = comparison_tables(cmp)
+    extra = _sharpness_tables(shown.outside[0], ratios)
+    return tables[:2] + extra + outside_notes(shown.outside[0], shown.warnings()) + tables[2:]
+
+
+def _sharpness_tables(view: Any, ratios: dict[str, dict[int, float]]) -> list[Any]:
+    """Reference quantiles and probabilities by year, then sharpness by scenario and year."""
+    import math
+
+    from rich.text import Text
+
+    from leapforecast.report.run import outside_tables
+    from leapforecast.report.tables import report_table
+
+    out = outside_tables(view, {})
+    table = report_table(Text("Sharpness (90% range / reference's)", style="italic"))
+    table.add_column("scenario", overflow="fold", min_width=8, max_width=24)
+    for year in view.years:
+        table.add_column(str(year), justify="right", no_wrap=True)
+    for label, by_year in ratios.items():
+        cells = [
+            "" if not math.isfinite(r := by_year.get(y, math.nan)) else f"{r:.2f}"
+            for y in view.years
+        ]
+        table.add_row(Text(label), *cells)
+    out.append(table)
     return out
 
 

@@ -13,6 +13,7 @@ from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.fit import FitReport
 from leapforecast.analysis.monthly_report import MonthlyReport
 from leapforecast.analysis.nowcast import NowcastResult
+from leapforecast.analysis.outside import ComparisonWithOutside, NowcastWithOutside, RunWithOutside
 from leapforecast.analysis.sensitivity import MixtureSensitivity, SensitivityReport
 from leapforecast.analysis.sweep import BreakEven, Sweep
 from leapforecast.data.history import History, HistoryReport
@@ -31,6 +32,9 @@ def tables_for(result: object) -> list[Any]:
 
 tables_for.register(SimulationResult, run.result_tables)
 tables_for.register(Comparison, analysis.comparison_tables)
+tables_for.register(RunWithOutside, run.run_outside_tables)
+tables_for.register(ComparisonWithOutside, analysis.comparison_outside_tables)
+tables_for.register(NowcastWithOutside, nowcast.nowcast_outside_tables)
 tables_for.register(SensitivityReport, analysis.sensitivity_tables)
 tables_for.register(MixtureSensitivity, analysis.mixture_sensitivity_tables)
 tables_for.register(Sweep, analysis.sweep_tables)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leapforecast.analysis.nowcast import NowcastResult
+from leapforecast.analysis.outside import NowcastWithOutside
 from leapforecast.data.monthly import MONTH_NAMES
 from leapforecast.engine.results import QUANTILES, zero_one_bound
 from leapforecast.report.tables import pct, prob_se
@@ -194,3 +195,25 @@ def _backtest_tables(result: Any) -> list[Any]:
             )
         )
     return out
+
+
+def nowcast_outside_tables(shown: NowcastWithOutside) -> list[Any]:
+    """The nowcast's tables with the outside view of its year after the full-year quantiles
+    (from the year before; it ignores the actuals, and the sharpness shown is the annual
+    prior's)."""
+    from rich.text import Text
+
+    from leapforecast.report.run import outside_notes, outside_tables
+
+    tables = nowcast_tables(shown.result)
+    extra = outside_tables(shown.outside, {"prior sharpness": shown.sharpness})
+    notes = outside_notes(shown.outside, shown.warnings())
+    notes.insert(
+        1,
+        Text(
+            "The outside view starts from the year before and ignores the actuals; the "
+            "sharpness is the annual prior's.",
+            style="dim",
+        ),
+    )
+    return tables[:3] + extra + notes + tables[3:]

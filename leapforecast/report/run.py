@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from leapforecast.analysis.outside import OutsideView, RunWithOutside
 from leapforecast.engine.results import QUANTILES, SimulationResult
 from leapforecast.report.formats import to_csv
 from leapforecast.report.mixture import mixture_tables
-from leapforecast.report.tables import BOUND_NOTE, FoldedTable, pct, prob_se, thousands
+from leapforecast.report.tables import BOUND_NOTE, Column, FoldedTable, pct, prob_se, thousands
 from leapforecast.units import short_units
 
 
@@ -101,3 +102,58 @@ def result_tables(result: SimulationResult) -> list[Any]:
     extras.append(f"scenario sha256 {result.scenario_sha256[:16]}…  leapforecast {result.version}")
     out.append(Text("\n".join(extras), style="dim"))
     return out
+
+
+def outside_tables(view: OutsideView, sharpness: dict[str, dict[int, float]]) -> list[Any]:
+    """The outside view as a compact table (reference p5-p50-p95 in thousands, P(>= target),
+    then each scenario's sharpness), folding on a narrow terminal."""
+    import math
+
+    years = [str(y) for y in view.years]
+    ts = range(len(view.years))
+    groups: list[list[Column]] = [
+        [
+            ("ref p5", [thousands(view.p5[t]) for t in ts], None),
+            ("p50", [thousands(view.p50[t]) for t in ts], "bold"),
+            ("p95", [thousands(view.p95[t]) for t in ts], None),
+        ]
+    ]
+    groups += [
+        [(f"≥{short_units(target)}", [pct(view.prob_ge[k, t]) for t in ts], None)]
+        for k, target in enumerate(view.targets)
+    ]
+    for name, ratios in sharpness.items():
+        header = name if name.endswith("sharpness") else "sharpness"
+        cells = [
+            "" if not math.isfinite(r := ratios.get(y, math.nan)) else f"{r:.2f}"
+            for y in view.years
+        ]
+        groups.append([(header, cells, None)])
+    title = "Outside view (reference class), thousands"
+    return [FoldedTable(title, "year", years, groups)]
+
+
+def outside_notes(view: OutsideView, warnings: list[str]) -> list[Any]:
+    """What the outside view is, the sharpness legend and any narrowness warning, under the
+    outside-view table."""
+    from rich.text import Text
+
+    out: list[Any] = [
+        Text(
+            f"Reference: growth slowing with scale, pooled over {view.n_obs} maker-years to "
+            f"{view.base_year} ({view.draws:,} draws). Sharpness: the scenario's 90% range "
+            "(p5-p95, in logs) over the reference's; 1 = as wide as the record supports.",
+            style="dim",
+        )
+    ]
+    out += [Text(line, style="bold") for line in warnings]
+    out.append(Text(""))
+    return out
+
+
+def run_outside_tables(shown: RunWithOutside) -> list[Any]:
+    """A run's tables with its outside view after the probabilities."""
+    tables = result_tables(shown.result)
+    extra = outside_tables(shown.outside, {"sharpness": shown.sharpness})
+    extra += outside_notes(shown.outside, shown.warnings())
+    return tables[:3] + extra + tables[3:]
