@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-
 # --------------------------------------------------------------------------- JSON Lines
 
 
@@ -34,3 +33,78 @@ def test_jsonl_is_one_object_per_csv_row(cli, args):
         assert list(obj) == header.split(",")
         first = csv_row.split(",")[0]
         assert str(obj[header.split(",")[0]]) == first or first == ""
+
+
+# --------------------------------------------------------------------------- standard input
+
+
+@pytest.fixture
+def stdin(monkeypatch):
+    """Replace standard input with the given text (as a shell pipe would)."""
+    import io
+    import sys
+
+    def _set(text: str) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+
+    return _set
+
+
+def _bundled(name: str) -> str:
+    from leapforecast.model.files import bundled_scenarios
+
+    return bundled_scenarios()[name].read_text(encoding="utf-8")
+
+
+def test_run_reads_a_scenario_from_stdin(cli, stdin):
+    stdin(_bundled("base"))
+    code, piped, _ = cli("run", "-", "-n", "2000", "--seed", "7", "-f", "csv")
+    assert code == 0
+    code, named, _ = cli("run", "base", "-n", "2000", "--seed", "7", "-f", "csv")
+    assert piped == named
+
+
+def test_validate_and_compare_read_stdin(cli, stdin):
+    stdin(_bundled("base"))
+    code, out, _ = cli("validate", "-")
+    assert code == 0 and out.strip() == "ok <stdin>"
+    stdin("[scenario]\nname = 1\n")
+    code, _, err = cli("validate", "-")
+    assert code == 2 and "<stdin>" in err and "scenario.name" in err
+    stdin(_bundled("base"))
+    code, out, _ = cli("compare", "-", "bear", "-n", "1000", "--seed", "3", "-f", "csv")
+    assert code == 0 and out.count("\n") > 2
+
+
+def test_stdin_scenario_extends_from_the_working_directory(cli, stdin, tmp_path, monkeypatch):
+    (tmp_path / "parent.toml").write_text(_bundled("base"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    stdin('[scenario]\nname = "child"\nextends = "parent.toml"\n')
+    code, out, err = cli("run", "-", "-n", "1000", "--seed", "3", "-f", "csv")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("child,")
+    stdin('[scenario]\nname = "child"\nextends = "missing.toml"\n')
+    code, _, err = cli("validate", "-")
+    assert code == 2 and "not found in the working directory" in err
+
+
+def test_history_file_and_actuals_from_stdin(cli, stdin):
+    stdin("year,units\n2023,144155\n2024,293724\n2025,596555\n")
+    code, out, _ = cli("history", "--file", "-", "-f", "csv")
+    assert code == 0 and out.splitlines()[1].startswith("2023,144155,")
+    code, out, _ = cli("history", "--file", "-", "-f", "json")  # stdin is used up
+    assert code == 2
+    stdin("month,units\n2026-01,32059\n")
+    code, piped, _ = cli("nowcast", "--actuals", "-", "-n", "2000", "--seed", "3", "-f", "csv")
+    assert code == 0
+    code, given, _ = cli(
+        "nowcast", "--month", "2026-01=32059", "-n", "2000", "--seed", "3", "-f", "csv"
+    )
+    assert piped == given
+    stdin("month,units\n2026-01,32059\n")
+    code, piped, _ = cli("run", "--actuals", "-", "-n", "2000", "--seed", "3", "-f", "csv")
+    assert code == 0
+    code, given, _ = cli(
+        "run", "--month", "2026-01=32059", "-n", "2000", "--seed", "3", "-f", "csv"
+    )
+    assert piped == given

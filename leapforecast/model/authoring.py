@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import data_path
+from leapforecast.data._files import data_path, file_label
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
 from leapforecast.model.distributions import DIST_CLASSES
@@ -53,7 +53,7 @@ def validate_files(
 ) -> dict[str, list[str]]:
     """Problems of each file, in the order given: ``{file: [problem, ...]}`` ([] = valid)."""
     overrides = list(overrides)
-    return {str(p): validate_file(p, overrides=overrides) for p in paths}
+    return {file_label(p): validate_file(p, overrides=overrides) for p in paths}
 
 
 # --------------------------------------------------------------------------- JSON Schema
