@@ -108,3 +108,43 @@ def test_history_file_and_actuals_from_stdin(cli, stdin):
         "run", "--month", "2026-01=32059", "-n", "2000", "--seed", "3", "-f", "csv"
     )
     assert piped == given
+
+
+# --------------------------------------------------------------------------- validate --format json
+
+
+def test_validate_json_lists_every_problem_with_its_fields(cli, write_scenario):
+    bad = write_scenario(
+        """
+        [scenario]
+        name = "bad"
+        extends = "builtin:base"
+        [growth]
+        rate = { dist = "pret", low = 0.1, mode = 0.2, high = 0.3 }
+        volatilty = 0.1
+        """,
+        name="bad.toml",
+    )
+    broken = write_scenario("[growth]\nrate = =\n", name="broken.toml")
+    code, out, err = cli("validate", "-f", "json", str(bad), str(broken), "base")
+    assert code == 2 and err == ""
+    doc = json.loads(out)
+    assert [f["file"] for f in doc["files"]] == [str(bad), str(broken), "base"]
+    assert [f["valid"] for f in doc["files"]] == [False, False, True]
+    assert doc["problems"] == 3
+    fields = {"file", "line", "column", "key", "message", "suggestion"}
+    problems = {p["key"]: p for f in doc["files"] for p in f["problems"]}
+    assert all(set(p) == fields for p in problems.values())
+    rate = problems["growth.rate"]
+    assert (rate["file"], rate["line"], rate["suggestion"]) == (str(bad), 5, "pert")
+    assert "unknown distribution 'pret'" in rate["message"]
+    assert problems["growth.volatilty"]["suggestion"] == "volatility"
+    (toml,) = doc["files"][1]["problems"]
+    assert (toml["line"], toml["column"], toml["key"]) == (2, 8, None)
+    assert toml["message"].startswith("not valid TOML")
+
+
+def test_validate_json_of_valid_files_exits_0(cli):
+    code, out, _ = cli("validate", "--format", "json", "base", "bear")
+    assert code == 0
+    assert json.loads(out)["problems"] == 0

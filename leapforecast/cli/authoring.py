@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,20 +11,49 @@ import typer
 from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit
 
 
+class ValidateFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 def validate(
     files: Annotated[
         list[str],
-        typer.Argument(help="Scenario TOML files (or bundled names) to check.", metavar="FILE..."),
+        typer.Argument(
+            help="Scenario TOML files (or bundled names, or - for standard input) to check.",
+            metavar="FILE...",
+        ),
     ],
     set_: SetOpt = None,
+    fmt: Annotated[
+        ValidateFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text: 'ok FILE' on stdout, problems on stderr; json: one document on stdout "
+            "with every problem's file, line, column, key, message and suggestion.",
+        ),
+    ] = ValidateFormat.text,
 ) -> None:
     """Check scenario files and list every problem in every file, one line each, on stderr.
 
     Prints 'ok FILE' on stdout for each valid file. Exit 0 when all are valid, 2 otherwise.
 
     Example: leapforecast validate scenarios/*.toml
+    Example: leapforecast validate --format json my-case.toml | jq '.files[].problems[]'
     """
     from leapforecast.cli.errors import err
+
+    if fmt is ValidateFormat.json:
+        import json
+
+        from leapforecast.model.authoring import validation_report
+
+        report = validation_report(files, overrides=set_ or [])
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        if report["problems"]:
+            raise typer.Exit(2)
+        return
     from leapforecast.model.authoring import validate_files
 
     results = validate_files(files, overrides=set_ or [])

@@ -32,20 +32,88 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 # --------------------------------------------------------------------------- validation
 
 
-def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[str]:
-    """Every problem of one scenario (after ``extends`` and overrides), one line each.
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a scenario file, for machines (``validate --format json``) and people.
+
+    ``file`` is where the problem is (a file of the ``extends`` chain, or the ``--set`` that
+    caused it), ``line``/``column`` where known (1-based), ``key`` the dotted key path (None for
+    a problem of the whole file), ``suggestion`` the "did you mean" value, and ``text`` the
+    one-line message ``validate`` prints.
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    key: str | None
+    message: str
+    suggestion: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "key": self.key,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+# FILE[:LINE]: rest -- the location ends at the first ": " (file names with ": " are rare, and a
+# file that has one is still reported, with the rest of the location in the message)
+_LOCATION = re.compile(r"^(?P<file>.+?)(?::(?P<line>[0-9]+))?: (?P<rest>.*)$", re.S)
+# key.path: message -- key parts are TOML bare keys or indices (events are reported by index)
+_KEYED = re.compile(r"^(?P<key>[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*): (?P<message>.*)$", re.S)
+_COLUMN = re.compile(r"\(column ([0-9]+)\)")
+_SUGGESTION = re.compile(r"did you mean '([^']*)'\?")
+
+
+def parse_problem(text: str, *, default_file: str = "<scenario>") -> Problem:
+    """A problem line (``FILE:LINE: key.path: message``) split into its parts."""
+    file, line, rest = default_file, None, text
+    located = _LOCATION.match(text)
+    if located:
+        file, rest = located["file"], located["rest"]
+        line = int(located["line"]) if located["line"] else None
+    key, message = None, rest
+    keyed = _KEYED.match(rest)
+    if keyed and " " not in keyed["key"]:
+        key, message = keyed["key"], keyed["message"]
+    column = _COLUMN.search(message)
+    suggestion = _SUGGESTION.search(message)
+    return Problem(
+        file=file,
+        line=line,
+        column=int(column.group(1)) if column else None,
+        key=key,
+        message=message,
+        suggestion=suggestion.group(1) if suggestion else None,
+        text=text,
+    )
+
+
+def validate_problems(path: str | Path, *, overrides: Iterable[str] = ()) -> list[Problem]:
+    """Every problem of one scenario (after ``extends`` and overrides), structured.
 
     The loader's checks are the whole of validation: they include what running needs (segment
     bases that leave nothing for the remainder, correlations that cannot all hold), through the
     same ``model.inputs`` the engine compiles from. An empty list means valid.
     """
+    label = file_label(path)
     try:
         load_scenario(path, overrides=list(overrides))
     except ScenarioError as exc:
-        return exc.lines()
+        return [parse_problem(line, default_file=label) for line in exc.lines()]
     except LeapforecastError as exc:
-        return [str(exc)]
+        return [parse_problem(str(exc), default_file=label)]
     return []
+
+
+def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[str]:
+    """Every problem of one scenario as one line each (what ``validate`` prints); [] = valid."""
+    return [p.text for p in validate_problems(path, overrides=overrides)]
 
 
 def validate_files(
@@ -54,6 +122,33 @@ def validate_files(
     """Problems of each file, in the order given: ``{file: [problem, ...]}`` ([] = valid)."""
     overrides = list(overrides)
     return {file_label(p): validate_file(p, overrides=overrides) for p in paths}
+
+
+def validation_report(
+    paths: Iterable[str | Path], *, overrides: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The JSON document of ``validate --format json`` (in the spirit of ruff's and eslint's):
+    ``{"files": [{"file", "valid", "problems": [{file, line, column, key, message,
+    suggestion}]}], "problems": N, "version": ...}``. A problem's ``file`` may differ from the
+    file validated (a problem in the file it extends, or in a ``--set``)."""
+    from leapforecast._version import __version__
+
+    overrides = list(overrides)
+    files = []
+    for p in paths:
+        problems = validate_problems(p, overrides=overrides)
+        files.append(
+            {
+                "file": file_label(p),
+                "valid": not problems,
+                "problems": [q.to_dict() for q in problems],
+            }
+        )
+    return {
+        "version": __version__,
+        "files": files,
+        "problems": sum(len(f["problems"]) for f in files),
+    }
 
 
 # --------------------------------------------------------------------------- JSON Schema
