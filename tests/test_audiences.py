@@ -148,3 +148,65 @@ def test_validate_json_of_valid_files_exits_0(cli):
     code, out, _ = cli("validate", "--format", "json", "base", "bear")
     assert code == 0
     assert json.loads(out)["problems"] == 0
+
+
+# --------------------------------------------------------------------------- completion, quiet, env
+
+
+def test_completion_is_offered_and_help_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from leapforecast.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'scipy') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--install-completion" in out and "--show-completion" in out
+    assert "HEAVY []" in out
+
+
+def test_shell_completion_answers_through_run_app(monkeypatch, capsys):
+    from leapforecast.cli import app
+    from leapforecast.cli.errors import run_app
+
+    monkeypatch.setenv("_LEAPFORECAST_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "leapforecast sce")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    with pytest.raises(SystemExit) as exc:
+        run_app(app, [])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.split() == ["scenarios"]
+
+
+def test_quiet_silences_notes_but_not_errors(cli, tmp_path):
+    code, _, err = cli("new", str(tmp_path / "a"))
+    assert code == 0 and err.startswith("wrote ")
+    code, _, err = cli("--quiet", "new", str(tmp_path / "b"))
+    assert code == 0 and err == ""
+    code, _, err = cli("-q", "new", str(tmp_path / "b"))
+    assert code == 2 and "already exists" in err
+    code, _, err = cli("new", str(tmp_path / "c"))  # the next command is not quiet
+    assert err.startswith("wrote ")
+
+
+def test_environment_gives_defaults_and_the_command_line_wins(cli, monkeypatch):
+    code, expected, _ = cli("run", "base", "-n", "1000", "--seed", "5", "-f", "jsonl", "-j", "2")
+    monkeypatch.setenv("LEAPFORECAST_PATHS", "1000")
+    monkeypatch.setenv("LEAPFORECAST_SEED", "5")
+    monkeypatch.setenv("LEAPFORECAST_FORMAT", "jsonl")
+    monkeypatch.setenv("LEAPFORECAST_JOBS", "2")
+    assert cli("run", "base") == (0, expected, "")
+    code, out, _ = cli("run", "base", "-f", "csv", "-n", "500")
+    assert code == 0 and out.startswith("scenario,year,")
+    monkeypatch.setenv("LEAPFORECAST_PATHS", "many")
+    code, _, err = cli("run", "base")
+    assert code == 2 and "LEAPFORECAST_PATHS" in err

@@ -121,7 +121,7 @@ def new(
 
     Example: leapforecast new my-case && leapforecast run my-case.toml
     """
-    from leapforecast.cli.errors import err
+    from leapforecast.cli.errors import note
     from leapforecast.errors import UsageError
     from leapforecast.model.authoring import check_name, schema_reference, starter
     from leapforecast.report.output import write_text
@@ -139,7 +139,7 @@ def new(
     write_text(
         starter(stem, schema=schema_reference(target)), target, option="new:", exclusive=True
     )
-    err(f"wrote {target}; next: leapforecast validate {target} && leapforecast run {target}")
+    note(f"wrote {target}; next: leapforecast validate {target} && leapforecast run {target}")
 
 
 def register(app: typer.Typer) -> None:

@@ -145,7 +145,8 @@ def emit(
     figure: Callable[[], Any] | None = None,
 ) -> None:
     """Write ``result`` as a table (Rich, via ``report.tables_for``), CSV or JSON, to stdout or
-    atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr.
+    atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr (not under
+    ``--quiet``).
 
     ``tables`` builds the table renderables instead of ``report.tables_for(result)`` (a report
     whose table shows more than its CSV rows). ``extra_tables`` (terminal charts) follow them;
@@ -156,7 +157,7 @@ def emit(
     Every destination is checked before anything is written, so a bad ``--output`` folder does
     not leave behind the ``--plot`` of a run that then failed.
     """
-    from leapforecast.cli.errors import err
+    from leapforecast.cli.errors import note
     from leapforecast.errors import UsageError
     from leapforecast.report.output import check_destination, write_text
 
@@ -198,5 +199,5 @@ def emit(
             render_tables(extra_tables, None)
     if text is not None:
         write_text(text, output, inputs=list(inputs))
-    for note in notes:
-        err(note)
+    for line in notes:
+        note(line)

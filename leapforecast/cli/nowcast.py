@@ -81,11 +81,18 @@ def nowcast(
             "--paths",
             "-n",
             min=1,
+            envvar="LEAPFORECAST_PATHS",
             help="Monte Carlo paths (default: the scenario's; 2000 per nowcast for --backtest).",
         ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            envvar="LEAPFORECAST_SEED",
+            help="Random seed (default: the scenario's).",
+        ),
     ] = None,
     backtest: Annotated[
         bool,

@@ -63,6 +63,7 @@ PathsOpt = Annotated[
         "--paths",
         "-n",
         min=1,
+        envvar="LEAPFORECAST_PATHS",
         help="Monte Carlo paths (default: the scenario's).",
     ),
 ]
@@ -71,6 +72,7 @@ SeedOpt = Annotated[
     typer.Option(
         "--seed",
         min=0,
+        envvar="LEAPFORECAST_SEED",
         help="Random seed (default: the scenario's).",
     ),
 ]
@@ -87,6 +89,7 @@ JobsOpt = Annotated[
         "--jobs",
         "-j",
         min=1,
+        envvar="LEAPFORECAST_JOBS",
         help="Worker threads; the output is identical for any number.",
     ),
 ]
@@ -160,12 +163,16 @@ def progress_bar(
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A ``progress(done, total)`` callback that draws a bar on stderr once the work has taken
     ``delay`` seconds, and only when stderr is a terminal that may take cursor controls (None
-    otherwise: a pipe, a file, ``NO_COLOR`` or ``TERM=dumb`` get no cursor-control codes)."""
+    otherwise: a pipe, a file, ``NO_COLOR`` or ``TERM=dumb`` get no cursor-control codes; and
+    none under ``--quiet``)."""
     import os
+
+    from leapforecast.cli.errors import quiet
 
     stream = sys.stderr if stream is None else stream
     if (
-        not getattr(stream, "isatty", lambda: False)()
+        quiet()
+        or not getattr(stream, "isatty", lambda: False)()
         or no_color()
         or os.environ.get("TERM") == "dumb"
     ):

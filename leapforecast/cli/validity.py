@@ -12,10 +12,10 @@ from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit
 
 
 def _warn(lines: tuple[str, ...] | list[str]) -> None:
-    from leapforecast.cli.errors import err
+    from leapforecast.cli.errors import note
 
     for line in lines:
-        err(f"warning: {line}")
+        note(f"warning: {line}")
 
 
 def fit(
@@ -151,7 +151,13 @@ def backtest(
         int, typer.Option("--draws", min=100, max=1_000_000, help="Sample size of each forecast.")
     ] = 2000,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Random seed; same seed, same numbers.")
+        int,
+        typer.Option(
+            "--seed",
+            min=0,
+            envvar="LEAPFORECAST_SEED",
+            help="Random seed; same seed, same numbers.",
+        ),
     ] = 20260101,
     window: Annotated[
         float,
@@ -232,9 +238,9 @@ def backtest(
             import matplotlib  # noqa: F401
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'leapforecast[plot]'") from None
-        from leapforecast.cli.errors import err
+        from leapforecast.cli.errors import note
 
-        err(f"wrote {plot_calibration(result, plot)}")
+        note(f"wrote {plot_calibration(result, plot)}")
     inputs = [s.label for sc in scenarios.values() for s in sc.sources]
     inputs += [f for f in (history, peers_file, plot) if f]
     # the table shows the summary (and every case with --cases); CSV/JSON carry one of the two
