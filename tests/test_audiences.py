@@ -210,3 +210,111 @@ def test_environment_gives_defaults_and_the_command_line_wins(cli, monkeypatch):
     monkeypatch.setenv("LEAPFORECAST_PATHS", "many")
     code, _, err = cli("run", "base")
     assert code == 2 and "LEAPFORECAST_PATHS" in err
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+@pytest.fixture(scope="module")
+def result():
+    import leapforecast as lf
+
+    return lf.simulate(lf.load_scenario(), paths=4000, seed=7)
+
+
+def test_frames_are_tidy_with_numeric_dtypes(result):
+    import leapforecast as lf
+    from leapforecast.data.targets import track_record
+
+    frames = {
+        "summary": result.summary(),
+        "sensitivity": lf.sensitivity(lf.load_scenario(), paths=1000, seed=3).frame(),
+        "history": lf.load_history().frame(),
+        "track": track_record().frame(),
+        "compare": lf.compare(
+            [lf.load_scenario(), lf.load_scenario("bear")], paths=1000, seed=3
+        ).frame(),
+    }
+    text = {"scenario", "input", "source", "outcome", "metric"}
+    for name, frame in frames.items():
+        for col in frame.columns:
+            if col not in text:
+                assert frame[col].dtype.kind in "if", (name, col, frame[col].dtype)
+    sens = frames["sensitivity"]
+    assert sens.drop(columns="input").mean().notna().all()  # arithmetic on every column
+    assert sens["prob_swing"].mean() >= 0  # arithmetic works
+    assert pd_isna(frames["history"]["growth"].iloc[0])
+
+
+def pd_isna(value: object) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def test_summary_is_unrounded_but_rows_keep_the_csv_contract(result):
+    frame = result.summary()
+    rows = result.rows()
+    assert list(frame.columns) == result.columns()
+    assert frame["mean"].iloc[0] == pytest.approx(float(result.mean[0]))
+    assert frame["mean"].iloc[0] != rows[0]["mean"] or float(result.mean[0]).is_integer()
+    assert rows[0]["mean"] == round(float(result.mean[0]))
+
+
+def test_repr_html_is_a_table_and_repr_is_one_line(result):
+    html = result._repr_html_()
+    assert "<table" in html and "<th>p50</th>" in html and "array(" not in html
+    assert html.count("<tr>") == 1 + len(result.years)
+    text = repr(result)
+    assert "\n" not in text and "array" not in text and "4,000 paths" in text
+    import leapforecast as lf
+
+    hist = lf.load_history()
+    assert "<table" in hist._repr_html_()
+    assert hist._repr_html_().count("<tr>") == 1 + len(hist.years)
+
+
+def test_any_quantile_and_any_target(result):
+    import numpy as np
+
+    year = result.years[1]
+    column = np.asarray(result.totals[:, 1], np.float64)
+    assert result.quantile(0.5, year) == pytest.approx(float(np.quantile(column, 0.5)), rel=1e-6)
+    assert result.quantile(0.5, year) == result.quantile(50, year)  # the table's p50
+    assert result.quantile(0.37, year) == pytest.approx(float(np.quantile(column, 0.37)), rel=1e-6)
+    assert result.quantile(0.0, year) == pytest.approx(column.min(), rel=1e-6)
+    assert result.probability(812_345, year) == pytest.approx(np.mean(column >= 812_345))
+    assert result.probability(1_000_000, year) == result.prob_ge[-1, 1]
+    reached = (np.asarray(result.totals[:, :2]) >= 900_000).any(axis=1).mean()
+    assert result.probability(900_000, year, reached=True) == pytest.approx(reached)
+    lo, hi = result.interval(812_345, year)
+    assert lo < result.probability(812_345, year) < hi
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda r: r.quantile(1.5, 2026), "`q`"),
+        (lambda r: r.quantile("median", 2026), "`q`"),
+        (lambda r: r.quantile(0.5, 1999), "`year`"),
+        (lambda r: r.probability(-5, 2026), "`target`"),
+        (lambda r: r.probability(float("nan"), 2026), "`target`"),
+        (lambda r: r.probability(1_000_000, 2040), "`year`"),
+    ],
+)
+def test_bad_quantile_year_or_target_is_a_library_error(result, call, name):
+    import leapforecast as lf
+
+    with pytest.raises(lf.LeapforecastError) as exc:
+        call(result)
+    assert name in str(exc.value)
+
+
+def test_samples_are_a_frame_of_year_columns(result):
+    samples = result.samples()
+    assert list(samples.columns) == result.years
+    assert samples.shape == (result.paths, len(result.years))
+    assert samples.dtypes.map(lambda d: d.kind == "f").all()
+    assert samples[result.years[0]].median() == pytest.approx(
+        result.quantile(0.5, result.years[0]), rel=1e-6
+    )
