@@ -318,3 +318,42 @@ def test_samples_are_a_frame_of_year_columns(result):
     assert samples[result.years[0]].median() == pytest.approx(
         result.quantile(0.5, result.years[0]), rel=1e-6
     )
+
+
+# --------------------------------------------------------------------------- --samples
+
+
+def test_samples_parquet_holds_every_path_by_year(cli, tmp_path):
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    import leapforecast as lf
+
+    out = tmp_path / "paths.parquet"
+    code, csv_text, err = cli("run", "base", "-n", "3000", "--seed", "7", "--samples", str(out))
+    assert code == 0, err
+    frame = pd.read_parquet(out)
+    expected = lf.simulate(lf.load_scenario(), paths=3000, seed=7)
+    assert list(frame.columns) == [str(y) for y in expected.years]
+    assert frame.shape == (3000, len(expected.years))
+    assert frame.dtypes.map(lambda d: d.kind == "f").all()
+    for t, year in enumerate(expected.years):
+        assert (frame[str(year)].to_numpy() == expected.totals[:, t]).all()
+
+
+def test_samples_refuses_inputs_stdout_and_missing_pyarrow(cli, tmp_path, monkeypatch):
+    import sys
+
+    scenario = tmp_path / "s.toml"
+    from leapforecast.model.files import bundled_scenarios
+
+    scenario.write_text(bundled_scenarios()["base"].read_text(encoding="utf-8"))
+    before = scenario.read_bytes()
+    code, _, err = cli("run", str(scenario), "-n", "300", "--samples", str(scenario))
+    assert code == 2 and "--samples" in err and scenario.read_bytes() == before
+    code, _, err = cli("run", "-n", "300", "--samples", "-")
+    assert code == 2 and "Parquet is binary" in err
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    code, out, err = cli("run", "-n", "300", "--samples", str(tmp_path / "p.parquet"))
+    assert code == 2 and out == ""
+    assert err.strip() == "error: --samples needs pyarrow: pip install 'leapforecast[parquet]'"
