@@ -357,3 +357,110 @@ def test_samples_refuses_inputs_stdout_and_missing_pyarrow(cli, tmp_path, monkey
     code, out, err = cli("run", "-n", "300", "--samples", str(tmp_path / "p.parquet"))
     assert code == 2 and out == ""
     assert err.strip() == "error: --samples needs pyarrow: pip install 'leapforecast[parquet]'"
+
+
+# --------------------------------------------------------------------------- the JSON Schema
+
+
+def _schema_validator():
+    jsonschema = pytest.importorskip("jsonschema")
+    from leapforecast.model.authoring import json_schema
+
+    schema = json_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def test_schema_validates_every_bundled_scenario():
+    import tomllib
+
+    from leapforecast.model.files import bundled_scenarios
+
+    validator = _schema_validator()
+    for name, path in bundled_scenarios().items():
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert [e.message for e in validator.iter_errors(doc)] == [], name
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"),
+    [
+        (
+            {"dist": "pret", "low": 0.1, "mode": 0.2, "high": 0.3},
+            "'pret' is not one of ['fixed', 'normal', 'lognormal', 'uniform', 'triangular', "
+            "'pert', 'beta', 'choice', 'bootstrap', 'track_record']",
+        ),
+        ({"dist": "pert", "low": 0.1, "mode": 0.2}, "'high' is a required property"),
+        ({"low": 0.1, "high": 0.3}, "'dist' is a required property"),
+    ],
+)
+def test_schema_names_the_specific_problem_of_a_distribution(rate, message):
+    from jsonschema.exceptions import best_match
+
+    errors = list(_schema_validator().iter_errors({"growth": {"rate": rate}}))
+    assert message in [e.message for e in errors]
+    assert best_match(errors).message == message
+    assert not any("is not valid under any of the given schemas" in e.message for e in errors)
+    assert list(errors[0].absolute_path)[:2] == ["growth", "rate"]
+
+
+def test_schema_completion_offers_one_list_of_names_and_examples_everywhere():
+    from leapforecast.model.authoring import json_schema
+    from leapforecast.model.distributions import DIST_CLASSES
+
+    schema = json_schema()
+    defs = schema["definitions"]
+    dist = defs["Distribution"]
+    assert dist["properties"]["dist"]["enum"] == list(DIST_CLASSES)
+    text = json.dumps(schema)
+    assert text.count('"enum": ["fixed"') == 1  # the names once, not once per key
+    assert "anyOf" not in json.dumps(defs["Growth"])  # a distribution key is one $ref
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    for holder in [{"properties": schema["properties"]}, *defs.values()]:
+        for key, prop in holder.get("properties", {}).items():
+            if key == "dist":
+                continue
+            assert prop.get("description"), key
+            assert prop.get("examples"), key
+
+
+def test_units_written_as_toml_floats_are_accepted_when_whole(write_scenario):
+    import leapforecast as lf
+    from leapforecast.model.authoring import validate_file
+
+    path = write_scenario(
+        """
+        [scenario]
+        extends = "builtin:base"
+        [simulation]
+        targets = [5e5, 1e6, "750k"]
+        """
+    )
+    assert lf.load_scenario(path).targets == [500_000, 750_000, 1_000_000]
+    bad = write_scenario(
+        """
+        [scenario]
+        extends = "builtin:base"
+        [simulation]
+        targets = [2.5e5, 1.5]
+        """,
+        name="bad.toml",
+    )
+    (problem,) = validate_file(bad)
+    assert "simulation.targets.1" in problem and "whole units" in problem
+    assert [
+        e.message for e in _schema_validator().iter_errors({"simulation": {"targets": [1e6]}})
+    ] == []
+
+
+def test_new_writes_the_schema_beside_the_starter(cli, tmp_path):
+    from leapforecast.model.authoring import schema_text
+
+    code, _, err = cli("new", str(tmp_path / "one"))
+    assert code == 0 and "scenario.schema.json" in err
+    assert (tmp_path / "one.toml").read_text().startswith("#:schema ./scenario.schema.json\n")
+    assert (tmp_path / "scenario.schema.json").read_text(encoding="utf-8") == schema_text()
+    (tmp_path / "scenario.schema.json").write_text("{}", encoding="utf-8")  # the user's own
+    code, _, err = cli("new", str(tmp_path / "two"))
+    assert code == 0 and "scenario.schema.json" not in err
+    assert (tmp_path / "scenario.schema.json").read_text(encoding="utf-8") == "{}"

@@ -76,7 +76,8 @@ def validate(
 def schema(output: OutputOpt = None) -> None:
     """Print the JSON Schema of scenario files, for editors that check and complete TOML.
 
-    Put '#:schema PATH-OR-URL' on the first line of a scenario for Taplo / Even Better TOML.
+    Write it next to your scenarios and start each with '#:schema ./scenario.schema.json'
+    (Taplo / Even Better TOML), or associate it in a .taplo.toml; see docs/authoring.md.
 
     Example: leapforecast schema --output scenario.schema.json
     """
@@ -117,13 +118,20 @@ def new(
 ) -> None:
     """Write a commented starter scenario that validates and runs as it is.
 
-    Refuses to overwrite an existing file.
+    Refuses to overwrite an existing file. The starter links its editor schema as
+    './scenario.schema.json'; when the folder has none, that file is written too.
 
     Example: leapforecast new my-case && leapforecast run my-case.toml
     """
     from leapforecast.cli.errors import note
     from leapforecast.errors import UsageError
-    from leapforecast.model.authoring import check_name, schema_reference, starter
+    from leapforecast.model.authoring import (
+        SCHEMA_NAME,
+        check_name,
+        schema_reference,
+        schema_text,
+        starter,
+    )
     from leapforecast.report.output import write_text
 
     if output is not None and str(output) == "-":
@@ -139,7 +147,19 @@ def new(
     write_text(
         starter(stem, schema=schema_reference(target)), target, option="new:", exclusive=True
     )
-    note(f"wrote {target}; next: leapforecast validate {target} && leapforecast run {target}")
+    wrote = [str(target)]
+    schema_file = target.parent / SCHEMA_NAME
+    if not schema_file.exists() and not schema_file.is_symlink():
+        # the starter's '#:schema ./scenario.schema.json' must resolve for an editor
+        try:
+            write_text(schema_text(), schema_file, option="new:", exclusive=True)
+            wrote.append(f"{schema_file} (for editors)")
+        except UsageError:  # written by someone else meanwhile: theirs is as good
+            pass
+    note(
+        f"wrote {' and '.join(wrote)}; next: leapforecast validate {target} && "
+        f"leapforecast run {target}"
+    )
 
 
 def register(app: typer.Typer) -> None:
