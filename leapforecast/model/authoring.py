@@ -274,6 +274,14 @@ _EXAMPLES: dict[str, list[Any]] = {  # "Table.key" -> examples an editor shows
     "TrackRecord.spread": ["resample", "range"],
 }
 _TOP_EXAMPLES: dict[str, list[Any]] = {
+    "mixture": [
+        {
+            "components": [
+                {"scenario": "bull.toml", "weight": 0.3},
+                {"scenario": "bear.toml", "weight": 0.7},
+            ]
+        }
+    ],
     "scenario": [{"name": "my-case", "extends": "base.toml"}],
     "history": [{"source": "builtin:leapmotor"}],
     "simulation": [{"horizon": 2028, "paths": 100_000, "targets": ["500k", "1M"]}],
@@ -316,8 +324,6 @@ def json_schema() -> dict[str, Any]:
             _describe(prop, defs)
     for key, text in _TOP_DOCS.items():
         props[key]["description"] = text
-    for key, examples in _TOP_EXAMPLES.items():
-        props[key]["examples"] = examples
     for name, keys in _INIT_KEYS.items():
         defs[name]["x-taplo"] = {"initKeys": keys}
     for name, d in defs.items():
@@ -341,6 +347,10 @@ def json_schema() -> dict[str, Any]:
     schedule["patternProperties"] = {"^[0-9]{4}$": schedule.pop("additionalProperties")}
     schedule["additionalProperties"] = False
     defs[DISTRIBUTION] = _distribution_def(dist_names)
+    for key, examples in _TOP_EXAMPLES.items():  # last: after every top-level table is in
+        if key in props:
+            props[key].setdefault("examples", examples)
+    _draft07(props)
     return {
         "$schema": DRAFT,
         "title": "leapforecast scenario",
@@ -353,6 +363,24 @@ def json_schema() -> dict[str, Any]:
         "properties": props,
         "definitions": dict(sorted(defs.items())),
     }
+
+
+def _draft07(node: Any) -> None:
+    """Spell draft-04's boolean ``exclusiveMinimum``/``exclusiveMaximum`` (beside ``minimum``/
+    ``maximum``) the draft-07 way, as a number, in a hand-written part of the schema."""
+    if isinstance(node, list):
+        for item in node:
+            _draft07(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if node.get(bound) is True and plain in node:
+            node[bound] = node.pop(plain)
+        elif node.get(bound) is False:
+            del node[bound]
+    for value in node.values():
+        _draft07(value)
 
 
 def _distribution_def(dist_names: dict[str, str]) -> dict[str, Any]:
