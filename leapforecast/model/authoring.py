@@ -133,9 +133,11 @@ def validation_report(
     from leapforecast._version import __version__
 
     overrides = list(overrides)
-    files = []
+    files: list[dict[str, Any]] = []
+    count = 0
     for p in paths:
         problems = validate_problems(p, overrides=overrides)
+        count += len(problems)
         files.append(
             {
                 "file": file_label(p),
@@ -146,7 +148,7 @@ def validation_report(
     return {
         "version": __version__,
         "files": files,
-        "problems": sum(len(f["problems"]) for f in files),
+        "problems": count,
     }
 
 
