@@ -27,3 +27,7 @@ def test_notebook_executes(tmp_path):
     assert len(images) == 3  # run, comparison, tornado
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "P(>= 1M in 2026)" in text and "growth.rate =" in text
+    assert "P(>= 900k in 2026)" in text  # any target, from the stored totals
+    assert "rw: 1y " in text and "scenario:base: " in text  # the calibration report
+    tables = [o for o in outputs if "text/html" in o.get("data", {})]
+    assert len(tables) >= 5  # frames render as HTML tables

@@ -32,7 +32,7 @@ import numpy as np
 
 from leapforecast._version import __version__
 from leapforecast.analysis.seasonal import MonthlyFit, fit_monthly
-from leapforecast.data._files import read_text_file
+from leapforecast.data._files import file_label, read_text_file
 from leapforecast.data.monthly import (
     MAX_MONTH_UNITS,
     MonthlyHistory,
@@ -289,7 +289,7 @@ def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> 
     given: dict[str, float] = {}
     if path is not None:
         text = read_text_file(Path(path), HistoryError)
-        hist = parse_monthly(text, source=str(path), periods=False)
+        hist = parse_monthly(text, source=file_label(path), periods=False)
         given.update({month_label(m): u for m, u in zip(hist.months, hist.units, strict=True)})
     for label, units in parse_month_values(months).items():
         if label in given:

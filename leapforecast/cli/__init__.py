@@ -18,10 +18,13 @@ app = typer.Typer(
     help=(
         "Monte Carlo sales-scenario forecasts: the chance of reaching 500k, 750k or 1M cars "
         "a year.\n\n"
-        "Exit codes: 0 success, 1 internal error, 2 bad usage or input, 130 interrupted."
+        "Exit codes: 0 success, 1 internal error, 2 bad usage or input, 130 interrupted.\n\n"
+        "Defaults from the environment: LEAPFORECAST_PATHS (--paths), LEAPFORECAST_SEED "
+        "(--seed), LEAPFORECAST_FORMAT (--format), LEAPFORECAST_JOBS (--jobs); an option on "
+        "the command line wins."
     ),
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -46,7 +49,19 @@ def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show a traceback for internal errors.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Show no notes, warnings or progress bars on stderr (errors still show).",
+        ),
+    ] = False,
 ) -> None:
+    if quiet:
+        from leapforecast.cli.errors import set_quiet
+
+        set_quiet(True)
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
 

@@ -46,6 +46,7 @@ SensitivityPathsOpt = Annotated[
         "--paths",
         "-n",
         min=1,
+        envvar="LEAPFORECAST_PATHS",
         help="Paths for each tornado run (default: the scenario's).",
     ),
 ]
@@ -55,6 +56,7 @@ SweepPathsOpt = Annotated[
         "--paths",
         "-n",
         min=1,
+        envvar="LEAPFORECAST_PATHS",
         help="Paths for each grid point or bisection step.",
     ),
 ]
@@ -90,6 +92,7 @@ def compare(
             "--paths",
             "-n",
             min=1,
+            envvar="LEAPFORECAST_PATHS",
             help="Paths for every scenario (default: the first's).",
         ),
     ] = None,

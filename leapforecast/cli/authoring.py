@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,20 +11,49 @@ import typer
 from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit
 
 
+class ValidateFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 def validate(
     files: Annotated[
         list[str],
-        typer.Argument(help="Scenario TOML files (or bundled names) to check.", metavar="FILE..."),
+        typer.Argument(
+            help="Scenario TOML files (or bundled names, or - for standard input) to check.",
+            metavar="FILE...",
+        ),
     ],
     set_: SetOpt = None,
+    fmt: Annotated[
+        ValidateFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text: 'ok FILE' on stdout, problems on stderr; json: one document on stdout "
+            "with every problem's file, line, column, key, message and suggestion.",
+        ),
+    ] = ValidateFormat.text,
 ) -> None:
     """Check scenario files and list every problem in every file, one line each, on stderr.
 
     Prints 'ok FILE' on stdout for each valid file. Exit 0 when all are valid, 2 otherwise.
 
     Example: leapforecast validate scenarios/*.toml
+    Example: leapforecast validate --format json my-case.toml | jq '.files[].problems[]'
     """
     from leapforecast.cli.errors import err
+
+    if fmt is ValidateFormat.json:
+        import json
+
+        from leapforecast.model.authoring import validation_report
+
+        report = validation_report(files, overrides=set_ or [])
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        if report["problems"]:
+            raise typer.Exit(2)
+        return
     from leapforecast.model.authoring import validate_files
 
     results = validate_files(files, overrides=set_ or [])
@@ -46,7 +76,8 @@ def validate(
 def schema(output: OutputOpt = None) -> None:
     """Print the JSON Schema of scenario files, for editors that check and complete TOML.
 
-    Put '#:schema PATH-OR-URL' on the first line of a scenario for Taplo / Even Better TOML.
+    Write it next to your scenarios and start each with '#:schema ./scenario.schema.json'
+    (Taplo / Even Better TOML), or associate it in a .taplo.toml; see docs/authoring.md.
 
     Example: leapforecast schema --output scenario.schema.json
     """
@@ -87,13 +118,20 @@ def new(
 ) -> None:
     """Write a commented starter scenario that validates and runs as it is.
 
-    Refuses to overwrite an existing file.
+    Refuses to overwrite an existing file. The starter links its editor schema as
+    './scenario.schema.json'; when the folder has none, that file is written too.
 
     Example: leapforecast new my-case && leapforecast run my-case.toml
     """
-    from leapforecast.cli.errors import err
+    from leapforecast.cli.errors import note
     from leapforecast.errors import UsageError
-    from leapforecast.model.authoring import check_name, schema_reference, starter
+    from leapforecast.model.authoring import (
+        SCHEMA_NAME,
+        check_name,
+        schema_reference,
+        schema_text,
+        starter,
+    )
     from leapforecast.report.output import write_text
 
     if output is not None and str(output) == "-":
@@ -109,7 +147,19 @@ def new(
     write_text(
         starter(stem, schema=schema_reference(target)), target, option="new:", exclusive=True
     )
-    err(f"wrote {target}; next: leapforecast validate {target} && leapforecast run {target}")
+    wrote = [str(target)]
+    schema_file = target.parent / SCHEMA_NAME
+    if not schema_file.exists() and not schema_file.is_symlink():
+        # the starter's '#:schema ./scenario.schema.json' must resolve for an editor
+        try:
+            write_text(schema_text(), schema_file, option="new:", exclusive=True)
+            wrote.append(f"{schema_file} (for editors)")
+        except UsageError:  # written by someone else meanwhile: theirs is as good
+            pass
+    note(
+        f"wrote {' and '.join(wrote)}; next: leapforecast validate {target} && "
+        f"leapforecast run {target}"
+    )
 
 
 def register(app: typer.Typer) -> None:

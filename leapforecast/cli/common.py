@@ -18,10 +18,17 @@ class Format(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"
 
 
 FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="table for people; csv or json for scripts.")
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        envvar="LEAPFORECAST_FORMAT",
+        help="table for people; csv, json or jsonl (one JSON object per CSV row) for scripts.",
+    ),
 ]
 OutputOpt = Annotated[
     Path | None,
@@ -131,22 +138,26 @@ def emit(
     *,
     inputs: Sequence[str | Path] = (),
     extra_tables: list[Any] | None = None,
+    tables: Callable[[], list[Any]] | None = None,
     trailer: str | None = None,
     notes: Sequence[str] = (),
     plot: Path | None = None,
     figure: Callable[[], Any] | None = None,
 ) -> None:
     """Write ``result`` as a table (Rich, via ``report.tables_for``), CSV or JSON, to stdout or
-    atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr.
+    atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr (not under
+    ``--quiet``).
 
-    ``extra_tables`` (terminal charts) follow the tables; with CSV/JSON they are drawn on the
-    terminal, so they need ``--output`` (stdout is data). ``trailer`` is raw text after the
-    tables (a TOML block a console must not wrap). ``plot`` saves ``figure()`` first.
+    ``tables`` builds the table renderables instead of ``report.tables_for(result)`` (a report
+    whose table shows more than its CSV rows). ``extra_tables`` (terminal charts) follow them;
+    with CSV/JSON they are drawn on the terminal, so they need ``--output`` (stdout is data).
+    ``trailer`` is raw text after the tables (a TOML block a console must not wrap). ``plot``
+    saves ``figure()`` first.
 
     Every destination is checked before anything is written, so a bad ``--output`` folder does
     not leave behind the ``--plot`` of a run that then failed.
     """
-    from leapforecast.cli.errors import err
+    from leapforecast.cli.errors import note
     from leapforecast.errors import UsageError
     from leapforecast.report.output import check_destination, write_text
 
@@ -166,7 +177,8 @@ def emit(
     if fmt is Format.table:
         from leapforecast.report import tables_for
 
-        text = render_tables(tables_for(result) + (extra_tables or []), output)
+        shown = tables() if tables is not None else tables_for(result)
+        text = render_tables(shown + (extra_tables or []), output)
         if trailer is not None:
             if text is None:
                 write_text(trailer, None)  # raw, so the terminal cannot wrap it
@@ -177,11 +189,15 @@ def emit(
             from leapforecast.report.formats import to_csv
 
             text = to_csv(result.columns(), result.rows())
+        elif fmt is Format.jsonl:
+            from leapforecast.report.formats import to_jsonl
+
+            text = to_jsonl(result.columns(), result.rows())
         else:
             text = result.to_json()  # type: ignore[attr-defined]  # TabularMixin
         if extra_tables:
             render_tables(extra_tables, None)
     if text is not None:
         write_text(text, output, inputs=list(inputs))
-    for note in notes:
-        err(note)
+    for line in notes:
+        note(line)

@@ -27,6 +27,25 @@ def err(line: str) -> None:
     sys.stderr.flush()
 
 
+_QUIET = {"on": False}
+
+
+def set_quiet(value: bool) -> None:
+    """``--quiet``: from now on notes, warnings and progress bars are not shown (errors are)."""
+    _QUIET["on"] = bool(value)
+
+
+def quiet() -> bool:
+    return _QUIET["on"]
+
+
+def note(line: str) -> None:
+    """A note or warning on stderr (``err``), unless ``--quiet``: stderr is for people, and a
+    script that checks the exit code may not want the chatter."""
+    if not _QUIET["on"]:
+        err(line)
+
+
 # library parameters whose command-line flag is not ``--`` + the name with dashes
 _FLAGS: dict[str, str] = {}
 _PARAM = re.compile(r"`([a-z][a-z0-9_]*)`")
@@ -74,11 +93,14 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     reset_reads()  # the inputs --output must not overwrite are this command's
+    set_quiet(False)  # until the command line says --quiet
     try:
         # Drive the Click command directly rather than through ``app(...)``: Typer's main loop
         # turns Ctrl-C into a silent exit 130 and a closed pipe into ``sys.exit(1)``, and both
         # must reach the handlers below (one line ``interrupted``; a closed pipe is success).
         command = typer.main.get_command(app)
+        # a shell asking for completions (the script --install-completion writes sets this)
+        command._main_shell_completion({}, "leapforecast")  # exits when it completes
         with command.make_context("leapforecast", list(args)) as ctx:
             result = command.invoke(ctx)
         return int(result or 0) if isinstance(result, int) else 0

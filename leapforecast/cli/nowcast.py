@@ -15,7 +15,6 @@ from leapforecast.cli.common import (
     TargetOpt,
     emit,
     parse_targets,
-    render_tables,
 )
 
 
@@ -82,11 +81,18 @@ def nowcast(
             "--paths",
             "-n",
             min=1,
+            envvar="LEAPFORECAST_PATHS",
             help="Monte Carlo paths (default: the scenario's; 2000 per nowcast for --backtest).",
         ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            envvar="LEAPFORECAST_SEED",
+            help="Random seed (default: the scenario's).",
+        ),
     ] = None,
     backtest: Annotated[
         bool,
@@ -118,7 +124,6 @@ def nowcast(
     Example: leapforecast nowcast --month 2026-01=32059 --target 1M --target 750k
     """
     from leapforecast.errors import UsageError
-    from leapforecast.report.output import write_text
 
     inputs = [str(p) for p in (actuals,) if p is not None]
     inputs += [p for p in (history, scenario) if p]  # never written over by --output
@@ -132,11 +137,14 @@ def nowcast(
             )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
-        text = _backtest(
-            year, scenario, set_, history, profile, paths, seed, fmt, output, series, cases
+        result = _backtest(year, scenario, set_, history, profile, paths, seed, series)
+        emit(
+            result.case_table() if cases else result,
+            fmt,
+            output,
+            inputs=inputs,
+            tables=lambda: _backtest_tables(result),
         )
-        if text is not None:
-            write_text(text, output, inputs=inputs)
         return
     from leapforecast.analysis.outside import nowcast_outside
 
@@ -191,15 +199,13 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
 
 
 def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
-    year, scenario, set_, history, profile, paths, seed, fmt, output, series, cases
-) -> str | None:
+    year, scenario, set_, history, profile, paths, seed, series
+) -> Any:  # -> NowcastBacktest
     from leapforecast.analysis.nowcast_backtest import backtest, load_series
-    from leapforecast.report import run as render
-    from leapforecast.report.nowcast import _backtest_tables
 
     sc = _scenario(scenario, set_) if scenario or set_ else None
     data = load_series(series or ["all"], monthly=history)
-    result = backtest(
+    return backtest(
         data=data,
         scenario=sc,
         year=year,
@@ -207,13 +213,12 @@ def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
         seed=20260101 if seed is None else seed,
         seasonal=profile,
     )
-    table = result.case_table() if cases else result
-    if fmt is Format.csv:
-        rows = [{k: ("" if v is None else v) for k, v in r.items()} for r in table.rows()]
-        return render.to_csv(table.columns(), rows)
-    if fmt is Format.json:
-        return table.to_json()
-    return render_tables(_backtest_tables(result), output)
+
+
+def _backtest_tables(result: Any) -> list[Any]:
+    from leapforecast.report.nowcast import _backtest_tables as tables
+
+    return tables(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -63,6 +63,7 @@ PathsOpt = Annotated[
         "--paths",
         "-n",
         min=1,
+        envvar="LEAPFORECAST_PATHS",
         help="Monte Carlo paths (default: the scenario's).",
     ),
 ]
@@ -71,6 +72,7 @@ SeedOpt = Annotated[
     typer.Option(
         "--seed",
         min=0,
+        envvar="LEAPFORECAST_SEED",
         help="Random seed (default: the scenario's).",
     ),
 ]
@@ -87,6 +89,7 @@ JobsOpt = Annotated[
         "--jobs",
         "-j",
         min=1,
+        envvar="LEAPFORECAST_JOBS",
         help="Worker threads; the output is identical for any number.",
     ),
 ]
@@ -140,6 +143,16 @@ MonthOpt = Annotated[
         help="One month's actual deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).",
     ),
 ]
+SamplesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--samples",
+        metavar="FILE.parquet",
+        dir_okay=False,
+        help="Also write every path's units by year to a Parquet file (one row per path, one "
+        "column per year; needs pyarrow: pip install 'leapforecast[parquet]').",
+    ),
+]
 MaxPathsOpt = Annotated[
     int | None,
     typer.Option(
@@ -160,12 +173,16 @@ def progress_bar(
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A ``progress(done, total)`` callback that draws a bar on stderr once the work has taken
     ``delay`` seconds, and only when stderr is a terminal that may take cursor controls (None
-    otherwise: a pipe, a file, ``NO_COLOR`` or ``TERM=dumb`` get no cursor-control codes)."""
+    otherwise: a pipe, a file, ``NO_COLOR`` or ``TERM=dumb`` get no cursor-control codes; and
+    none under ``--quiet``)."""
     import os
+
+    from leapforecast.cli.errors import quiet
 
     stream = sys.stderr if stream is None else stream
     if (
-        not getattr(stream, "isatty", lambda: False)()
+        quiet()
+        or not getattr(stream, "isatty", lambda: False)()
         or no_color()
         or os.environ.get("TERM") == "dumb"
     ):
@@ -217,6 +234,7 @@ def run(
     year: YearOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    samples: SamplesOpt = None,
 ) -> None:
     """Run a scenario and show yearly quantiles and the probability of each target.
 
@@ -236,6 +254,8 @@ def run(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
     )
     check_outputs(output, plot)
+    if samples is not None:
+        _check_samples(samples, output, plot)
     condition: Any = None
     posterior = None
     if actuals is not None or month:
@@ -268,6 +288,10 @@ def run(
     from leapforecast.analysis.outside import run_outside
 
     shown = run_outside(result, sc)
+    if samples is not None:
+        from leapforecast.report.samples import write_samples
+
+        write_samples(result, samples, inputs=sc.input_files)
     emit(
         shown,
         fmt,
@@ -288,6 +312,24 @@ def check_outputs(output: Path | None, plot: Path | None = None) -> None:
     check_destination(output)
     if plot is not None:
         check_destination(plot, option="--plot")
+
+
+def _check_samples(samples: Path, output: Path | None, plot: Path | None) -> None:
+    """``--samples``: a file (Parquet is binary, stdout is for the table), not the same file as
+    another output, and pyarrow installed; all before the simulation."""
+    from leapforecast.report.output import check_destination
+    from leapforecast.report.samples import require_parquet
+
+    if str(samples) == "-":
+        raise UsageError("--samples -: Parquet is binary; give a file name such as paths.parquet")
+    check_destination(samples, option="--samples")
+    for other, option in ((output, "--output"), (plot, "--plot")):
+        if other is not None and str(other) != "-" and Path(other).resolve() == samples.resolve():
+            raise UsageError(f"--samples {samples}: the same file as {option}")
+    try:
+        require_parquet()
+    except UsageError:
+        raise UsageError("--samples needs pyarrow: pip install 'leapforecast[parquet]'") from None
 
 
 def render_charts(result: Any, year: int | None) -> list[Any]:

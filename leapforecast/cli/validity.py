@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit, render_tables
+from leapforecast.cli.common import Format, FormatOpt, OutputOpt, SetOpt, emit
 
 
 def _warn(lines: tuple[str, ...] | list[str]) -> None:
-    from leapforecast.cli.errors import err
+    from leapforecast.cli.errors import note
 
     for line in lines:
-        err(f"warning: {line}")
+        note(f"warning: {line}")
 
 
 def fit(
@@ -151,7 +151,13 @@ def backtest(
         int, typer.Option("--draws", min=100, max=1_000_000, help="Sample size of each forecast.")
     ] = 2000,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Random seed; same seed, same numbers.")
+        int,
+        typer.Option(
+            "--seed",
+            min=0,
+            envvar="LEAPFORECAST_SEED",
+            help="Random seed; same seed, same numbers.",
+        ),
     ] = 20260101,
     window: Annotated[
         float,
@@ -207,9 +213,7 @@ def backtest(
     """
     from leapforecast.analysis import backtest as lib
     from leapforecast.errors import UsageError
-    from leapforecast.report import run as render
     from leapforecast.report.backtest import plot_calibration, result_tables
-    from leapforecast.report.output import write_text
 
     methods = list(method) if method else []
     methods += [f"scenario:{s}" for s in scenario or []]
@@ -234,21 +238,19 @@ def backtest(
             import matplotlib  # noqa: F401
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'leapforecast[plot]'") from None
-        from leapforecast.cli.errors import err
+        from leapforecast.cli.errors import note
 
-        err(f"wrote {plot_calibration(result, plot)}")
-    table = result.case_table() if cases else result
-    if fmt is Format.table:
-        text = render_tables(result_tables(result, cases=cases), output)
-    elif fmt is Format.csv:
-        rows = [{k: ("" if v is None else v) for k, v in r.items()} for r in table.rows()]
-        text = render.to_csv(table.columns(), rows)
-    else:
-        text = table.to_json()
+        note(f"wrote {plot_calibration(result, plot)}")
     inputs = [s.label for sc in scenarios.values() for s in sc.sources]
     inputs += [f for f in (history, peers_file, plot) if f]
-    if text is not None:
-        write_text(text, output, inputs=inputs)
+    # the table shows the summary (and every case with --cases); CSV/JSON carry one of the two
+    emit(
+        result.case_table() if cases else result,
+        fmt,
+        output,
+        inputs=inputs,
+        tables=lambda: result_tables(result, cases=cases),
+    )
 
 
 def register(app: typer.Typer) -> None:

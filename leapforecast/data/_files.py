@@ -11,6 +11,18 @@ from leapforecast.errors import HistoryError
 from leapforecast.units import parse_number
 
 BUILTIN_PREFIX = "builtin:"
+STDIN = "-"  # a file argument that means standard input
+STDIN_LABEL = "<stdin>"  # how messages name it
+
+
+def is_stdin(ref: object) -> bool:
+    """Whether a file argument is ``-`` (standard input)."""
+    return ref is not None and str(ref) == STDIN
+
+
+def file_label(ref: str | Path) -> str:
+    """How messages and results name a file argument (``<stdin>`` for ``-``)."""
+    return STDIN_LABEL if is_stdin(ref) else str(ref)
 
 
 MAX_BYTES = 5_000_000
@@ -77,11 +89,16 @@ def _is_stdin(st: os.stat_result) -> bool:
 def read_text_file(path: Path, error: type[Exception]) -> str:
     """Read a small UTF-8 text file, turning every OS or decoding problem into ``error``.
 
+    ``-`` is standard input (read to its end, with the same bound and checks; messages call it
+    ``<stdin>``), so every reader of a scenario, history or actuals file takes ``-``.
+
     The bound is on bytes actually read (at most ``MAX_BYTES + 1``), not on ``st_size``, which is
     0 for devices and pipes; devices, FIFOs and sockets are refused before any read (unless it is
     this process's stdin), and a FIFO is opened non-blocking so a pipe without a writer cannot
     hang the run. Every file read is remembered (``files_read``) so no output replaces it.
     """
+    if is_stdin(path):
+        return _decode(_read_stdin(error), STDIN_LABEL, error)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -121,12 +138,54 @@ def read_text_file(path: Path, error: type[Exception]) -> str:
         raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
+    return _decode(data, str(path), error)
+
+
+def _decode(data: bytes, label: str, error: type[Exception]) -> str:
     if b"\x00" in data:
-        raise error(f"{path}: looks like a binary file, expected UTF-8 text")
+        raise error(f"{label}: looks like a binary file, expected UTF-8 text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error(f"{path}: not valid UTF-8 text (byte {exc.start})") from None
+        raise error(f"{label}: not valid UTF-8 text (byte {exc.start})") from None
+
+
+def _read_stdin(error: type[Exception]) -> bytes:
+    """Standard input to its end, at most ``MAX_BYTES``. Read through ``sys.stdin`` (not file
+    descriptor 0) so a notebook's or a test's replacement stdin works; a redirected regular file
+    is remembered as an input, so ``-o`` cannot overwrite the file being read."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        if sys.stdin is None:
+            raise error(f"{STDIN_LABEL}: there is no standard input")
+        text = sys.stdin.read(MAX_BYTES + 1)
+        stream_data = text.encode("utf-8")
+    else:
+        chunks, size = [], 0
+        try:
+            while size <= MAX_BYTES:
+                chunk = stream.read(min(1 << 20, MAX_BYTES + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError as exc:
+            raise error(f"{STDIN_LABEL}: cannot read ({exc.strerror or exc})") from None
+        stream_data = b"".join(chunks)
+    if len(stream_data) > MAX_BYTES:
+        raise error(
+            f"{STDIN_LABEL}: input is larger than {MAX_BYTES // 1_000_000} MB; "
+            "not a history or scenario"
+        )
+    try:
+        st = os.fstat(sys.stdin.fileno())
+        if stat.S_ISREG(st.st_mode):
+            _READ[(st.st_dev, st.st_ino)] = STDIN_LABEL
+    except (OSError, ValueError, AttributeError):  # no descriptor (a test's or notebook's stdin)
+        pass
+    return stream_data
 
 
 EXCERPT_CHARS = 40

@@ -15,6 +15,7 @@ from leapforecast.data._files import (
     builtin_file,
     csv_header,
     excerpt,
+    file_label,
     read_text_file,
 )
 from leapforecast.data.tabular import TabularMixin
@@ -182,7 +183,7 @@ def load_history(source: str | Path | None = None) -> History:
         path = builtin_file(text_source, BUILTIN, "history")
         return parse_history(path.read_text(encoding="utf-8"), source=text_source)
     path = Path(source)
-    return parse_history(read_text_file(path, HistoryError), source=str(path))
+    return parse_history(read_text_file(path, HistoryError), source=file_label(path))
 
 
 def parse_history(text: str, *, source: str = "<string>") -> History:

@@ -27,6 +27,7 @@ from leapforecast.data._files import (
     builtin_file,
     csv_header,
     excerpt,
+    file_label,
     read_text_file,
 )
 from leapforecast.errors import HistoryError
@@ -168,7 +169,7 @@ def load_monthly(source: str | Path | None = None) -> MonthlyHistory:
             hist.months, hist.units, hist.source, hist.notes, BUILTIN_AGGREGATES.get(key, ())
         )
     path = Path(source)
-    return parse_monthly(read_text_file(path, HistoryError), source=str(path))
+    return parse_monthly(read_text_file(path, HistoryError), source=file_label(path))
 
 
 def load_monthly_peers(source: str | Path | None = None) -> dict[str, MonthlyHistory]:

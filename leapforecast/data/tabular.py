@@ -9,6 +9,7 @@ implement it without importing upwards.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -34,17 +35,90 @@ class Tabular(Protocol):
 
 
 class TabularMixin:
-    """``frame()`` and ``to_json()`` derived from ``rows()`` and ``document()``."""
+    """``frame()``, ``to_json()`` and a notebook view derived from ``rows()`` and ``document()``.
+
+    ``frame()`` is tidy: one row per CSV row, the CSV's columns, numeric dtypes (a column whose
+    values are all numbers or missing is float/int, even when every value is missing) and NaN
+    for a missing value. Its values are the rows' own, rounded as the CSV contract says (6
+    decimals for probabilities and scores, whole cars for units); a result that keeps finer
+    numbers may override ``frame_rows()`` (``SimulationResult`` does: its frame is unrounded).
+    """
+
+    def frame_rows(self) -> list[dict[str, Any]]:
+        """The rows ``frame()`` is built from (``rows()`` unless a result keeps finer values)."""
+        return self.rows()  # type: ignore[attr-defined, no-any-return]
 
     def frame(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame (numeric dtypes, NaN for missing values)."""
         import pandas as pd
 
-        rows = self.rows()  # type: ignore[attr-defined]
+        rows = self.frame_rows()
         cols = self.columns()  # type: ignore[attr-defined]
-        # rows hold plain numbers and None, so pandas infers numeric dtypes with NaN for None
-        return pd.DataFrame(rows, columns=cols)
+        frame = pd.DataFrame(rows, columns=cols)
+        for col in cols:
+            values = frame[col]
+            if values.dtype != object:
+                continue
+            if all(_is_number_or_missing(v) for v in values):
+                # None-only or mixed int/None columns: pandas keeps them as objects
+                frame[col] = pd.to_numeric(values.astype("float64"))
+            elif any(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                # a label column holding numbers and text (a nowcast's "500000" and "2026-02"):
+                # text throughout, so it sorts and compares one way
+                frame[col] = values.map(lambda v: None if v is None else str(v))
+        return frame
 
     def to_json(self) -> str:
         """``document()`` as JSON text (what ``--format json`` prints)."""
         return json.dumps(self.document(), indent=2) + "\n"  # type: ignore[attr-defined]
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the result's table (the CSV rows, at most ``HTML_ROWS``)."""
+        rows = self.rows()  # type: ignore[attr-defined]
+        caption = type(self).__name__ + (
+            f" ({len(rows)} rows, first {HTML_ROWS} shown)" if len(rows) > HTML_ROWS else ""
+        )
+        return html_table(self.columns(), rows[:HTML_ROWS], caption=caption)  # type: ignore[attr-defined]
+
+
+HTML_ROWS = 60
+
+
+def _is_number_or_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def html_cell(value: Any) -> str:
+    """A value as escaped HTML cell text: large numbers with thousands separators, others to 6
+    significant digits, None and NaN as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return html.escape(str(value))
+
+
+def html_table(
+    columns: list[str], rows: list[dict[str, Any]], *, caption: str | None = None
+) -> str:
+    """A plain HTML table (escaped; numbers right-aligned) for ``_repr_html_``. The data layer
+    cannot use ``report.html`` (it sits above), and a notebook needs nothing more than this."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            v = row.get(c)
+            numeric = isinstance(v, int | float) and not isinstance(v, bool)
+            style = " style='text-align:right'" if numeric else ""
+            cells.append(f"<td{style}>{html_cell(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (
+        f"<table class='leapforecast'>{cap}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

@@ -159,30 +159,94 @@ class SimulationResult(TabularMixin):
     def prob_reached(self) -> np.ndarray:
         return self.count_reached / self.paths
 
-    def _index(self, target: float, year: int) -> tuple[int, int]:
-
+    def _year_index(self, year: int) -> int:
+        if isinstance(year, bool) or not isinstance(year, int | np.integer):
+            raise UsageError(f"`year` {year!r}: expected a forecast year such as {self.years[0]}")
         if year not in self.years:
-            raise LeapforecastError(
-                f"year {year} is not a forecast year ({self.years[0]}-{self.years[-1]})"
+            raise UsageError(
+                f"`year` {year}: not a forecast year ({self.years[0]}-{self.years[-1]})"
             )
+        return self.years.index(int(year))
+
+    def _check_target(self, target: float) -> float:
+        if isinstance(target, bool) or not isinstance(target, int | float | np.number):
+            raise UsageError(f"`target` {target!r}: expected units a year, e.g. 1_000_000")
+        value = float(target)
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"`target` {target}: expected a finite number of units >= 0")
+        return value
+
+    def _stored_totals(self, what: str) -> np.ndarray:
+        if self.totals is None:
+            raise UsageError(
+                f"{what} needs the per-path totals, which this result does not keep; "
+                "simulate again (the result of simulate() keeps them)"
+            )
+        return self.totals
+
+    def _index(self, target: float, year: int) -> tuple[int, int]:
+        """(target index, year index) of a simulated target."""
+        t = self._year_index(year)
         if target not in self.targets:
             raise LeapforecastError(
                 f"target {target:,} was not simulated (targets: {self.targets})"
             )
-        return self.targets.index(int(target)), self.years.index(year)
+        return self.targets.index(int(target)), t
+
+    def _count(self, target: float, year: int, *, reached: bool) -> int:
+        """Paths at or above ``target`` in ``year`` (with ``reached``: in any year up to it),
+        from the counts for a simulated target, else from the stored per-path totals."""
+        t = self._year_index(year)
+        value = self._check_target(target)
+        if value in self.targets:
+            k = self.targets.index(int(value))
+            return int((self.count_reached if reached else self.count_ge)[k, t])
+        totals = self._stored_totals(f"`target` {target:,}: a target that was not simulated")
+        if reached:
+            return int(np.count_nonzero((totals[:, : t + 1] >= value).any(axis=1)))
+        return int(np.count_nonzero(totals[:, t] >= value))
 
     def probability(self, target: float, year: int, *, reached: bool = False) -> float:
-        """P(units >= target in ``year``); with ``reached=True``, in any year up to ``year``."""
-        k, t = self._index(target, year)
-        return float((self.prob_reached if reached else self.prob_ge)[k, t])
+        """P(units >= target in ``year``); with ``reached=True``, in any year up to ``year``.
+
+        Any ``target`` works: one the run simulated is read from its counts, another is counted
+        on the stored per-path totals (the same paths, so the same answer a run with that
+        target would have given)."""
+        return self._count(target, year, reached=reached) / self.paths
 
     def interval(self, target: float, year: int) -> tuple[float, float]:
-        """95% Wilson interval of P(units >= target in ``year``)."""
-        k, t = self._index(target, year)
-        return wilson(int(self.count_ge[k, t]), self.paths)
+        """95% Wilson interval of P(units >= target in ``year``) (any target, as above)."""
+        return wilson(self._count(target, year, reached=False), self.paths)
 
-    def quantile(self, q: int, year: int) -> float:
-        return float(self.quantiles[QUANTILES.index(q), self.years.index(year)])
+    def quantile(self, q: float, year: int) -> float:
+        """Units at quantile ``q`` (0 to 1; 0.5 is the median) of ``year``'s distribution.
+
+        Computed from the stored per-path totals like the table's percentiles (numpy's
+        'linear' method), so ``quantile(0.9, y)`` is the table's p90. For compatibility an
+        integer percentile the table shows (5, 10, 25, 50, 75, 90, 95) is also accepted."""
+        t = self._year_index(year)
+        if isinstance(q, bool) or not isinstance(q, int | float | np.number):
+            raise UsageError(f"`q` {q!r}: expected a probability between 0 and 1, e.g. 0.5")
+        if isinstance(q, int | np.integer) and int(q) in QUANTILES:
+            return float(self.quantiles[QUANTILES.index(int(q)), t])
+        if not 0 <= float(q) <= 1:
+            raise UsageError(f"`q` {q}: expected a probability between 0 and 1, e.g. 0.5")
+        if self.totals is None:
+            stored = [p / 100 for p in QUANTILES]
+            if float(q) in stored:
+                return float(self.quantiles[stored.index(float(q)), t])
+        totals = self._stored_totals(f"`q` {q}")
+        from leapforecast.engine.quantiles import quantiles
+
+        return float(quantiles(np.ascontiguousarray(totals[:, t]), np.array([float(q)]))[0])
+
+    def samples(self) -> Any:  # -> pandas.DataFrame
+        """The per-path totals: one row per path, one column per forecast year (int column
+        names), units as float32 as simulated. For analysing the raw draws."""
+        import pandas as pd
+
+        totals = self._stored_totals("samples()")
+        return pd.DataFrame(np.array(totals, copy=True), columns=list(self.years))
 
     def first_year_distribution(self) -> dict[int, dict[str, float]]:
         """For each target: the share of paths first reaching it in each year, and 'never'."""
@@ -205,27 +269,71 @@ class SimulationResult(TabularMixin):
     def rows(self) -> list[dict[str, Any]]:
         """One dict per forecast year with the CSV columns: units rounded to whole cars,
         probabilities and standard errors to 6 decimals."""
+        return self._rows(rounded=True)
+
+    def frame_rows(self) -> list[dict[str, Any]]:
+        """The frame's rows: the CSV's columns, unrounded (units as simulated, probabilities
+        as counted), so sums and differences in a notebook carry no rounding error."""
+        return self._rows(rounded=False)
+
+    def _rows(self, *, rounded: bool) -> list[dict[str, Any]]:
+        def units(v: Any) -> float | int:
+            return round(float(v)) if rounded else float(v)
+
+        def prob(v: Any) -> float:
+            return round(float(v), 6) if rounded else float(v)
+
         rows = []
         pg, se, pr = self.prob_ge, self.se_ge, self.prob_reached
         for t, year in enumerate(self.years):
             row: dict[str, Any] = {
                 "scenario": self.scenario,
                 "year": year,
-                "mean": round(float(self.mean[t])),
+                "mean": units(self.mean[t]),
             }
             for i, q in enumerate(QUANTILES):
-                row[f"p{q}"] = round(float(self.quantiles[i, t]))
+                row[f"p{q}"] = units(self.quantiles[i, t])
             for k, target in enumerate(self.targets):
-                row[f"prob_ge_{target}"] = round(float(pg[k, t]), 6)
-                row[f"se_ge_{target}"] = round(float(se[k, t]), 6)
-                row[f"prob_reached_{target}"] = round(float(pr[k, t]), 6)
+                row[f"prob_ge_{target}"] = prob(pg[k, t])
+                row[f"se_ge_{target}"] = prob(se[k, t])
+                row[f"prob_reached_{target}"] = prob(pr[k, t])
             rows.append(row)
         return rows
 
     def summary(self) -> Any:  # -> pandas.DataFrame
-        """Alias of ``frame()`` (one row per forecast year), kept because the README and the
-        notebook use it; every other result type has only ``frame()``."""
+        """Alias of ``frame()`` (one row per forecast year, unrounded), kept because the README
+        and the notebook use it; every other result type has only ``frame()``."""
         return self.frame()
+
+    # ------------------------------------------------------------------ notebooks
+    def __repr__(self) -> str:
+        """One readable line, not the arrays: what ran and the headline probabilities."""
+        last = self.years[-1]
+        heads = ", ".join(
+            f"P(>={_short(x)} in {last})={self.prob_ge[k, -1]:.1%}"
+            for k, x in enumerate(self.targets)
+        )
+        return (
+            f"<SimulationResult {self.scenario!r}: {self.years[0]}-{last}, {self.paths:,} paths, "
+            f"seed {self.seed}, median {last} {self.quantiles[QUANTILES.index(50), -1]:,.0f}"
+            + (f"; {heads}" if heads else "")
+            + ">"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the run's header and its table (units and probabilities by year)."""
+        import html
+
+        from leapforecast.data.tabular import html_table
+
+        cols = ["year", "mean", "p5", "p50", "p95"] + [f"prob_ge_{x}" for x in self.targets]
+        rows = self._rows(rounded=True)
+        head = (
+            f"<p><b>{html.escape(self.scenario)}</b>: {self.paths:,} paths, seed {self.seed}, "
+            f"{html.escape(self.sampling)} sampling, base {self.base_year} = "
+            f"{self.base_units:,.0f}</p>"
+        )
+        return head + html_table(cols, [{c: r[c] for c in cols} for r in rows])
 
     def document(self) -> dict[str, Any]:
         """The JSON document: the CSV rows plus run metadata, the first-year distribution, the
@@ -338,6 +446,12 @@ class MixtureInfo:
         if self.evidence:
             doc["evidence"] = self.evidence
         return doc
+
+
+def _short(units: float) -> str:
+    from leapforecast.units import short_units
+
+    return short_units(units)
 
 
 def resolve_year(years: list[int], year: int | None) -> int:

@@ -1,7 +1,7 @@
 """Tools for scenario authors: check many files at once, the JSON Schema, starters, the library.
 
 ``validate_files`` reports every problem of every file (the loader already collects all
-problems of one file); ``json_schema`` turns the pydantic models of ``spec.py`` into a draft-04
+problems of one file); ``json_schema`` turns the pydantic models of ``spec.py`` into a draft-07
 JSON Schema that TOML editors (Taplo / Even Better TOML, via a ``#:schema`` comment) use to
 check and complete scenario files.
 """
@@ -9,7 +9,6 @@ check and complete scenario files.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import data_path
+from leapforecast.data._files import data_path, file_label
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
 from leapforecast.model.distributions import DIST_CLASSES
@@ -26,26 +25,94 @@ from leapforecast.model.scenario import load_scenario
 from leapforecast.model.spec import ScenarioSpec
 
 SCHEMA_FILE = data_path("scenario.schema.json")
-DRAFT = "http://json-schema.org/draft-04/schema#"  # the draft Taplo documents as supported
+DRAFT = "http://json-schema.org/draft-07/schema#"  # Taplo and the jsonschema package support it
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 # --------------------------------------------------------------------------- validation
 
 
-def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[str]:
-    """Every problem of one scenario (after ``extends`` and overrides), one line each.
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a scenario file, for machines (``validate --format json``) and people.
+
+    ``file`` is where the problem is (a file of the ``extends`` chain, or the ``--set`` that
+    caused it), ``line``/``column`` where known (1-based), ``key`` the dotted key path (None for
+    a problem of the whole file), ``suggestion`` the "did you mean" value, and ``text`` the
+    one-line message ``validate`` prints.
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    key: str | None
+    message: str
+    suggestion: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "key": self.key,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+# FILE[:LINE]: rest -- the location ends at the first ": " (file names with ": " are rare, and a
+# file that has one is still reported, with the rest of the location in the message)
+_LOCATION = re.compile(r"^(?P<file>.+?)(?::(?P<line>[0-9]+))?: (?P<rest>.*)$", re.S)
+# key.path: message -- key parts are TOML bare keys or indices (events are reported by index)
+_KEYED = re.compile(r"^(?P<key>[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*): (?P<message>.*)$", re.S)
+_COLUMN = re.compile(r"\(column ([0-9]+)\)")
+_SUGGESTION = re.compile(r"did you mean '([^']*)'\?")
+
+
+def parse_problem(text: str, *, default_file: str = "<scenario>") -> Problem:
+    """A problem line (``FILE:LINE: key.path: message``) split into its parts."""
+    file, line, rest = default_file, None, text
+    located = _LOCATION.match(text)
+    if located:
+        file, rest = located["file"], located["rest"]
+        line = int(located["line"]) if located["line"] else None
+    key, message = None, rest
+    keyed = _KEYED.match(rest)
+    if keyed and " " not in keyed["key"]:
+        key, message = keyed["key"], keyed["message"]
+    column = _COLUMN.search(message)
+    suggestion = _SUGGESTION.search(message)
+    return Problem(
+        file=file,
+        line=line,
+        column=int(column.group(1)) if column else None,
+        key=key,
+        message=message,
+        suggestion=suggestion.group(1) if suggestion else None,
+        text=text,
+    )
+
+
+def validate_problems(path: str | Path, *, overrides: Iterable[str] = ()) -> list[Problem]:
+    """Every problem of one scenario (after ``extends`` and overrides), structured.
 
     The loader's checks are the whole of validation: they include what running needs (segment
     bases that leave nothing for the remainder, correlations that cannot all hold), through the
     same ``model.inputs`` the engine compiles from. An empty list means valid.
     """
+    label = file_label(path)
     try:
         load_scenario(path, overrides=list(overrides))
     except ScenarioError as exc:
-        return exc.lines()
+        return [parse_problem(line, default_file=label) for line in exc.lines()]
     except LeapforecastError as exc:
-        return [str(exc)]
+        return [parse_problem(str(exc), default_file=label)]
     return []
+
+
+def validate_file(path: str | Path, *, overrides: Iterable[str] = ()) -> list[str]:
+    """Every problem of one scenario as one line each (what ``validate`` prints); [] = valid."""
+    return [p.text for p in validate_problems(path, overrides=overrides)]
 
 
 def validate_files(
@@ -53,7 +120,36 @@ def validate_files(
 ) -> dict[str, list[str]]:
     """Problems of each file, in the order given: ``{file: [problem, ...]}`` ([] = valid)."""
     overrides = list(overrides)
-    return {str(p): validate_file(p, overrides=overrides) for p in paths}
+    return {file_label(p): validate_file(p, overrides=overrides) for p in paths}
+
+
+def validation_report(
+    paths: Iterable[str | Path], *, overrides: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The JSON document of ``validate --format json`` (in the spirit of ruff's and eslint's):
+    ``{"files": [{"file", "valid", "problems": [{file, line, column, key, message,
+    suggestion}]}], "problems": N, "version": ...}``. A problem's ``file`` may differ from the
+    file validated (a problem in the file it extends, or in a ``--set``)."""
+    from leapforecast._version import __version__
+
+    overrides = list(overrides)
+    files: list[dict[str, Any]] = []
+    count = 0
+    for p in paths:
+        problems = validate_problems(p, overrides=overrides)
+        count += len(problems)
+        files.append(
+            {
+                "file": file_label(p),
+                "valid": not problems,
+                "problems": [q.to_dict() for q in problems],
+            }
+        )
+    return {
+        "version": __version__,
+        "files": files,
+        "problems": count,
+    }
 
 
 # --------------------------------------------------------------------------- JSON Schema
@@ -148,12 +244,121 @@ _MIXTURE_SCHEMA: dict[str, Any] = {
 }
 
 
-def json_schema() -> dict[str, Any]:
-    """The scenario format as a draft-04 JSON Schema (what ``leapforecast schema`` prints).
+_EXAMPLES: dict[str, list[Any]] = {  # "Table.key" -> examples an editor shows
+    "ScenarioInfo.name": ["base", "bear-tariffs"],
+    "ScenarioInfo.description": ["Growth halves by 2028; EU tariffs hold back exports"],
+    "ScenarioInfo.extends": ["base.toml", "builtin:base"],
+    "ScenarioInfo.as_of": ["2025-12-31"],
+    "HistorySpec.source": ["builtin:leapmotor", "my_maker.csv"],
+    "HistorySpec.base_year": [2025],
+    "HistorySpec.base_units": [596_555],
+    "SimulationSpec.horizon": [2028, 2030],
+    "SimulationSpec.paths": [100_000],
+    "SimulationSpec.seed": [20260101],
+    "SimulationSpec.sampling": ["random", "lhs", "sobol"],
+    "SimulationSpec.targets": [[500_000, 750_000, 1_000_000], ["500k", "1M"]],
+    "Growth.rate": [0.4, {"dist": "pert", "low": 0.15, "mode": 0.4, "high": 0.75}],
+    "Growth.volatility": [0.1, {"dist": "uniform", "low": 0.05, "high": 0.15}],
+    "Growth.fade": [{"to": 0.1, "half_life": 2}],
+    "Growth.model": ["trend", "reference"],
+    "Growth.reference": [{"min_units": 20_000, "recent_weight": 5}],
+    "ReferenceGrowth.makers": [["Tesla", "BYD", "NIO"]],
+    "ReferenceGrowth.own_history": [True, False],
+    "ReferenceGrowth.min_units": [20_000],
+    "ReferenceGrowth.recent_weight": [5],
+    "ReferenceGrowth.L0": [100_000],
+    "ReferenceGrowth.prior": ["weak", "noninformative"],
+    "Fade.to": [0.1, {"dist": "triangular", "low": 0.05, "mode": 0.1, "high": 0.15}],
+    "Fade.half_life": [2, 3.5],
+    "Saturation.ceiling": [3_000_000, {"dist": "lognormal", "p5": 2e6, "p95": 5e6}],
+    "Saturation.model": ["logistic"],
+    "Event.name": ["EU tariff", "price war"],
+    "Event.year": [2026, [2026, 2027]],
+    "Event.probability": [0.5],
+    "Event.kind": ["multiply", "add"],
+    "Event.impact": [-0.05, {"dist": "triangular", "low": -0.08, "mode": -0.03, "high": 0.0}],
+    "Event.persistence": ["permanent", "one-year"],
+    "Event.segment": ["overseas"],
+    "Capacity.units": [1_000_000, {"dist": "uniform", "low": 900_000, "high": 1_200_000}],
+    "Capacity.growth": [0.15],
+    "Capacity.schedule": [{"2026": 1_000_000, "2027": 1_300_000}],
+    "MonthlySpec.seasonal": [[0.75, 0.72, 1, 1, 1, 1, 1, 1.05, 1.2, 1.2, 1.2, 1.15]],
+    "Segment.base": [67_000],
+    "Segment.share": [0.1],
+    "Segment.growth": [{"rate": 0.8, "volatility": 0.15}],
+    "Segment.saturation": [{"ceiling": 500_000}],
+    "Correlation.between": [["growth.rate", "capacity.units"]],
+    "Correlation.rho": [0.3, -0.5],
+    "Fixed.value": [0.3],
+    "Normal.mean": [0.3],
+    "Normal.sd": [0.1],
+    "LogNormal.p5": [0.1],
+    "LogNormal.p95": [0.6],
+    "LogNormal.mu": [-1.2],
+    "LogNormal.sigma": [0.4],
+    "Uniform.low": [0.1],
+    "Uniform.high": [0.3],
+    "Triangular.low": [0.1],
+    "Triangular.mode": [0.2],
+    "Triangular.high": [0.4],
+    "Pert.low": [0.15],
+    "Pert.mode": [0.4],
+    "Pert.high": [0.75],
+    "Pert.lamb": [4],
+    "Beta.alpha": [2],
+    "Beta.beta": [5],
+    "Beta.low": [0.0],
+    "Beta.high": [1.0],
+    "Choice.values": [[0.2, 0.4, 0.6]],
+    "Choice.weights": [[1, 2, 1]],
+    "Bootstrap.source": ["history", "peers", "builtin:leapmotor"],
+    "Bootstrap.from_year": [2022],
+    "Bootstrap.to_year": [2025],
+    "Bootstrap.min_units": [300_000, "300k"],
+    "Bootstrap.max_units": ["3M"],
+    "TrackRecord.target": [1_000_000, "1M"],
+    "TrackRecord.year": [2026],
+    "TrackRecord.ratios": [[0.8, 0.95, 1.02]],
+    "TrackRecord.source": ["builtin:leapmotor"],
+    "TrackRecord.spread": ["resample", "range"],
+}
+_TOP_EXAMPLES: dict[str, list[Any]] = {
+    "mixture": [
+        {
+            "components": [
+                {"scenario": "bull.toml", "weight": 0.3},
+                {"scenario": "bear.toml", "weight": 0.7},
+            ]
+        }
+    ],
+    "scenario": [{"name": "my-case", "extends": "base.toml"}],
+    "history": [{"source": "builtin:leapmotor"}],
+    "simulation": [{"horizon": 2028, "paths": 100_000, "targets": ["500k", "1M"]}],
+    "growth": [{"rate": 0.4, "volatility": 0.1}],
+    "saturation": [{"ceiling": 3_000_000}],
+    "event": [[{"name": "price war", "year": 2026, "probability": 0.5, "impact": -0.05}]],
+    "capacity": [{"units": 1_000_000, "growth": 0.15}],
+    "monthly": [{"seasonal": [0.75, 0.72, 1, 1, 1, 1, 1, 1.05, 1.2, 1.2, 1.2, 1.15]}],
+    "segment": [{"overseas": {"base": 67_000}, "china": {}}],
+    "correlation": [[{"between": ["growth.rate", "capacity.units"], "rho": 0.3}]],
+}
 
-    Built from ``ScenarioSpec``'s pydantic schema, then adapted for TOML editors: a bare number
-    is a valid distribution, optional keys are just absent (no ``null``), every key has a
-    description, ``$ref`` is wrapped so descriptions show, and only draft-04 keywords are used.
+DISTRIBUTION = "Distribution"
+
+
+def json_schema() -> dict[str, Any]:
+    """The scenario format as a draft-07 JSON Schema (what ``leapforecast schema`` prints).
+
+    Built from ``ScenarioSpec``'s pydantic schema, then adapted for TOML editors (Taplo / Even
+    Better TOML) and the ``jsonschema`` package: a bare number is a valid distribution, optional
+    keys are just absent (no ``null``), every key has a description and examples, and ``$ref``
+    is wrapped so descriptions show.
+
+    A distribution is one ``Distribution`` definition that switches on ``dist`` (``if`` the
+    table's ``dist`` is "pert" ``then`` it is a ``Pert``): a misspelt name is reported as
+    ``'pret' is not one of [...]`` and a missing parameter as ``'high' is a required
+    property``, where alternatives under ``anyOf`` gave only "is not valid under any of the
+    given schemas"; and an editor completes ``dist`` from one list of names.
     """
 
     raw = ScenarioSpec.model_json_schema(by_alias=True)
@@ -180,6 +385,10 @@ def json_schema() -> dict[str, Any]:
             d.pop("required", None)
         elif name in _KEEP_REQUIRED:
             d["required"] = _KEEP_REQUIRED[name]
+        for key, prop in d.get("properties", {}).items():
+            examples = _EXAMPLES.get(f"{name}.{key}")
+            if examples is not None:
+                prop["examples"] = examples
     for d in defs.values():
         d["description"] = d.get("description", "").replace("``", "`")
     simulation, event = defs["SimulationSpec"]["properties"], defs["Event"]["properties"]
@@ -189,6 +398,11 @@ def json_schema() -> dict[str, Any]:
     schedule["patternProperties"] = {"^[0-9]{4}$": schedule.pop("additionalProperties")}
     schedule["additionalProperties"] = False
     props["mixture"] = _MIXTURE_SCHEMA
+    defs[DISTRIBUTION] = _distribution_def(dist_names)
+    for key, examples in _TOP_EXAMPLES.items():  # last: after every top-level table is in
+        if key in props:
+            props[key].setdefault("examples", examples)
+    _draft07(props)
     return {
         "$schema": DRAFT,
         "title": "leapforecast scenario",
@@ -200,6 +414,55 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": props,
         "definitions": dict(sorted(defs.items())),
+    }
+
+
+def _draft07(node: Any) -> None:
+    """Spell draft-04's boolean ``exclusiveMinimum``/``exclusiveMaximum`` (beside ``minimum``/
+    ``maximum``) the draft-07 way, as a number, in a hand-written part of the schema."""
+    if isinstance(node, list):
+        for item in node:
+            _draft07(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if node.get(bound) is True and plain in node:
+            node[bound] = node.pop(plain)
+        elif node.get(bound) is False:
+            del node[bound]
+    for value in node.values():
+        _draft07(value)
+
+
+def _distribution_def(dist_names: dict[str, str]) -> dict[str, Any]:
+    """One definition for every distribution-valued key, discriminated by ``dist``."""
+    tags = list(dist_names.values())
+    return {
+        "description": (
+            'A plain number, or a table { dist = "NAME", ... } with NAME one of ' + ", ".join(tags)
+        ),
+        "type": ["number", "object"],
+        "required": ["dist"],
+        "properties": {
+            "dist": {
+                "description": "the kind of distribution; its parameters follow",
+                "enum": tags,
+            }
+        },
+        "allOf": [
+            {
+                "if": {
+                    "type": "object",
+                    "properties": {"dist": {"const": tag}},
+                    "required": ["dist"],
+                },
+                "then": {"$ref": f"#/definitions/{name}"},
+            }
+            for name, tag in dist_names.items()
+        ],
+        "x-taplo": {"initKeys": ["dist"]},
+        "examples": [0.3, {"dist": "pert", "low": 0.15, "mode": 0.4, "high": 0.75}],
     }
 
 
@@ -216,7 +479,7 @@ def _distribution(node: dict[str, Any], dist_names: dict[str, str]) -> dict[str,
     out["description"] = out.get("description", "a distribution") + (
         '; a plain number, or a table { dist = "NAME", ... }'
     )
-    out["anyOf"] = [{"type": "number"}] + [{"$ref": f"#/definitions/{n}"} for n in dist_names]
+    out["allOf"] = [{"$ref": f"#/definitions/{DISTRIBUTION}"}]
     default = out.get("default")
     if isinstance(default, dict) and default.get("dist") == "fixed":
         out["default"] = default["value"]
@@ -224,7 +487,7 @@ def _distribution(node: dict[str, Any], dist_names: dict[str, str]) -> dict[str,
 
 
 def _convert(node: Any, dist_names: dict[str, str]) -> Any:
-    """Rewrite a pydantic (2020-12) schema node into the draft-04 shape editors understand."""
+    """Rewrite a pydantic (2020-12) schema node into the draft-07 shape editors understand."""
     if isinstance(node, list):
         return [_convert(v, dist_names) for v in node]
     if not isinstance(node, dict):
@@ -253,12 +516,6 @@ def _convert(node: Any, dist_names: dict[str, str]) -> Any:
     ):
         if short in node and isinstance(node[short], int | float) and keyword not in node:
             node[keyword] = node.pop(short)  # a constraint pydantic could not place
-    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        value = node.get(bound)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            node[plain], node[bound] = value, True  # draft-04 spelling
-    if "const" in node:
-        node["enum"] = [node.pop("const")]
     return node
 
 
@@ -384,23 +641,25 @@ def check_name(name: str) -> str:
     return stem
 
 
-def schema_reference(target: Path) -> str:
-    """How a scenario written to ``target`` should point at the shipped schema.
+SCHEMA_NAME = "scenario.schema.json"  # the schema beside the scenarios that link to it
 
-    A relative path when the schema is close by (a checkout), else a file URI.
+
+def schema_reference(target: Path) -> str:
+    """How a scenario written to ``target`` points at the schema: ``scenario.schema.json``
+    beside it (``leapforecast new`` writes that file when the folder has none).
+
+    Never a path into the installed package: that breaks for a colleague who opens the file and
+    after every upgrade or new virtual environment. A file next to the scenarios travels with
+    them (commit it), and ``leapforecast schema -o FOLDER/scenario.schema.json`` refreshes it.
     """
-    folder = target.resolve().parent
-    try:
-        rel = os.path.relpath(SCHEMA_FILE, folder)
-    except ValueError:  # another drive
-        return SCHEMA_FILE.as_uri()
-    return rel.replace(os.sep, "/") if rel.count("..") <= 1 else SCHEMA_FILE.as_uri()
+    del target  # the reference is relative: the same for every folder
+    return f"./{SCHEMA_NAME}"
 
 
 def starter(name: str, *, schema: str | None = None) -> str:
     """A commented starter scenario named ``name`` that validates and runs as it is."""
     stem = check_name(name)
-    ref = schema if schema is not None else SCHEMA_FILE.as_uri()
+    ref = schema if schema is not None else f"./{SCHEMA_NAME}"
     return _STARTER.replace("{schema}", ref).replace("{name}", stem)
 
 

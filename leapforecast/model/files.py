@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leapforecast.data._files import BUILTIN_PREFIX, read_text_file
+from leapforecast.data._files import BUILTIN_PREFIX, STDIN_LABEL, is_stdin, read_text_file
 from leapforecast.errors import LeapforecastError, ScenarioError
 from leapforecast.model.spec import ScenarioSpec
 
@@ -34,9 +34,13 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def resolve_path(ref: str | Path | None) -> Path:
-    """``None``: bundled base; ``builtin:NAME`` or a bare bundled name: that file; else a path."""
+    """``None``: bundled base; ``builtin:NAME`` or a bare bundled name: that file; ``-``:
+    standard input (a scenario with no folder: its relative ``extends`` and history paths are
+    read from the working directory); else a path."""
     if ref is None:
         return bundled_dir() / "base.toml"
+    if is_stdin(ref):
+        return Path("-")
     text = str(ref)
     if text.startswith(BUILTIN_PREFIX):
         name = text[len(BUILTIN_PREFIX) :]
@@ -183,6 +187,8 @@ def deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _display(path: Path) -> str:
+    if is_stdin(path):
+        return STDIN_LABEL
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):  # OSError: the working directory was deleted
@@ -190,7 +196,10 @@ def _display(path: Path) -> str:
 
 
 def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Source]]:
-    """Read a scenario and everything it extends; returns the merged document and its sources."""
+    """Read a scenario and everything it extends; returns the merged document and its sources.
+
+    A scenario read from standard input (``-``) has no folder: what it ``extends`` is looked
+    for in the working directory."""
     label = _display(path)
     resolved = path.resolve()
     if resolved in _stack:
@@ -234,7 +243,8 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
             siblings = [p.name for p in path.parent.glob("*.toml")]
             hint = difflib.get_close_matches(Path(parent_ref).name, siblings, n=1)
             raise ScenarioError(
-                f"scenario.extends: file '{parent_ref}' not found next to {label}"
+                f"scenario.extends: file '{parent_ref}' not found "
+                + ("in the working directory" if is_stdin(path) else f"next to {label}")
                 + (f"; did you mean '{hint[0]}'?" if hint else ""),
                 file=where,
             )

@@ -6,6 +6,7 @@ silently falls back to a default. ``scenario.py`` turns validation errors into o
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -21,11 +22,17 @@ YEAR = Annotated[int, Field(ge=1900, le=2200)]
 
 
 def _units(value: Any) -> Any:
+    """Units as written: "500k"/"1M" strings, and TOML floats such as ``1e6`` when they are
+    whole (``1.5e6`` is 1,500,000 cars; ``2.5`` cars is refused as not whole)."""
     if isinstance(value, str):
         try:
             return parse_units(value)
         except Exception as exc:  # noqa: BLE001 - reported by pydantic with the key path
             raise ValueError(str(exc)) from None
+    if isinstance(value, float) and math.isfinite(value):
+        if not value.is_integer():
+            raise ValueError(f"expected whole units a year, got {value:g}")
+        return int(value)
     return value
 
 

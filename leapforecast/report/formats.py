@@ -1,9 +1,11 @@
-"""CSV text from tidy rows: plain numbers, no thousands separators, blank for missing."""
+"""CSV and JSON Lines text from tidy rows: plain numbers, no thousands separators, blank (CSV)
+or null (JSON Lines) for missing."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 
@@ -28,3 +30,10 @@ def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow([fmt_number(row[c]) for c in columns])
     return buf.getvalue()
+
+
+def to_jsonl(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The ``Tabular`` rows as JSON Lines: one JSON object per CSV row, keys in column order,
+    null where the CSV cell is blank. The values are the rows' own (already rounded for the CSV
+    contract), so a script reading either format sees the same numbers."""
+    return "".join(json.dumps({c: row[c] for c in columns}) + "\n" for row in rows)
