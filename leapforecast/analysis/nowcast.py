@@ -228,6 +228,47 @@ def pooled_weights_before(
     return pooled_noise_weights(logliks)
 
 
+@dataclass(frozen=True)
+class MonthEvent:
+    """A scenario event whose effect differs between the months of the nowcast year (dated to a
+    month, or a dip that recovers): ``profile`` the share of its impact in force in each month
+    (January first), drawn per path with its probability and impact."""
+
+    name: str
+    profile: np.ndarray
+    probability: float
+    impact: Any  # a model.distributions Dist
+
+    def log_effect(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, 12) log multipliers of the months, zero where the event does not happen."""
+        happens = rng.random(n) < self.probability
+        impact = np.asarray(self.impact.ppf(rng.random(n)), float) * happens
+        return np.log(np.maximum(1.0 + impact[:, None] * self.profile[None, :], 1e-6))
+
+
+def month_events(scenario: Any, year: int) -> tuple[MonthEvent, ...]:
+    """The scenario's multiplicative events that shape the months of ``year``: dated to a month
+    or transient (``persistence`` months:N / half-life:N, or one-year from a later month),
+    happening in ``year`` or fading into it. An event that moves every month alike changes only
+    the year's level, which the annual view already carries. Events of one segment act on the
+    whole total here (the monthly model has no segments)."""
+    if scenario is None:
+        return ()
+    out = []
+    for ev in scenario.spec.event:
+        first, last = ev.years
+        if ev.kind != "multiply" or first != last or first > year:
+            continue
+        offset = 12 * (year - first) - (ev.start_month - 1)  # months from its start to January
+        profile = np.array(ev.monthly_profile(offset + 12)[max(offset, 0) :], float)
+        if offset < 0:
+            profile = np.concatenate([np.zeros(-offset), profile])[:12]
+        profile = profile[:12]
+        if np.ptp(profile) > 1e-9:
+            out.append(MonthEvent(ev.name, profile, ev.probability, ev.impact))
+    return tuple(out)
+
+
 @dataclass
 class YearToDate:
     """Conditions annual totals on year-to-date actuals; pass it to ``engine.simulate(condition=)``.
@@ -248,6 +289,7 @@ class YearToDate:
     kappa: float = 0.0
     beta: np.ndarray | None = None
     options: MonthlyOptions = LEGACY
+    events: tuple[MonthEvent, ...] = ()
     observed_months: tuple[int, ...] = field(init=False)
     remaining_months: tuple[int, ...] = field(init=False)
 
@@ -262,7 +304,10 @@ class YearToDate:
     def shapes(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """(n, 12) log deliveries of the year's months as the monthly model saw them beforehand."""
         horizon = month_index(self.year, 12) - self.fit.end
-        return self.fit.simulate(n, rng, horizon)[:, -12:]
+        x = self.fit.simulate(n, rng, horizon)[:, -12:]
+        for ev in self.events:
+            x = x + ev.log_effect(n, rng)
+        return x
 
     @property
     def joined(self) -> bool:
@@ -418,7 +463,12 @@ def year_to_date(
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
     fit = fit_before_year(monthly, target_year, scenario_seasonal(sc, seasonal), options=opts)
     ytd = YearToDate(
-        target_year, {m % 12 + 1: u for m, u in observed.items()}, fit, prior_log_sd, options=opts
+        target_year,
+        {m % 12 + 1: u for m, u in observed.items()},
+        fit,
+        prior_log_sd,
+        options=opts,
+        events=month_events(sc, target_year),
     )
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(

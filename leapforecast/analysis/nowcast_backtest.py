@@ -372,7 +372,7 @@ def backtest(
     seasonal: Sequence[float] | None = None,
     options: MonthlyOptions | None = None,
     pool: Sequence[MonthlyHistory] | None = None,
-    pooled_prior: bool = True,
+    pooled_prior: bool = False,
 ) -> NowcastBacktest:
     """Score the nowcast on every maker-year of ``data`` (default: ``load_series(series)``)
     with a complete previous year, at every cut-off in ``cutoffs`` (months observed, 0-11).
@@ -384,7 +384,7 @@ def backtest(
     for each scored year from ``pool``'s months before that year (default: every maker in
     ``data`` plus the bundled monthly peers), so no case sees its own year. ``pooled_prior``:
     the trend prior's spread is pooled across the makers' annual histories (``trend_prior``;
-    False: each maker's own, the report before issue 15).
+    default False: each maker's own, the yardstick of issue 15).
     """
     opts = DEFAULT_OPTIONS if options is None else options
     if paths < 100:

@@ -64,7 +64,7 @@ class MonthlyOptions:
     """
 
     cny: bool = True
-    damping: float = 0.85
+    damping: float = 0.9
     tail_df: float | None = 4.0
     pooled: bool = True
     jan_feb: bool = True
