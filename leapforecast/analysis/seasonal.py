@@ -64,7 +64,7 @@ class MonthlyOptions:
     """
 
     cny: bool = True
-    damping: float = 0.9
+    damping: float = 0.95
     tail_df: float | None = 4.0
     pooled: bool = True
     jan_feb: bool = True
@@ -347,6 +347,7 @@ def fit_monthly(
         tuple(components),
         history.source,
         cny=use_cny,
+        damping=float(damping),
     )
 
 

@@ -103,7 +103,7 @@ _TOP_DOCS = {
 _KEEP_REQUIRED = {"Event": ["name"], "Correlation": ["between", "rho"]}
 
 _INIT_KEYS = {  # keys Taplo inserts when completing a new table
-    "Event": ["name", "year", "probability", "kind", "impact", "persistence"],
+    "Event": ["name", "year", "probability", "kind", "impact", "persistence"],  # month: optional
     "Growth": ["rate", "volatility"],
     "Correlation": ["between", "rho"],
 }
@@ -402,7 +402,8 @@ year = 2026                    # or [2026, 2027]: one year drawn per path
 probability = 0.5              # chance it happens at all
 kind = "multiply"              # multiply: level changes by a fraction; add: units
 impact = { dist = "triangular", low = -0.08, mode = -0.03, high = 0.0 }
-persistence = "permanent"      # or "one-year"
+persistence = "permanent"      # or "one-year", "months:3" (a dip that ends), "half-life:2"
+# month = "2026-01"            # the month it starts (default: January)
 
 [capacity]
 # Sales = min(demand, capacity) (assumption).
