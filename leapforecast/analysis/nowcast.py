@@ -290,6 +290,10 @@ class YearToDate:
     beta: np.ndarray | None = None
     options: MonthlyOptions = LEGACY
     events: tuple[MonthEvent, ...] = ()
+    prior_log_mean: float | None = None  # mean log total of the annual model, for ``conflict``
+    broad_weight: float = 0.0  # posterior weight of the wide component of the level prior
+    broad_kappa: float = 0.0  # the monthly view's weight under that component
+    annual_centre: float = 0.0  # mean of the annual view's log remaining total
     observed_months: tuple[int, ...] = field(init=False)
     remaining_months: tuple[int, ...] = field(init=False)
 
@@ -355,6 +359,15 @@ class YearToDate:
         log_ra, v_u = self.views(total, rng)
         log_rm = _logsumexp(v_u)
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
+        if self.broad_weight > 0.0:
+            # the wide component of the level prior: the annual view's spread times the scale,
+            # which the actuals outweigh sooner (exact for Gaussian views, as the main one)
+            broad = rng.random(len(total)) < self.broad_weight
+            c = self.options.conflict_scale
+            wide = self.annual_centre + c * (log_ra - self.annual_centre)
+            log_r = np.where(
+                broad, (1.0 - self.broad_kappa) * wide + self.broad_kappa * log_rm, log_r
+            )
         v_u = v_u + (log_r - log_rm)[:, None] * self.beta[None, :]
         rest = np.exp(log_r)
         months[:, np.array(self.remaining_months) - 1] = rest[:, None] * np.exp(
@@ -364,6 +377,10 @@ class YearToDate:
 
     def __call__(self, total: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.draw(total, rng)[0]
+
+
+def _normal_pdf(x: float, var: float) -> float:
+    return math.exp(-0.5 * x * x / var) / math.sqrt(2.0 * math.pi * var)
 
 
 def _logsumexp(x: np.ndarray) -> np.ndarray:
@@ -385,9 +402,15 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
 
 def annual_log_sd(scenario: Any, *, seed: int) -> float:
     """sd of the log of the first forecast year's total under ``scenario`` (a ``PILOT`` run)."""
+    return annual_log_moments(scenario, seed=seed)[1]
 
+
+def annual_log_moments(scenario: Any, *, seed: int) -> tuple[float, float]:
+    """(mean, sd) of the log of the first forecast year's total under ``scenario`` (a
+    ``PILOT`` run)."""
     pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
-    return float(np.std(np.log(np.maximum(pilot, 1.0))))
+    logs = np.log(np.maximum(pilot, 1.0))
+    return float(np.mean(logs)), float(np.std(logs))
 
 
 def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> dict[str, float]:
@@ -428,6 +451,7 @@ def year_to_date(
     seasonal: Sequence[float] | None = None,
     pilot: int = PILOT,
     options: MonthlyOptions | None = None,
+    prior_log_mean: float | None = None,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -440,6 +464,9 @@ def year_to_date(
     that fix the seasonal profile instead of estimating it. ``pilot``: paths behind the weights
     (the backtest, which builds thousands of these, uses fewer). ``options``: the monthly
     model's choices (default ``DEFAULT_OPTIONS``; ``LEGACY`` is the model before issue 15).
+    ``prior_log_mean``: mean of the log of the year's total under the annual model (estimated
+    with ``prior_log_sd`` when that is not given); it lets the actuals outweigh an annual view
+    they contradict (``options.conflict``).
     """
     opts = DEFAULT_OPTIONS if options is None else options
     observed = check_actuals(actuals)
@@ -458,7 +485,7 @@ def year_to_date(
     if seed is None:
         seed = sc.spec.simulation.seed if sc is not None else 0
     if prior_log_sd is None:
-        prior_log_sd = annual_log_sd(sc, seed=seed)
+        prior_log_mean, prior_log_sd = annual_log_moments(sc, seed=seed)
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
     fit = fit_before_year(monthly, target_year, scenario_seasonal(sc, seasonal), options=opts)
@@ -469,6 +496,7 @@ def year_to_date(
         prior_log_sd,
         options=opts,
         events=month_events(sc, target_year),
+        prior_log_mean=prior_log_mean,
     )
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(
@@ -485,6 +513,14 @@ def year_to_date(
         var_annual = prior_log_sd**2 + float(np.var(log_ra))
         var_month = float(np.var(log_rm))
         ytd.kappa = var_annual / (var_annual + var_month)
+        if opts.conflict > 0.0 and prior_log_mean is not None:
+            ytd.annual_centre = prior_log_mean + float(np.mean(log_ra))
+            gap = float(np.mean(log_rm)) - ytd.annual_centre
+            var_wide = opts.conflict_scale**2 * var_annual
+            narrow = (1.0 - opts.conflict) * _normal_pdf(gap, var_annual + var_month)
+            wide = opts.conflict * _normal_pdf(gap, var_wide + var_month)
+            ytd.broad_weight = wide / (narrow + wide) if narrow + wide > 0 else 1.0
+            ytd.broad_kappa = var_wide / (var_wide + var_month)
         if opts.level_shift:  # the annual view informs the year's level: every month alike
             ytd.beta = np.ones(len(u))
         else:

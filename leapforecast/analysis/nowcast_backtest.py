@@ -446,6 +446,7 @@ def backtest(
                     year=y,
                     monthly=fit,
                     prior_log_sd=spread,
+                    prior_log_mean=float(np.mean(np.log(prior))),
                     seed=seed + k,
                     pilot=paths,
                     options=opts,

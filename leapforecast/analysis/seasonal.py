@@ -61,6 +61,10 @@ class MonthlyOptions:
     the one maker's. ``jan_feb``: January and February enter the update as one period (their
     sum) once both are known. ``level_shift``: the annual view moves every remaining month by
     the same log amount (it informs the year's level), not mostly the distant ones.
+    ``conflict``/``conflict_scale``: the annual view's level prior is a contaminated normal,
+    with probability ``conflict`` its spread times ``conflict_scale``; when the actuals disagree
+    with it, that wider component gains weight and the actuals take over sooner (0: a plain
+    normal prior). Fixed a priori (0.1, 3), not tuned to the backtest.
     """
 
     cny: bool = True
@@ -69,6 +73,8 @@ class MonthlyOptions:
     pooled: bool = True
     jan_feb: bool = True
     level_shift: bool = True
+    conflict: float = 0.1
+    conflict_scale: float = 3.0
 
     def __post_init__(self) -> None:
         if not (isinstance(self.damping, int | float) and 0.0 < self.damping <= 1.0):
@@ -85,7 +91,13 @@ class MonthlyOptions:
 
 # The model before issue 15 (flat level, random-walk slope, Gaussian noise, one maker's noise).
 LEGACY = MonthlyOptions(
-    cny=False, damping=1.0, tail_df=None, pooled=False, jan_feb=False, level_shift=False
+    cny=False,
+    damping=1.0,
+    tail_df=None,
+    pooled=False,
+    jan_feb=False,
+    level_shift=False,
+    conflict=0.0,
 )
 
 
