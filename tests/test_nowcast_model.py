@@ -163,9 +163,7 @@ def test_pooled_noise_weights_add_up_and_never_see_the_scored_year() -> None:
     key = next(iter(pooled))
     assert pooled[key] == pytest.approx(la[key] + lb[key])
     # months of the scored year (here absurd ones) change nothing
-    wild = MonthlyHistory(
-        a.months + (month_index(2025, 1),), a.units + (1e7,), "synthetic", (), ()
-    )
+    wild = MonthlyHistory(a.months + (month_index(2025, 1),), a.units + (1e7,), "synthetic", (), ())
     assert pooled_weights_before([wild, b], 2025, cny=True) == pooled_weights_before(
         [a, b], 2025, cny=True
     )
