@@ -31,12 +31,21 @@ from typing import Any
 import numpy as np
 
 from leapforecast._version import __version__
-from leapforecast.analysis.seasonal import MonthlyFit, fit_monthly
+from leapforecast.analysis.seasonal import (
+    LEGACY,
+    MonthlyFit,
+    MonthlyOptions,
+    NoiseKey,
+    fit_monthly,
+    noise_loglik,
+    pooled_noise_weights,
+)
 from leapforecast.data._files import file_label, read_text_file
 from leapforecast.data.monthly import (
     MAX_MONTH_UNITS,
     MonthlyHistory,
     load_monthly,
+    load_monthly_peers,
     month_index,
     month_label,
     parse_month,
@@ -59,6 +68,10 @@ from leapforecast.model.scenario import Scenario, load_scenario, mixture_of
 from leapforecast.units import parse_units
 
 PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
+# The monthly model the nowcast uses unless told otherwise: the configuration that scored best on
+# the monthly calibration report (docs/nowcast.md, "Choosing the default").
+DEFAULT_OPTIONS = MonthlyOptions()
+__all__ = ["DEFAULT_OPTIONS", "LEGACY", "MonthlyOptions", "nowcast", "year_to_date"]
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
 
 
@@ -162,9 +175,19 @@ def fit_before_year(
     monthly: MonthlyHistory | MonthlyFit | str | Path | None,
     year: int,
     seasonal: Sequence[float] | None = None,
+    *,
+    options: MonthlyOptions | None = None,
+    pool: Sequence[MonthlyHistory] | None = None,
+    noise_weights: Mapping[NoiseKey, float] | None = None,
 ) -> MonthlyFit:
     """The monthly model fitted to the months before ``year`` only (the year's own months are
-    evidence for the update, not for the prior)."""
+    evidence for the update, not for the prior).
+
+    With ``options.pooled`` the noise levels are weighted by every maker's months before the
+    year: ``noise_weights`` if given (``pooled_noise_weights``), else this history plus ``pool``
+    (default: the bundled monthly peers). Damping and the noise's tails come from ``options``.
+    """
+    opts = DEFAULT_OPTIONS if options is None else options
     if isinstance(monthly, MonthlyFit):
         if monthly.end != month_index(year, 1) - 1:
             raise LeapforecastError(
@@ -173,13 +196,84 @@ def fit_before_year(
             )
         return monthly
     hist = monthly if isinstance(monthly, MonthlyHistory) else load_monthly(monthly)
-    before = hist.upto(month_index(year, 1) - 1)
+    end = month_index(year, 1) - 1
+    before = hist.upto(end)
     if len(before.months) < 3:
         raise HistoryError(
             f"monthly history {hist.source}: the nowcast of {year} needs at least 3 months before "
             f"{year} to learn seasonality and noise, found {len(before.months)}"
         )
-    return fit_monthly(before, end=month_index(year, 1) - 1, seasonal=seasonal)
+    if opts.pooled and noise_weights is None:
+        noise_weights = pooled_weights_before(
+            [before, *(load_monthly_peers(None).values() if pool is None else pool)],
+            year,
+            cny=opts.cny and seasonal is None,
+            damping=opts.damping,
+        )
+    fit = fit_monthly(
+        before,
+        end=end,
+        seasonal=seasonal,
+        cny=opts.cny,
+        noise_weights=noise_weights if opts.pooled else None,
+        damping=opts.damping,
+    )
+    return fit.ahead(tail_df=opts.tail_df)
+
+
+def pooled_weights_before(
+    histories: Iterable[MonthlyHistory], year: int, *, cny: bool, damping: float = 1.0
+) -> dict[NoiseKey, float]:
+    """Noise levels shared by every history's months before ``year`` (those with at least a
+    year of months then): nothing from ``year`` on is used, so a backtest stays out of sample."""
+    end = month_index(year, 1) - 1
+    logliks = []
+    for h in histories:
+        before = h.upto(end)
+        if len(before.months) >= 12:
+            logliks.append(noise_loglik(before, end=end, cny=cny, damping=damping))
+    return pooled_noise_weights(logliks)
+
+
+@dataclass(frozen=True)
+class MonthEvent:
+    """A scenario event whose effect differs between the months of the nowcast year (dated to a
+    month, or a dip that recovers): ``profile`` the share of its impact in force in each month
+    (January first), drawn per path with its probability and impact."""
+
+    name: str
+    profile: np.ndarray
+    probability: float
+    impact: Any  # a model.distributions Dist
+
+    def log_effect(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, 12) log multipliers of the months, zero where the event does not happen."""
+        happens = rng.random(n) < self.probability
+        impact = np.asarray(self.impact.ppf(rng.random(n)), float) * happens
+        return np.log(np.maximum(1.0 + impact[:, None] * self.profile[None, :], 1e-6))
+
+
+def month_events(scenario: Any, year: int) -> tuple[MonthEvent, ...]:
+    """The scenario's multiplicative events that shape the months of ``year``: dated to a month
+    or transient (``persistence`` months:N / half-life:N, or one-year from a later month),
+    happening in ``year`` or fading into it. An event that moves every month alike changes only
+    the year's level, which the annual view already carries. Events of one segment act on the
+    whole total here (the monthly model has no segments)."""
+    if scenario is None:
+        return ()
+    out = []
+    for ev in scenario.spec.event:
+        first, last = ev.years
+        if ev.kind != "multiply" or first != last or first > year:
+            continue
+        offset = 12 * (year - first) - (ev.start_month - 1)  # months from its start to January
+        profile = np.array(ev.monthly_profile(offset + 12)[max(offset, 0) :], float)
+        if offset < 0:
+            profile = np.concatenate([np.zeros(-offset), profile])[:12]
+        profile = profile[:12]
+        if np.ptp(profile) > 1e-9:
+            out.append(MonthEvent(ev.name, profile, ev.probability, ev.impact))
+    return tuple(out)
 
 
 @dataclass
@@ -201,6 +295,12 @@ class YearToDate:
     weights: np.ndarray | None = None
     kappa: float = 0.0
     beta: np.ndarray | None = None
+    options: MonthlyOptions = LEGACY
+    events: tuple[MonthEvent, ...] = ()
+    prior_log_mean: float | None = None  # mean log total of the annual model, for ``conflict``
+    broad_weight: float = 0.0  # posterior weight of the wide component of the level prior
+    broad_kappa: float = 0.0  # the monthly view's weight under that component
+    annual_centre: float = 0.0  # mean of the annual view's log remaining total
     observed_months: tuple[int, ...] = field(init=False)
     remaining_months: tuple[int, ...] = field(init=False)
 
@@ -215,7 +315,29 @@ class YearToDate:
     def shapes(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """(n, 12) log deliveries of the year's months as the monthly model saw them beforehand."""
         horizon = month_index(self.year, 12) - self.fit.end
-        return self.fit.simulate(n, rng, horizon)[:, -12:]
+        x = self.fit.simulate(n, rng, horizon)[:, -12:]
+        for ev in self.events:
+            x = x + ev.log_effect(n, rng)
+        return x
+
+    @property
+    def joined(self) -> bool:
+        """January and February enter the update as one period (both known, ``jan_feb``)."""
+        return self.options.jan_feb and 1 in self.observed and 2 in self.observed
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """The observed part of log months ``x`` (n, 12) as the update sees it: the observed
+        months, with January and February replaced by the log of their sum when joined (the
+        New Year moves deliveries between them, so their split says little about the year)."""
+        o = [m - 1 for m in self.observed_months if not (self.joined and m <= 2)]
+        cols = [x[:, o]]
+        if self.joined:
+            cols.insert(0, _logsumexp(x[:, :2])[:, None])
+        return np.concatenate(cols, axis=1)
+
+    def observed_features(self) -> np.ndarray:
+        """``features`` of the actuals themselves."""
+        return self.features(np.log([[self.observed.get(m, 1.0) for m in range(1, 13)]]))[0]
 
     def views(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """The two views of the remaining months, from independent shape draws: the log of the
@@ -223,11 +345,10 @@ class YearToDate:
         come), and the monthly model's log remaining months given the actuals alone."""
         x_annual = self.shapes(len(total), rng)
         x_month = self.shapes(len(total), rng)
-        o = np.array(self.observed_months, dtype=int) - 1
         u = np.array(self.remaining_months, dtype=int) - 1
         log_ra = np.log(np.maximum(total, 1.0)) + _logsumexp(x_annual[:, u]) - _logsumexp(x_annual)
-        obs = np.log([self.observed[m] for m in self.observed_months])
-        v_u = x_month[:, u] + (obs[None, :] - x_month[:, o]) @ self.weights.T
+        obs = self.observed_features()
+        v_u = x_month[:, u] + (obs[None, :] - self.features(x_month)) @ self.weights.T
         return log_ra, v_u
 
     def draw(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -245,6 +366,15 @@ class YearToDate:
         log_ra, v_u = self.views(total, rng)
         log_rm = _logsumexp(v_u)
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
+        if self.broad_weight > 0.0:
+            # the wide component of the level prior: the annual view's spread times the scale,
+            # which the actuals outweigh sooner (exact for Gaussian views, as the main one)
+            broad = rng.random(len(total)) < self.broad_weight
+            c = self.options.conflict_scale
+            wide = self.annual_centre + c * (log_ra - self.annual_centre)
+            log_r = np.where(
+                broad, (1.0 - self.broad_kappa) * wide + self.broad_kappa * log_rm, log_r
+            )
         v_u = v_u + (log_r - log_rm)[:, None] * self.beta[None, :]
         rest = np.exp(log_r)
         months[:, np.array(self.remaining_months) - 1] = rest[:, None] * np.exp(
@@ -254,6 +384,10 @@ class YearToDate:
 
     def __call__(self, total: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.draw(total, rng)[0]
+
+
+def _normal_pdf(x: float, var: float) -> float:
+    return math.exp(-0.5 * x * x / var) / math.sqrt(2.0 * math.pi * var)
 
 
 def _logsumexp(x: np.ndarray) -> np.ndarray:
@@ -275,9 +409,15 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
 
 def annual_log_sd(scenario: Any, *, seed: int) -> float:
     """sd of the log of the first forecast year's total under ``scenario`` (a ``PILOT`` run)."""
+    return annual_log_moments(scenario, seed=seed)[1]
 
+
+def annual_log_moments(scenario: Any, *, seed: int) -> tuple[float, float]:
+    """(mean, sd) of the log of the first forecast year's total under ``scenario`` (a
+    ``PILOT`` run)."""
     pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
-    return float(np.std(np.log(np.maximum(pilot, 1.0))))
+    logs = np.log(np.maximum(pilot, 1.0))
+    return float(np.mean(logs)), float(np.std(logs))
 
 
 def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> dict[str, float]:
@@ -317,6 +457,8 @@ def year_to_date(
     seed: int | None = None,
     seasonal: Sequence[float] | None = None,
     pilot: int = PILOT,
+    options: MonthlyOptions | None = None,
+    prior_log_mean: float | None = None,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -327,8 +469,13 @@ def year_to_date(
     (``PILOT`` paths). ``seed`` fixes the pilot (default: the scenario's), so the weights, and
     hence every result, are reproducible. ``seasonal``: twelve factors or shares (January first)
     that fix the seasonal profile instead of estimating it. ``pilot``: paths behind the weights
-    (the backtest, which builds thousands of these, uses fewer).
+    (the backtest, which builds thousands of these, uses fewer). ``options``: the monthly
+    model's choices (default ``DEFAULT_OPTIONS``; ``LEGACY`` is the model before issue 15).
+    ``prior_log_mean``: mean of the log of the year's total under the annual model (estimated
+    with ``prior_log_sd`` when that is not given); it lets the actuals outweigh an annual view
+    they contradict (``options.conflict``).
     """
+    opts = DEFAULT_OPTIONS if options is None else options
     observed = check_actuals(actuals)
     sc = None
     if scenario is not None or prior_log_sd is None:
@@ -345,25 +492,47 @@ def year_to_date(
     if seed is None:
         seed = sc.spec.simulation.seed if sc is not None else 0
     if prior_log_sd is None:
-        prior_log_sd = annual_log_sd(sc, seed=seed)
+        prior_log_mean, prior_log_sd = annual_log_moments(sc, seed=seed)
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
-    fit = fit_before_year(monthly, target_year, scenario_seasonal(sc, seasonal))
-    ytd = YearToDate(target_year, {m % 12 + 1: u for m, u in observed.items()}, fit, prior_log_sd)
+    fit = fit_before_year(monthly, target_year, scenario_seasonal(sc, seasonal), options=opts)
+    ytd = YearToDate(
+        target_year,
+        {m % 12 + 1: u for m, u in observed.items()},
+        fit,
+        prior_log_sd,
+        options=opts,
+        events=month_events(sc, target_year),
+        prior_log_mean=prior_log_mean,
+    )
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
         )
-        o = np.array(ytd.observed_months) - 1
         u = np.array(ytd.remaining_months) - 1
-        ytd.weights = kriging_weights(np.cov(ytd.shapes(pilot, rng), rowvar=False), o, u)
+        x = ytd.shapes(pilot, rng)
+        feats = ytd.features(x)
+        k = feats.shape[1]
+        cov = np.cov(np.concatenate([feats, x[:, u]], axis=1), rowvar=False)
+        ytd.weights = kriging_weights(cov, np.arange(k), k + np.arange(len(u)))
         log_ra, v_u = ytd.views(np.ones(pilot), rng)
         log_rm = _logsumexp(v_u)
         var_annual = prior_log_sd**2 + float(np.var(log_ra))
         var_month = float(np.var(log_rm))
         ytd.kappa = var_annual / (var_annual + var_month)
-        centred = log_rm - log_rm.mean()
-        ytd.beta = (v_u - v_u.mean(axis=0)).T @ centred / (centred @ centred)
+        if opts.conflict > 0.0 and prior_log_mean is not None:
+            ytd.annual_centre = prior_log_mean + float(np.mean(log_ra))
+            gap = float(np.mean(log_rm)) - ytd.annual_centre
+            var_wide = opts.conflict_scale**2 * var_annual
+            narrow = (1.0 - opts.conflict) * _normal_pdf(gap, var_annual + var_month)
+            wide = opts.conflict * _normal_pdf(gap, var_wide + var_month)
+            ytd.broad_weight = wide / (narrow + wide) if narrow + wide > 0 else 1.0
+            ytd.broad_kappa = var_wide / (var_wide + var_month)
+        if opts.level_shift:  # the annual view informs the year's level: every month alike
+            ytd.beta = np.ones(len(u))
+        else:
+            centred = log_rm - log_rm.mean()
+            ytd.beta = (v_u - v_u.mean(axis=0)).T @ centred / (centred @ centred)
     return ytd
 
 
@@ -722,13 +891,14 @@ def nowcast(
     monthly: MonthlyHistory | MonthlyFit | str | Path | None = None,
     prior_log_sd: float | None = None,
     seasonal: Sequence[float] | None = None,
+    options: MonthlyOptions | None = None,
 ) -> NowcastResult:
     """Nowcast the full year from year-to-date ``actuals`` ({"2026-01": 32059, ...}).
 
     ``scenario`` (default: the bundled base) is the annual prior; its history.base_year moves to
     the year before ``year`` if needed. ``year`` defaults to the actuals' year, else the
     scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``,
-    ``prior_log_sd`` and ``seasonal`` are as in ``year_to_date``.
+    ``prior_log_sd``, ``seasonal`` and ``options`` are as in ``year_to_date``.
     """
 
     observed = check_actuals(actuals)
@@ -754,6 +924,7 @@ def nowcast(
         seed=seed,
         prior_log_sd=prior_log_sd,
         seasonal=seasonal,
+        options=options,
     )
     annual = simulate(sc, paths=paths, seed=seed)
     prior = annual.totals[:, 0].astype(float)

@@ -35,7 +35,14 @@ from typing import Any
 import numpy as np
 
 from leapforecast._version import __version__
-from leapforecast.analysis.nowcast import fit_before_year, scenario_for_year, year_to_date
+from leapforecast.analysis.nowcast import (
+    DEFAULT_OPTIONS,
+    MonthlyOptions,
+    fit_before_year,
+    pooled_weights_before,
+    scenario_for_year,
+    year_to_date,
+)
 from leapforecast.analysis.scoring import (
     crps_samples,
     pinball_loss,
@@ -295,17 +302,45 @@ def load_series(
 
 
 def trend_prior(
-    annual: History, year: int, paths: int, rng: np.random.Generator
+    annual: History,
+    year: int,
+    paths: int,
+    rng: np.random.Generator,
+    *,
+    pool: Sequence[History] | None = None,
 ) -> tuple[np.ndarray, str]:
-    """Totals for ``year`` from the trend of the annual history up to ``year - 1``: log growth
-    ~ Normal(mean, sd) of the past intervals (the honest prior a backtest can use)."""
+    """Totals for ``year`` from the trend of the annual history up to ``year - 1``.
+
+    Without ``pool``: log growth ~ Normal(mean, sd) of the past intervals. With ``pool`` (the
+    annual histories of several makers, this one included), the predictive distribution of the
+    next log growth: the maker's own mean, a spread pooled across makers (each maker's growths
+    about its own mean, all up to ``year - 1``) widened for the uncertainty of that mean, and
+    Student-t tails for the uncertainty of the spread. Two or three growths of one maker (NIO's
+    0.75 and 0.74 before 2022) otherwise make a near-certain prior out of a coincidence.
+    """
     hist = annual.upto(year - 1)
     if hist.years[-1] != year - 1 or len(hist.years) < 3:
         raise HistoryError(f"a trend prior for {year} needs 3 annual years up to {year - 1}")
     g = np.asarray(hist.log_growths())
-    mean, sd = float(g.mean()), float(g.std(ddof=1))
-    totals = hist.units[-1] * np.exp(mean + sd * rng.standard_normal(paths))
-    return totals, f"trend N({mean:.2f}, {sd:.2f})"
+    mean = float(g.mean())
+    if pool is None:
+        sd = float(g.std(ddof=1))
+        totals = hist.units[-1] * np.exp(mean + sd * rng.standard_normal(paths))
+        return totals, f"trend N({mean:.2f}, {sd:.2f})"
+    squares, dof = 0.0, 0
+    for other in pool:
+        try:
+            gs = np.asarray(other.upto(year - 1).log_growths())
+        except HistoryError:
+            continue
+        if len(gs) >= 2:
+            squares += float(((gs - gs.mean()) ** 2).sum())
+            dof += len(gs) - 1
+    if dof < 2:
+        raise HistoryError(f"a pooled trend prior for {year} needs more makers' growths")
+    sd = math.sqrt(squares / dof) * math.sqrt(1.0 + 1.0 / len(g))
+    totals = hist.units[-1] * np.exp(mean + sd * rng.standard_t(dof, paths))
+    return totals, f"trend t{dof}({mean:.2f}, {sd:.2f})"
 
 
 def naive_forecasts(last_year: dict[int, float], observed: dict[int, float]) -> tuple[float, float]:
@@ -335,20 +370,40 @@ def backtest(
     seed: int = DEFAULT_SEED,
     cutoffs: Sequence[int] = range(12),
     seasonal: Sequence[float] | None = None,
+    options: MonthlyOptions | None = None,
+    pool: Sequence[MonthlyHistory] | None = None,
+    pooled_prior: bool = False,
 ) -> NowcastBacktest:
     """Score the nowcast on every maker-year of ``data`` (default: ``load_series(series)``)
     with a complete previous year, at every cut-off in ``cutoffs`` (months observed, 0-11).
 
     ``scenario`` is the annual prior for Leapmotor years (others use ``trend_prior``);
     ``year`` restricts to one year; ``paths`` is the size of each nowcast and of the pilot
-    behind its weights; ``seasonal`` fixes the seasonal profile of every maker.
+    behind its weights; ``seasonal`` fixes the seasonal profile of every maker. ``options``
+    is the monthly model (default: the nowcast's). With pooled noise levels they are estimated
+    for each scored year from ``pool``'s months before that year (default: every maker in
+    ``data`` plus the bundled monthly peers), so no case sees its own year. ``pooled_prior``:
+    the trend prior's spread is pooled across the makers' annual histories (``trend_prior``;
+    default False: each maker's own, the yardstick of issue 15).
     """
+    opts = DEFAULT_OPTIONS if options is None else options
     if paths < 100:
         raise UsageError(f"paths must be at least 100, got {paths}")
     cuts = sorted(set(cutoffs))
     if not cuts or any(not 0 <= k <= 11 for k in cuts):
         raise UsageError(f"cut-offs must be months observed from 0 to 11, got {cuts}")
     data = load_series(series) if data is None else data
+    if pool is None:
+        everyone = {m: h for m, (h, _) in data.items()}
+        for maker, hist in load_monthly_peers(None).items():
+            everyone.setdefault(maker, hist)
+        pool = list(everyone.values())
+    annual_pool: list[History] | None = None
+    if pooled_prior:  # every maker of the report, by name (the data given wins over the bundled)
+        by_name = {m: a for m, (_, a) in load_series("all").items()}
+        by_name.update({m: a for m, (_, a) in data.items()})
+        annual_pool = list(by_name.values())
+    pooled: dict[int, Any] = {}
     cases: list[MonthlyCase] = []
     skipped: dict[str, str] = {}
     maker_years: list[tuple[str, int]] = []
@@ -366,8 +421,15 @@ def backtest(
                     prior = np.asarray(run.totals, dtype=float)[:, 0]
                     label = f"scenario {sc.name}"
                 else:
-                    prior, label = trend_prior(annual, y, paths, rng)
-                fit = fit_before_year(monthly, y, seasonal)
+                    prior, label = trend_prior(annual, y, paths, rng, pool=annual_pool)
+                weights = None
+                if opts.pooled:
+                    if y not in pooled:
+                        pooled[y] = pooled_weights_before(
+                            pool, y, cny=opts.cny and seasonal is None, damping=opts.damping
+                        )
+                    weights = pooled[y]
+                fit = fit_before_year(monthly, y, seasonal, options=opts, noise_weights=weights)
             except (HistoryError, UsageError) as exc:
                 skipped[f"{maker} {y}"] = str(exc)
                 continue
@@ -384,8 +446,10 @@ def backtest(
                     year=y,
                     monthly=fit,
                     prior_log_sd=spread,
+                    prior_log_mean=float(np.mean(np.log(prior))),
                     seed=seed + k,
                     pilot=paths,
+                    options=opts,
                 )
                 totals, draws = ytd.draw(prior, rng)
                 rest = list(range(k + 1, 13))

@@ -1,16 +1,24 @@
-"""leapforecast.analysis.seasonal."""
+"""leapforecast.analysis.seasonal: the structural model of log monthly deliveries.
+
+``fit_monthly`` fits level + slope (a random walk) + level shifts + twelve seasonal factors
+(+ optionally a Chinese New Year regressor) as a mixture over a grid of noise levels;
+``MonthlyFit.simulate`` carries it forward (optionally with a damped slope and Student-t
+irregular noise). ``MonthlyOptions`` holds the choices the nowcast makes about that model;
+``pooled_noise_weights`` estimates the noise levels across several makers at once.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
+from leapforecast.data.calendar import cny_years, holiday_regressors
 from leapforecast.data.monthly import MonthlyHistory, month_label, reduce_aggregates
-from leapforecast.errors import HistoryError
+from leapforecast.errors import HistoryError, UsageError
 
 # Grid over the noise levels, weighted by marginal likelihood (flat prior on the log-spaced grid).
 SIGMA_E_GRID = (0.02, 0.03, 0.05, 0.08, 0.12, 0.2)  # month-to-month irregular noise (log)
@@ -34,6 +42,65 @@ _MIN_WEIGHT = 1e-6
 _PINNED = 1e-6  # prior sd of the seasonal coordinates around a profile set by hand
 
 
+_CNY_VAR = 1.0  # prior variance of the Chinese New Year coefficient (log effect of a full window)
+
+NoiseKey = tuple[float, float, float]  # (sigma_e, eta, tau): the noise levels pooled across makers
+
+
+@dataclass(frozen=True)
+class MonthlyOptions:
+    """The choices the nowcast makes about the monthly model (docs/nowcast.md, "Method").
+
+    ``cny``: a Chinese New Year regressor (the share of the holiday window in each month,
+    ``data/calendar.py``) with an estimated coefficient, so the seasonal factors are free of the
+    holiday and a January or February swing reads as calendar, not trend. ``damping``: the
+    monthly slope is multiplied by this each month ahead (1 = the random walk of the fit; below
+    1 two months cannot set a year's momentum). ``tail_df``: Student-t degrees of freedom of the
+    irregular noise ahead (None = Gaussian), scaled to the fitted variance. ``pooled``: the noise
+    levels are weighted by the marginal likelihood of every maker's months before the year, not
+    the one maker's. ``jan_feb``: January and February enter the update as one period (their
+    sum) once both are known. ``level_shift``: the annual view moves every remaining month by
+    the same log amount (it informs the year's level), not mostly the distant ones.
+    ``conflict``/``conflict_scale``: the annual view's level prior is a contaminated normal,
+    with probability ``conflict`` its spread times ``conflict_scale``; when the actuals disagree
+    with it, that wider component gains weight and the actuals take over sooner (0: a plain
+    normal prior). Fixed a priori (0.1, 3), not tuned to the backtest.
+    """
+
+    cny: bool = True
+    damping: float = 0.95
+    tail_df: float | None = 4.0
+    pooled: bool = True
+    jan_feb: bool = True
+    level_shift: bool = True
+    conflict: float = 0.1
+    conflict_scale: float = 3.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.damping, int | float) and 0.0 < self.damping <= 1.0):
+            raise UsageError(f"monthly damping must be in (0, 1], got {self.damping!r}")
+        if self.tail_df is not None and not (
+            isinstance(self.tail_df, int | float)
+            and math.isfinite(self.tail_df)
+            and self.tail_df > 2.0
+        ):
+            raise UsageError(
+                f"monthly tail_df must be a number above 2 or None, got {self.tail_df!r}"
+            )
+
+
+# The model before issue 15 (flat level, random-walk slope, Gaussian noise, one maker's noise).
+LEGACY = MonthlyOptions(
+    cny=False,
+    damping=1.0,
+    tail_df=None,
+    pooled=False,
+    jan_feb=False,
+    level_shift=False,
+    conflict=0.0,
+)
+
+
 def _seasonal_basis() -> np.ndarray:
     """12 x 11 orthonormal basis of the log-factors that sum to zero (so draws sum to zero too)."""
     q, _ = np.linalg.qr(np.column_stack([np.ones(12), np.eye(12)]))
@@ -53,8 +120,8 @@ class Component:
     eta: float
     tau: float
     sigma_s: float
-    mean: np.ndarray  # (13,)
-    chol: np.ndarray  # (13, 13) lower Cholesky factor of the covariance
+    mean: np.ndarray  # (13,) or (14,) with the Chinese New Year coefficient last
+    chol: np.ndarray  # lower Cholesky factor of the covariance
 
 
 @dataclass(frozen=True)
@@ -85,6 +152,14 @@ class MonthlyFit:
     n_aggregates: int
     components: tuple[Component, ...]
     source: str = ""
+    cny: bool = False  # the state's last coordinate is the Chinese New Year coefficient
+    damping: float = 1.0  # of the slope, a month (1 = random walk); the fit and ``simulate``
+    tail_df: float | None = None  # Student-t irregular noise ahead; None = Gaussian
+
+    def ahead(self, *, tail_df: float | None = None) -> MonthlyFit:
+        """The same fit, simulated forward with Student-t irregular noise (the fit itself is
+        Gaussian; the tails say how far an odd month may fall)."""
+        return replace(self, tail_df=tail_df)
 
     @property
     def sigma_e(self) -> float:
@@ -110,14 +185,15 @@ class MonthlyFit:
         """Per path: grid component, level and slope at ``end``, seasonal log-factors (n, 12)."""
         weights = np.array([c.weight for c in self.components])
         comp = rng.choice(len(weights), size=n, p=weights / weights.sum())
-        z = rng.standard_normal((n, 13))
         means, chols, noises = self._stacked
+        z = rng.standard_normal((n, means.shape[1]))
         state = means[comp] + np.einsum("nij,nj->ni", chols[comp], z)
         noise = noises[comp]
         return {
             "level": state[:, 0],
             "slope": state[:, 1],
-            "seasonal": state[:, 2:] @ _BASIS.T,
+            "seasonal": state[:, 2:13] @ _BASIS.T,
+            "cny": state[:, 13] if self.cny else np.zeros(n),
             "sigma_e": noise[:, 0],
             "eta": noise[:, 1],
             "tau": noise[:, 2],
@@ -125,15 +201,34 @@ class MonthlyFit:
 
     def simulate(self, n: int, rng: np.random.Generator, horizon: int) -> np.ndarray:
         """(n, horizon) log deliveries of months end+1 ... end+horizon: the slope takes a random
-        walk, the level integrates it plus its own shifts, seasonal factors and noise are added."""
+        walk (damped by ``damping`` a month when below 1), the level integrates it plus its own
+        shifts; seasonal factors, the Chinese New Year effect and noise (Student-t when
+        ``tail_df`` is set, with the fitted variance) are added."""
         st = self.sample_state(n, rng)
         shocks = rng.standard_normal((n, horizon)) * st["tau"][:, None]
         shifts = rng.standard_normal((n, horizon)) * st["eta"][:, None]
-        slope = st["slope"][:, None] + np.cumsum(shocks, axis=1)
-        level = st["level"][:, None] + np.cumsum(slope + shifts, axis=1)
+        if self.damping >= 1.0:
+            slope = st["slope"][:, None] + np.cumsum(shocks, axis=1)
+            level = st["level"][:, None] + np.cumsum(slope + shifts, axis=1)
+        else:
+            # the damped trend the fit assumed: level_(t+1) = level_t + slope_t + shift,
+            # slope_(t+1) = phi * slope_t + shock, so momentum fades instead of compounding
+            level = np.empty((n, horizon))
+            current_level = st["level"].copy()
+            current = st["slope"].copy()
+            for h in range(horizon):
+                current_level += current + shifts[:, h]
+                level[:, h] = current_level
+                current = self.damping * current + shocks[:, h]
         cal = (self.end + 1 + np.arange(horizon)) % 12
         noise = rng.standard_normal((n, horizon)) * st["sigma_e"][:, None]
-        return level + st["seasonal"][:, cal] + noise
+        if self.tail_df is not None:
+            df = float(self.tail_df)
+            noise *= np.sqrt((df - 2.0) / rng.chisquare(df, (n, horizon)))
+        out = level + st["seasonal"][:, cal] + noise
+        if self.cny:
+            out += st["cny"][:, None] * cny_regressor(self.end + 1, horizon)[None, :]
+        return out
 
     def profile(self, *, draws: int = 4000, seed: int = 0) -> SeasonalProfile:
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
@@ -148,17 +243,147 @@ class MonthlyFit:
         )
 
 
+def cny_regressor(first: int, n: int) -> np.ndarray:
+    """Share of the Chinese New Year window in each of the ``n`` months from month index
+    ``first`` (``data/calendar.holiday_regressors``); a year outside the bundled table is an
+    error naming the years it covers."""
+    y0, y1 = first // 12, (first + n - 1) // 12
+    span = cny_years()
+    if y0 < span.start or y1 >= span.stop:
+        raise HistoryError(
+            f"Chinese New Year dates cover {span.start}-{span.stop - 1}; the monthly model "
+            f"needs {y0}-{y1}"
+        )
+    flat = holiday_regressors(range(y0, y1 + 1))
+    return np.asarray(flat[first - y0 * 12 : first - y0 * 12 + n], dtype=float)
+
+
+def noise_loglik(
+    history: MonthlyHistory,
+    *,
+    end: int | None = None,
+    seasonal: Sequence[float] | None = None,
+    cny: bool = False,
+    damping: float = 1.0,
+) -> dict[NoiseKey, float]:
+    """Log marginal likelihood of each grid point of noise levels (sigma_e, eta, tau), the
+    seasonal prior sd integrated out (flat over its grid): what ``pooled_noise_weights`` adds
+    up across makers."""
+    fits = _grid_fits(history, end, seasonal, cny, damping)
+    out: dict[NoiseKey, list[float]] = {}
+    for f in fits:
+        out.setdefault((f[1], f[2], f[3]), []).append(f[0])
+    return {k: _lse(v) - math.log(len(v)) for k, v in out.items()}
+
+
+def pooled_noise_weights(logliks: Sequence[Mapping[NoiseKey, float]]) -> dict[NoiseKey, float]:
+    """Log weights of the noise levels shared by several makers: the sum of each maker's log
+    marginal likelihood (``noise_loglik``), i.e. one set of noise levels for all of them."""
+    if not logliks:
+        raise HistoryError("pooled noise levels need at least one maker's months")
+    keys = set(logliks[0])
+    for ll in logliks[1:]:
+        keys &= set(ll)
+    return {k: float(sum(ll[k] for ll in logliks)) for k in sorted(keys)}
+
+
+def _lse(values: Sequence[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
 def fit_monthly(
-    history: MonthlyHistory, *, end: int | None = None, seasonal: Sequence[float] | None = None
+    history: MonthlyHistory,
+    *,
+    end: int | None = None,
+    seasonal: Sequence[float] | None = None,
+    cny: bool = False,
+    noise_weights: Mapping[NoiseKey, float] | None = None,
+    damping: float = 1.0,
 ) -> MonthlyFit:
     """Fit the structural model to the months up to ``end`` (default: the last month).
 
     Published totals over missing months enter as constraints on the sums of those months
     (linearised and iterated). Needs at least three known months. ``seasonal`` fixes the
     profile instead of estimating it: twelve positive factors or shares, January first (only
-    their ratios matter); the trend and the noise are still fitted around it.
+    their ratios matter); the trend and the noise are still fitted around it. ``cny`` adds a
+    Chinese New Year regressor (ignored when the profile is fixed: a profile set by hand already
+    holds the holiday). ``noise_weights`` (log weights over (sigma_e, eta, tau), e.g.
+    ``pooled_noise_weights`` of several makers) replace this history's own marginal likelihood
+    of the noise levels; the seasonal prior sd is still weighted by this history. ``damping``
+    (0 < phi <= 1): the slope decays by phi a month between its shocks (1: a random walk).
     """
+    if not 0.0 < damping <= 1.0:
+        raise UsageError(f"damping must be in (0, 1], got {damping!r}")
+    fits = _grid_fits(history, end, seasonal, cny, damping)
+    if noise_weights is not None:
+        groups: dict[NoiseKey, list[float]] = {}
+        for f in fits:
+            groups.setdefault((f[1], f[2], f[3]), []).append(f[0])
+        own = {k: _lse(v) for k, v in groups.items()}
+        missing = [k for k in own if k not in noise_weights]
+        if missing:
+            raise HistoryError(f"pooled noise weights lack the grid point {missing[0]}")
+        fits = [
+            (f[0] - own[(f[1], f[2], f[3])] + noise_weights[(f[1], f[2], f[3])], *f[1:])
+            for f in fits
+        ]
+    end_ = history.months[-1] if end is None else end
+    hist = history.upto(end_)
+    use_cny = cny and seasonal is None
+    best = max(f[0] for f in fits)
+    weights = np.array([math.exp(f[0] - best) for f in fits])
+    weights /= weights.sum()
+    components = []
+    dim = 14 if use_cny else 13
+    for w, (_, se, eta, tau, ss, mean, cov) in zip(weights, fits, strict=True):
+        if w < _MIN_WEIGHT:
+            continue
+        chol = np.linalg.cholesky(0.5 * (cov + cov.T) + 1e-12 * np.eye(dim))
+        components.append(Component(float(w), se, eta, tau, ss, mean, chol))
+    total = sum(c.weight for c in components)
+    components = [
+        Component(c.weight / total, c.sigma_e, c.eta, c.tau, c.sigma_s, c.mean, c.chol)
+        for c in components
+    ]
+    n_aggregates = len(
+        reduce_aggregates(
+            hist.as_dict(), hist.aggregates, where=f"monthly history {history.source}"
+        )
+    )
+    return MonthlyFit(
+        end_,
+        _first_month(hist),
+        len(hist.months),
+        n_aggregates,
+        tuple(components),
+        history.source,
+        cny=use_cny,
+        damping=float(damping),
+    )
+
+
+def _first_month(hist: MonthlyHistory) -> int:
+    sums = reduce_aggregates(
+        hist.as_dict(), hist.aggregates, where=f"monthly history {hist.source}"
+    )
+    return min([hist.months[0], *(m[0] for m, _ in sums)])
+
+
+_Fit = tuple[float, float, float, float, float, np.ndarray, np.ndarray]
+
+
+def _grid_fits(
+    history: MonthlyHistory,
+    end: int | None,
+    seasonal: Sequence[float] | None,
+    cny: bool,
+    damping: float = 1.0,
+) -> list[_Fit]:
+    """(log marginal likelihood, sigma_e, eta, tau, sigma_s, state mean, state covariance) for
+    every grid point."""
     fixed = check_seasonal(seasonal) if seasonal is not None else None
+    use_cny = cny and fixed is None
     if end is None:
         end = history.months[-1]
     hist = history.upto(end)
@@ -171,7 +396,10 @@ def fit_monthly(
     sums = reduce_aggregates(known, hist.aggregates, where=f"monthly history {history.source}")
     first = min([hist.months[0], *(m[0] for m, _ in sums)])
     n = end - first + 1
-    design = _design(first, n)
+    design = _design(first, n, damping)
+    if use_cny:
+        design = np.column_stack([design, cny_regressor(first, n)])
+    dim = 14 if use_cny else 13
     obs_rows = design[np.array(hist.months) - first]
     obs_y = np.log(np.array(hist.units))
     agg_rows = [design[np.array(m) - first] for m, _ in sums]
@@ -181,11 +409,16 @@ def fit_monthly(
         obs_y = obs_y - fixed[np.array(hist.months) % 12]
         offsets = [fixed[np.array(m) % 12] for m, _ in sums]
     # state at ``end``: level, slope, seasonal coordinates
-    pick = np.zeros((13, design.shape[1]))
+    pick = np.zeros((dim, design.shape[1]))
+    season = slice(2 * n, 2 * n + 11)  # the seasonal coordinates' columns
     pick[0] = design[-1]
-    pick[0, -11:] = 0.0
-    pick[1, 1 : n + 1] = 1.0  # slope at end = b0 + all slope changes (ramps' slopes)
-    pick[2:, -11:] = np.eye(11)
+    pick[0, season] = 0.0
+    # slope at end = b0 + all slope changes (the ramps' slopes), each decayed by phi a month
+    pick[1, 1 : n + 1] = damping ** np.arange(n - 1, -1, -1.0)
+    pick[2:13, season] = np.eye(11)
+    if use_cny:
+        pick[0, -1] = 0.0  # the level excludes the holiday; the coefficient is the last coordinate
+        pick[13, -1] = 1.0
     fits = []
     for se in SIGMA_E_GRID:
         for eta in ETA_GRID:
@@ -197,28 +430,15 @@ def fit_monthly(
                         np.full(n - 1, tau**2),
                         np.full(n - 1, eta**2),
                         np.full(11, ss**2),
+                        *([_CNY_VAR] if use_cny else []),
                     ]
                     mean, cov, loglik = _fit_one(
                         obs_rows, obs_y, agg_rows, agg_y, se, prior, pick, offsets
                     )
                     if fixed is not None:
-                        mean[2:] += _BASIS.T @ fixed
+                        mean[2:13] += _BASIS.T @ fixed
                     fits.append((loglik, se, eta, tau, ss, mean, cov))
-    best = max(f[0] for f in fits)
-    weights = np.array([math.exp(f[0] - best) for f in fits])
-    weights /= weights.sum()
-    components = []
-    for w, (_, se, eta, tau, ss, mean, cov) in zip(weights, fits, strict=True):
-        if w < _MIN_WEIGHT:
-            continue
-        chol = np.linalg.cholesky(0.5 * (cov + cov.T) + 1e-12 * np.eye(13))
-        components.append(Component(float(w), se, eta, tau, ss, mean, chol))
-    total = sum(c.weight for c in components)
-    components = [
-        Component(c.weight / total, c.sigma_e, c.eta, c.tau, c.sigma_s, c.mean, c.chol)
-        for c in components
-    ]
-    return MonthlyFit(end, first, len(hist.months), len(sums), tuple(components), history.source)
+    return fits
 
 
 def check_seasonal(values: Sequence[float]) -> np.ndarray:
@@ -237,15 +457,23 @@ def check_seasonal(values: Sequence[float]) -> np.ndarray:
     return logs - logs.mean()
 
 
-def _design(first: int, n: int) -> np.ndarray:
-    """Rows t = 0..n-1: [1, t, (t - i) for slope changes i = 1..n-1, 1 for level shifts i <= t,
-    seasonal basis]; so the trend is continuous, its slope a random walk, plus persistent shifts."""
+def _design(first: int, n: int, damping: float = 1.0) -> np.ndarray:
+    """Rows t = 0..n-1: [1, ramp of the first slope, ramps of slope changes i = 1..n-1, 1 for
+    level shifts i <= t, seasonal basis]; the trend is continuous, its slope a random walk
+    (``damping`` 1: ramps t - i) or damped (a change at i adds (1 - phi^(t-i)) / (1 - phi) to
+    the level at t), plus persistent shifts."""
     t = np.arange(n)[:, None]
     i = np.arange(1, n)[None, :]
-    ramps = np.clip(t - i, 0, None).astype(float)
+    lag = np.clip(t - i, 0, None).astype(float)
+    if damping >= 1.0:
+        ramps = lag
+        first_ramp = np.arange(n, dtype=float)
+    else:
+        ramps = (1.0 - damping**lag) / (1.0 - damping)
+        first_ramp = (1.0 - damping ** np.arange(n, dtype=float)) / (1.0 - damping)
     steps = (t >= i).astype(float)
     cal = (first + np.arange(n)) % 12
-    return np.column_stack([np.ones(n), np.arange(n, dtype=float), ramps, steps, _BASIS[cal]])
+    return np.column_stack([np.ones(n), first_ramp, ramps, steps, _BASIS[cal]])
 
 
 def _fit_one(

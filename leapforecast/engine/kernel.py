@@ -293,32 +293,42 @@ def simulate_chunk(
                 np.minimum(level[s], MAX_LEVEL, out=level[s])
         one_mult = one_add = None
         for e, ev in enumerate(plan.events):
-            if not ev.first <= year <= ev.last:
-                continue
-            hit = occurs[e]
-            years_e = event_year[e]
-            if years_e is not None:
-                in_year: np.ndarray = years_e == year
-                hit = in_year if hit is None else hit & in_year
-            fired[e] += n if hit is None else int(np.count_nonzero(hit))
-            # the impact where the event happens, 0 elsewhere (a product: no branch per path)
-            impact = x[ev.impact] if hit is None else np.multiply(x[ev.impact], hit)
-            for s in ev.segments:
-                if ev.permanent and ev.kind == "multiply":
-                    level[s] *= 1.0 + impact
-                    lo, hi = _bounds(plan, ev.impact)
-                    level_hi[s] *= max(abs(1.0 + lo), abs(1.0 + hi), 1.0)
-                elif ev.kind == "multiply":
-                    one_mult = np.ones((S, n)) if one_mult is None else one_mult
-                    one_mult[s] *= 1.0 + impact
-                else:
-                    share = impact / len(ev.segments)
-                    if ev.permanent:
-                        level[s] = np.clip(level[s] + share, 0.0, MAX_LEVEL)
+            # an event acts in the year it happens and, when dated to a month or fading, in
+            # the years after (offset j: it happened in year - j)
+            reach = max(len(ev.fractions), (ev.permanent_from or 0) + 1)
+            for j in range(reach):
+                if not ev.first <= year - j <= ev.last:
+                    continue
+                frac = ev.fractions[j] if j < len(ev.fractions) else None
+                shift = ev.permanent_from == j
+                if frac is None and not shift:
+                    continue
+                hit = occurs[e]
+                years_e = event_year[e]
+                if years_e is not None:
+                    in_year: np.ndarray = years_e == year - j
+                    hit = in_year if hit is None else hit & in_year
+                if j == 0:
+                    fired[e] += n if hit is None else int(np.count_nonzero(hit))
+                # the impact where the event happens, 0 elsewhere (a product: no branch per path)
+                impact = x[ev.impact] if hit is None else np.multiply(x[ev.impact], hit)
+                part = impact if frac is None or frac == 1.0 else impact * frac
+                for s in ev.segments:
+                    if shift and ev.kind == "multiply":
+                        level[s] *= 1.0 + impact
+                        lo, hi = _bounds(plan, ev.impact)
+                        level_hi[s] *= max(abs(1.0 + lo), abs(1.0 + hi), 1.0)
+                    elif shift:
+                        level[s] = np.clip(level[s] + impact / len(ev.segments), 0.0, MAX_LEVEL)
                         level_hi[s] = math.inf
+                    if frac is None:
+                        continue
+                    if ev.kind == "multiply":
+                        one_mult = np.ones((S, n)) if one_mult is None else one_mult
+                        one_mult[s] *= 1.0 + part
                     else:
                         one_add = np.zeros((S, n)) if one_add is None else one_add
-                        one_add[s] += share
+                        one_add[s] += part / len(ev.segments)
         if one_mult is None and one_add is None:
             demand = level.copy() if S > 1 or t == 0 and plan.condition is not None else level
         else:

@@ -34,6 +34,10 @@ class _Event:
     impact: str
     permanent: bool
     segments: list[int]
+    # the impact's share as a one-year effect in the event's year and the years after, and the
+    # year offset from which it is a permanent level shift (None: never); see Event.year_fractions
+    fractions: tuple[float, ...] = ()
+    permanent_from: int | None = 0
 
 
 @dataclass
@@ -80,6 +84,7 @@ def compile_plan(scenario: Scenario, *, fixed: dict[str, float] | None = None) -
             named.impact,
             ev.persistence == "permanent",
             named.segments,
+            *ev.year_fractions(),
         )
         for ev, named in zip(spec.event, resolved.events, strict=True)
     ]

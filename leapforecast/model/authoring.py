@@ -199,7 +199,7 @@ _TOP_DOCS = {
 _KEEP_REQUIRED = {"Event": ["name"], "Correlation": ["between", "rho"]}
 
 _INIT_KEYS = {  # keys Taplo inserts when completing a new table
-    "Event": ["name", "year", "probability", "kind", "impact", "persistence"],
+    "Event": ["name", "year", "probability", "kind", "impact", "persistence"],  # month: optional
     "Growth": ["rate", "volatility"],
     "Correlation": ["between", "rho"],
 }
@@ -277,7 +277,8 @@ _EXAMPLES: dict[str, list[Any]] = {  # "Table.key" -> examples an editor shows
     "Event.probability": [0.5],
     "Event.kind": ["multiply", "add"],
     "Event.impact": [-0.05, {"dist": "triangular", "low": -0.08, "mode": -0.03, "high": 0.0}],
-    "Event.persistence": ["permanent", "one-year"],
+    "Event.persistence": ["permanent", "one-year", "months:3", "half-life:2"],
+    "Event.month": ["2026-01", "2026-07"],
     "Event.segment": ["overseas"],
     "Capacity.units": [1_000_000, {"dist": "uniform", "low": 900_000, "high": 1_200_000}],
     "Capacity.growth": [0.15],
@@ -703,7 +704,8 @@ year = 2026                    # or [2026, 2027]: one year drawn per path
 probability = 0.5              # chance it happens at all
 kind = "multiply"              # multiply: level changes by a fraction; add: units
 impact = { dist = "triangular", low = -0.08, mode = -0.03, high = 0.0 }
-persistence = "permanent"      # or "one-year"
+persistence = "permanent"      # or "one-year", "months:3" (a dip that ends), "half-life:2"
+# month = "2026-01"            # the month it starts (default: January)
 
 [capacity]
 # Sales = min(demand, capacity) (assumption).

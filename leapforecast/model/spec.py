@@ -207,6 +207,31 @@ class Saturation(Model):
     model: Literal["logistic"] = Field(default="logistic", description="how growth slows near it")
 
 
+PERSISTENCE_PATTERN = r"^(permanent|one-year|months:[0-9]+|half-life:[0-9]+(\.[0-9]+)?)$"
+MAX_TRANSIENT_YEARS = 10  # a fading event's tail is cut after this many years
+
+
+def _persistence_profile(text: str) -> tuple[str, float]:
+    """``"months:3"`` -> ("months", 3); a one-line error for anything else."""
+    kind, _, value = text.partition(":")
+    if kind in ("permanent", "one-year") and not value:
+        return kind, 0.0
+    try:
+        n = float(value) if kind in ("months", "half-life") else None
+    except ValueError:
+        n = None
+    if n is None or kind == "months" and not (n.is_integer() and 1 <= n <= 120):
+        raise ValueError(
+            f"persistence {text!r}: expected permanent, one-year, months:N (N whole months, 1 to "
+            "120) or half-life:N (months, above 0)"
+        )
+    if kind == "half-life" and not 0 < n <= 600:
+        raise ValueError(
+            f"persistence {text!r}: the half-life must be above 0 and at most 600 months"
+        )
+    return kind, n
+
+
 class Event(Model):
     """Something that may happen in a year and moves the level of demand."""
 
@@ -219,8 +244,17 @@ class Event(Model):
         default="multiply", description="multiply: level changes by a fraction; add: units"
     )
     impact: Dist = Field(description="multiply: fraction (-0.05 = -5%); add: units")
-    persistence: Literal["permanent", "one-year"] = Field(
-        default="permanent", description="permanent level shift, or only the year it happens"
+    persistence: str = Field(
+        default="permanent",
+        json_schema_extra={"pattern": PERSISTENCE_PATTERN},
+        description='"permanent" level shift; "one-year": the rest of the year it happens; '
+        '"months:N": a dip (or lift) for N months that then ends; "half-life:N": one that fades, '
+        "halving every N months",
+    )
+    month: str | None = Field(
+        default=None,
+        description='the month it starts, "YYYY-MM" in its year (default: January); the annual '
+        "model counts the months of the year it covers, the nowcast places it in them",
     )
     segment: str | None = Field(default=None, description="only this segment (default: all)")
 
@@ -231,7 +265,60 @@ class Event(Model):
                 raise ValueError(f"year range must be [first, last], got {len(self.year)} values")
             if self.year[0] > self.year[1]:
                 raise ValueError(f"year range [{self.year[0]}, {self.year[1]}] runs backwards")
+        _persistence_profile(self.persistence)
+        if self.month is not None:
+            match = _MONTH_KEY.fullmatch(self.month)
+            if not match or not 1 <= int(match.group(2)) <= 12:
+                raise ValueError(
+                    f"month {self.month!r} is not a month; expected YYYY-MM, e.g. 2026-03"
+                )
+            if isinstance(self.year, list):
+                raise ValueError(
+                    f"month {self.month} needs a single year, not the range [{self.year[0]}, "
+                    f"{self.year[1]}]"
+                )
+            if int(match.group(1)) != self.year:
+                raise ValueError(f"month {self.month} is not in the event's year {self.year}")
         return self
+
+    @property
+    def start_month(self) -> int:
+        """Calendar month (1-12) the event starts in."""
+        return 1 if self.month is None else int(self.month[5:7])
+
+    def monthly_profile(self, months: int) -> list[float]:
+        """The share of the impact in force in each of ``months`` months from its start."""
+        kind, n = _persistence_profile(self.persistence)
+        start = self.start_month
+        out = []
+        for k in range(months):
+            if kind == "permanent":
+                out.append(1.0)
+            elif kind == "one-year":
+                out.append(1.0 if k <= 12 - start else 0.0)
+            elif kind == "months":
+                out.append(1.0 if k < n else 0.0)
+            else:
+                out.append(0.5 ** (k / n))
+        return out
+
+    def year_fractions(self) -> tuple[tuple[float, ...], int | None]:
+        """How the annual model applies it: (the impact's share in the year it happens and in
+        each year after, as a one-year effect; the year offset from which it is a permanent
+        level shift, or None). ``persistence`` "permanent" from January is (() , 0) and
+        "one-year" from January ((1.0,), None): exactly the events without a month."""
+        kind, _ = _persistence_profile(self.persistence)
+        start = self.start_month
+        if kind == "permanent":
+            return ((), 0) if start == 1 else (((13 - start) / 12,), 1)
+        if kind == "one-year" and start == 1:
+            return (1.0,), None
+        profile = self.monthly_profile(12 * MAX_TRANSIENT_YEARS)
+        months = [0.0] * (start - 1) + profile
+        fractions = [sum(months[12 * j : 12 * j + 12]) / 12 for j in range(MAX_TRANSIENT_YEARS)]
+        while fractions and fractions[-1] < 1e-6:
+            fractions.pop()
+        return tuple(fractions), None
 
     @property
     def years(self) -> tuple[int, int]:
@@ -241,6 +328,7 @@ class Event(Model):
 
 
 _YEAR_KEY = re.compile(r"[0-9]{4}")
+_MONTH_KEY = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class Capacity(Model):
