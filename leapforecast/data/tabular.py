@@ -36,15 +36,15 @@ class Tabular(Protocol):
 class TabularMixin:
     """``frame()`` and ``to_json()`` derived from ``rows()`` and ``document()``."""
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self: Tabular) -> pd.DataFrame:
         """The rows as a pandas DataFrame (numeric dtypes, NaN for missing values)."""
         import pandas as pd
 
-        rows = self.rows()  # type: ignore[attr-defined]
-        cols = self.columns()  # type: ignore[attr-defined]
+        rows = self.rows()
+        cols = self.columns()
         # rows hold plain numbers and None, so pandas infers numeric dtypes with NaN for None
         return pd.DataFrame(rows, columns=cols)
 
-    def to_json(self) -> str:
+    def to_json(self: Tabular) -> str:
         """``document()`` as JSON text (what ``--format json`` prints)."""
-        return json.dumps(self.document(), indent=2) + "\n"  # type: ignore[attr-defined]
+        return json.dumps(self.document(), indent=2) + "\n"
