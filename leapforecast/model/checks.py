@@ -17,7 +17,7 @@ from leapforecast.model.files import (
     _relative_ref,
 )
 from leapforecast.model.inputs import correlation_problems, scenario_inputs, segment_bases
-from leapforecast.model.spec import ScenarioSpec
+from leapforecast.model.spec import Growth, ScenarioSpec
 
 
 def _resolve_bootstraps(
@@ -33,7 +33,7 @@ def _resolve_bootstraps(
 
     base_year = spec.history.base_year or history.base_year
 
-    def fill_track_record(dist: TrackRecord, path: list[str]) -> Any:
+    def fill_track_record(dist: TrackRecord, path: list[str]) -> DistBase:
 
         try:
             base_units = spec.history.base_units or history.units_at(base_year)
@@ -65,7 +65,7 @@ def _resolve_bootstraps(
                 return dist
         return dist.with_values(base_units, year - base_year, ratios)
 
-    def fill_peers(dist: Bootstrap, path: list[str]) -> Any:
+    def fill_peers(dist: Bootstrap, path: list[str]) -> DistBase:
 
         try:
             intervals = peer_intervals(
@@ -91,7 +91,7 @@ def _resolve_bootstraps(
             return dist
         return dist.with_values(values)
 
-    def fill(dist: Any, path: list[str]) -> Any:
+    def fill(dist: DistBase, path: list[str]) -> DistBase:
         if isinstance(dist, TrackRecord):
             return fill_track_record(dist, path)
         if not isinstance(dist, Bootstrap):
@@ -178,7 +178,7 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
         if lo < floor or (strict and lo <= floor):
             problems.append((path, f"{what}; this distribution reaches {lo:g}"))
 
-    def check_growth(g: Any, prefix: list[str]) -> None:
+    def check_growth(g: Growth | None, prefix: list[str]) -> None:
         if g is None:
             return
         check_lower(

@@ -89,7 +89,7 @@ class Scenario:
         blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def with_overrides(self, *assignments: str, **simulation: Any) -> Scenario:
+    def with_overrides(self, *assignments: str, **simulation: object) -> Scenario:
         """A copy with ``--set``-style assignments and simulation settings (paths, seed, ...)."""
         doc = self.document()
         for a in assignments:
@@ -137,7 +137,7 @@ def load_scenario(
     path: str | Path | None = None,
     *,
     overrides: list[str] | tuple[str, ...] = (),
-    **simulation: Any,
+    **simulation: object,
 ) -> Scenario:
     """Load, merge (``extends``), override (``key.path=value``) and validate a scenario file.
 
