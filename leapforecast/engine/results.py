@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -12,11 +12,18 @@ from leapforecast._version import __version__
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.errors import LeapforecastError, UsageError
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
 Z95 = 1.959963984540054
 
 
-def binomial_se(p: Any, n: int) -> Any:
+@overload
+def binomial_se(p: float, n: int) -> float: ...
+@overload
+def binomial_se(p: np.ndarray, n: int) -> np.ndarray: ...
+def binomial_se(p: float | np.ndarray, n: int) -> float | np.ndarray:
     """Monte Carlo standard error of a proportion ``p`` estimated from ``n`` paths."""
     return np.sqrt(p * (1 - p) / n)
 
@@ -155,7 +162,7 @@ class SimulationResult(TabularMixin):
             rows.append(row)
         return rows
 
-    def summary(self) -> Any:  # -> pandas.DataFrame
+    def summary(self) -> pd.DataFrame:
         """Alias of ``frame()`` (one row per forecast year), kept because the README and the
         notebook use it; every other result type has only ``frame()``."""
         return self.frame()

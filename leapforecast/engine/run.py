@@ -12,7 +12,7 @@ from typing import Any
 
 from leapforecast.engine.driver import MAX_CELLS, check_cells, run_plan, run_settings
 from leapforecast.engine.executors import Executor
-from leapforecast.engine.plan import compile_plan
+from leapforecast.engine.plan import Condition, compile_plan
 from leapforecast.engine.precision import DEFAULT_MAX_PATHS, simulate_to_precision
 from leapforecast.engine.results import SimulationResult, resolve_year
 from leapforecast.errors import UsageError
@@ -29,7 +29,7 @@ def simulate(
     keep_inputs: bool = False,
     fixed: dict[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    condition: Callable[..., Any] | None = None,
+    condition: Condition | None = None,
     executor: str | Executor = "threads",
     scheduler: str | None = None,
 ) -> SimulationResult:
@@ -67,7 +67,7 @@ def run_scenario(
     max_paths: int | None = None,
     year: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    condition: Callable[..., Any] | None = None,
+    condition: Condition | None = None,
     executor: str | Executor = "threads",
     scheduler: str | None = None,
 ) -> tuple[SimulationResult, list[str]]:
