@@ -8,6 +8,7 @@ and so does the year-to-year noise. A difference between scenarios is then measu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.results import SimulationResult
 from leapforecast.engine.run import simulate
-from leapforecast.errors import UsageError
+from leapforecast.errors import LeapforecastError, UsageError
 from leapforecast.model.scenario import Scenario
 
 
@@ -51,6 +52,8 @@ class Comparison(TabularMixin):
         a, b = self.results[index], self.results[self.reference]
         if year not in a.years or year not in b.years:
             return None
+        if a.totals is None or b.totals is None:
+            raise LeapforecastError("a paired difference needs the per-path totals of both runs")
         hit_a = a.totals[:, a.years.index(year)].astype(np.float64) >= target
         hit_b = b.totals[:, b.years.index(year)].astype(np.float64) >= target
         d = hit_a.astype(np.int8) - hit_b.astype(np.int8)
@@ -176,7 +179,7 @@ def compare(
     seed: int | None = None,
     targets: list[int] | None = None,
     jobs: int = 1,
-    progress: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Simulate every scenario with one seed and path count (default: the first scenario's).
 

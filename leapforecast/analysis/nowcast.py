@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -53,6 +53,9 @@ from leapforecast.units import parse_units
 
 PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the run's size)
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
+
+Actuals: TypeAlias = Mapping[str, float] | Mapping[int, float] | MonthlyHistory | None
+"""Year-to-date actuals: {"2026-01": units} or {month index: units}, or a monthly history."""
 
 
 def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dict[str, float]:
@@ -82,7 +85,7 @@ def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dic
     return out
 
 
-def check_actuals(actuals: Mapping[str | int, float] | MonthlyHistory | None) -> dict[int, float]:
+def check_actuals(actuals: Actuals) -> dict[int, float]:
     """Year-to-date actuals as {month index: units}; one year only, each month once, units > 0."""
     if actuals is None:
         return {}
@@ -136,7 +139,7 @@ def _resolve_year(observed: dict[int, float], year: int | None, default: int) ->
     return default if year is None else int(year)
 
 
-def scenario_for_year(scenario: Any, year: int) -> Any:
+def scenario_for_year(scenario: Scenario | str | Path | None, year: int) -> Scenario:
     """The scenario whose first forecast year is ``year`` (moving history.base_year if needed)."""
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -220,6 +223,8 @@ class YearToDate:
         u = np.array(self.remaining_months, dtype=int) - 1
         log_ra = np.log(np.maximum(total, 1.0)) + _logsumexp(x_annual[:, u]) - _logsumexp(x_annual)
         obs = np.log([self.observed[m] for m in self.observed_months])
+        if self.weights is None:
+            raise LeapforecastError("YearToDate.views needs the weights year_to_date sets")
         v_u = x_month[:, u] + (obs[None, :] - x_month[:, o]) @ self.weights.T
         return log_ra, v_u
 
@@ -235,6 +240,8 @@ class YearToDate:
         ]
         if not self.remaining_months:
             return np.full(len(total), self.ytd), months
+        if self.beta is None:
+            raise LeapforecastError("YearToDate.draw needs the beta year_to_date sets")
         log_ra, v_u = self.views(total, rng)
         log_rm = _logsumexp(v_u)
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
@@ -266,10 +273,13 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
     return simple + (1.0 - simple @ ones)[:, None] * (inv_one / (ones @ inv_one))[None, :]
 
 
-def annual_log_sd(scenario: Any, *, seed: int) -> float:
+def annual_log_sd(scenario: Scenario, *, seed: int) -> float:
     """sd of the log of the first forecast year's total under ``scenario`` (a ``PILOT`` run)."""
 
-    pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
+    totals = simulate(scenario, paths=PILOT, seed=seed).totals
+    if totals is None:
+        raise LeapforecastError("the pilot run kept no per-path totals")
+    pilot = totals[:, 0].astype(float)
     return float(np.std(np.log(np.maximum(pilot, 1.0))))
 
 
@@ -292,7 +302,9 @@ def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> 
     return given
 
 
-def scenario_seasonal(scenario: Any, seasonal: Sequence[float] | None) -> Sequence[float] | None:
+def scenario_seasonal(
+    scenario: Scenario | None, seasonal: Sequence[float] | None
+) -> Sequence[float] | None:
     """An explicit profile wins; otherwise the scenario's ``[monthly] seasonal``, if it has one."""
     if seasonal is not None or scenario is None:
         return seasonal
@@ -301,9 +313,9 @@ def scenario_seasonal(scenario: Any, seasonal: Sequence[float] | None) -> Sequen
 
 
 def year_to_date(
-    actuals: Mapping[str | int, float] | MonthlyHistory | None,
+    actuals: Actuals,
     *,
-    scenario: Any = None,
+    scenario: Scenario | str | Path | None = None,
     year: int | None = None,
     monthly: MonthlyHistory | MonthlyFit | str | Path | None = None,
     prior_log_sd: float | None = None,
@@ -338,6 +350,8 @@ def year_to_date(
     if seed is None:
         seed = sc.spec.simulation.seed if sc is not None else 0
     if prior_log_sd is None:
+        if sc is None:  # pragma: no cover - loaded above whenever prior_log_sd is None
+            raise UsageError("year_to_date: give prior_log_sd or a scenario")
         prior_log_sd = annual_log_sd(sc, seed=seed)
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
@@ -507,7 +521,7 @@ class NowcastResult(TabularMixin):
                     "probability": float(self.prob_ge[k]),
                     "se": float(self.se_ge[k]),
                     "ci95": list(wilson(int(self.count_ge[k]), self.paths)),
-                    "needed_per_month": None if self.needed[k] is None else round(self.needed[k]),
+                    "needed_per_month": None if (need := self.needed[k]) is None else round(need),
                 }
                 for k, t in enumerate(self.targets)
             ],
@@ -531,9 +545,9 @@ class NowcastResult(TabularMixin):
 
 
 def nowcast(
-    actuals: Mapping[str | int, float] | MonthlyHistory | None = None,
+    actuals: Actuals = None,
     *,
-    scenario: Any = None,
+    scenario: Scenario | str | Path | None = None,
     year: int | None = None,
     targets: list[int] | None = None,
     paths: int | None = None,
@@ -566,7 +580,10 @@ def nowcast(
         prior_log_sd=prior_log_sd,
         seasonal=seasonal,
     )
-    prior = simulate(sc, paths=paths, seed=seed).totals[:, 0].astype(float)
+    prior_totals = simulate(sc, paths=paths, seed=seed).totals
+    if prior_totals is None:
+        raise LeapforecastError("the annual prior run kept no per-path totals")
+    prior = prior_totals[:, 0].astype(float)
     totals = np.empty(paths)
     rem = [m - 1 for m in ytd.remaining_months]
     months = np.empty((paths, len(rem)), np.float32)  # the remaining months only, as the engine
