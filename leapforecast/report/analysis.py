@@ -6,7 +6,7 @@ escaped, so brackets in them print as written instead of being read as Rich mark
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
@@ -17,8 +17,11 @@ from leapforecast.engine.results import QUANTILES
 from leapforecast.report.tables import compact_value, pct, thousands
 from leapforecast.units import short_units
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
 
-def comparison_tables(cmp: Comparison) -> list[Any]:
+
+def comparison_tables(cmp: Comparison) -> list[RenderableType]:
     """Rich renderables: quantiles and probabilities per year and scenario, then the differences."""
     from rich import box
     from rich.table import Table
@@ -97,7 +100,7 @@ def comparison_tables(cmp: Comparison) -> list[Any]:
     return out
 
 
-def sensitivity_tables(report: SensitivityReport) -> list[Any]:
+def sensitivity_tables(report: SensitivityReport) -> list[RenderableType]:
     """Rich renderables: the tornado with bars, then correlations and Sobol indices."""
     from rich import box
     from rich.table import Table
@@ -126,7 +129,10 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     tor.add_column("swing", justify="left", no_wrap=True)
     tor.add_column("Δ median", justify="right", no_wrap=True)
     for r in report.inputs:
-        if r.prob_swing is None:
+        # prob_low/prob_high are set exactly when prob_swing is, median_swing with them
+        if r.prob_swing is None or r.prob_low is None or r.prob_high is None:
+            continue
+        if r.median_swing is None:
             continue
         bar = Text(f"{100 * r.prob_swing:+5.1f} ")
         bar.append(
@@ -192,7 +198,7 @@ def _heat(p: float) -> str:
     return f"black on rgb({r},{g},90)"
 
 
-def sweep_tables(sw: Sweep) -> list[Any]:
+def sweep_tables(sw: Sweep) -> list[RenderableType]:
     """A table for one key; a heat map (rows: first key, columns: second key) for two."""
     from rich import box
     from rich.table import Table
@@ -236,7 +242,7 @@ def sweep_tables(sw: Sweep) -> list[Any]:
     return [head, title, table]
 
 
-def break_even_tables(be: BreakEven) -> list[Any]:
+def break_even_tables(be: BreakEven) -> list[RenderableType]:
     from rich import box
     from rich.table import Table
     from rich.text import Text

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leapforecast.analysis.nowcast import NowcastResult
+from leapforecast.analysis.nowcast_backtest import NowcastBacktest
 from leapforecast.data.monthly import MONTH_NAMES
 from leapforecast.engine.results import QUANTILES
 from leapforecast.report.tables import pct
 from leapforecast.units import short_units
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
 
 
 def _k(units: float) -> str:
     return f"{units / 1000:,.1f}"
 
 
-def nowcast_tables(result: NowcastResult) -> list[Any]:
+def nowcast_tables(result: NowcastResult) -> list[RenderableType]:
     """P(full year >= each target) with the monthly deliveries still needed, the full-year
     quantiles against the annual prior, and the remaining months."""
     from rich import box
@@ -91,7 +95,7 @@ def nowcast_tables(result: NowcastResult) -> list[Any]:
     return out
 
 
-def _backtest_tables(result: Any) -> list[Any]:
+def _backtest_tables(result: NowcastBacktest) -> list[RenderableType]:
     """The monthly calibration report: one row per months-observed group, within 80 columns."""
     import textwrap
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - rich is imported where a table is built
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.table import Table
+    from rich.text import TextType
 
 
-def report_table(title: Any = None) -> Any:
+def report_table(title: TextType | None = None) -> Table:
     """The house table style: left-aligned title, a rule under the header, no outer padding."""
     from rich import box
     from rich.table import Table
@@ -27,7 +33,7 @@ def report_table(title: Any = None) -> Any:
     )
 
 
-def fold_columns(table: Any) -> Any:
+def fold_columns(table: Table) -> Table:
     """Make ``table`` fold rather than cut: every column left at Rich's default overflow (an
     ellipsis) wraps its cells instead, so a number on a narrow terminal is split over two lines,
     never shortened into '…'. The consoles apply this to every table they print (whoever built
@@ -58,10 +64,12 @@ class FoldedTable:
     repeating the key column. When everything fits it is exactly one ordinary table.
     """
 
-    def __init__(self, title: str, key: str, keys: list[str], groups: list[list[Column]]) -> None:
+    def __init__(
+        self, title: str, key: str, keys: list[str], groups: Sequence[Sequence[Column]]
+    ) -> None:
         self.title, self.key, self.keys, self.groups = title, key, keys, groups
 
-    def table(self, groups: list[list[Column]], title: str | None) -> Any:
+    def table(self, groups: Sequence[Sequence[Column]], title: str | None) -> Table:
         table = report_table(title)
         table.add_column(self.key, no_wrap=True, overflow="fold")
         for group in groups:
@@ -73,23 +81,23 @@ class FoldedTable:
             table.add_row(key, *(cells[r] for group in groups for _, cells, _ in group))
         return table
 
-    def __rich_console__(self, console: Any, options: Any) -> Any:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.measure import Measurement
 
         natural = options.update_width(1_000_000)
 
-        def fits(groups: list[Any]) -> bool:
+        def fits(groups: Sequence[Sequence[Column]]) -> bool:
             width = Measurement.get(console, natural, self.table(groups, None)).maximum
             return width <= options.max_width
 
-        packs: list[list[Any]] = [[]]
+        packs: list[list[Sequence[Column]]] = [[]]
         for group in self.groups:
             if packs[-1] and not fits(packs[-1] + [group]):
                 packs.append([])
             packs[-1].append(group)
         if len(packs) > 1:  # as many tables, but evenly filled when that fits too
             size = -(-len(self.groups) // len(packs))
-            even = [self.groups[i : i + size] for i in range(0, len(self.groups), size)]
+            even = [list(self.groups[i : i + size]) for i in range(0, len(self.groups), size)]
             if len(even) == len(packs) and all(fits(pack) for pack in even):
                 packs = even
         for i, pack in enumerate(packs):
