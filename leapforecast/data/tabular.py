@@ -33,6 +33,12 @@ class Tabular(Protocol):
         ...
 
 
+class TabularJSON(Tabular, Protocol):
+    """A ``Tabular`` that also renders its document as JSON text (``TabularMixin`` gives it)."""
+
+    def to_json(self) -> str: ...
+
+
 class TabularMixin:
     """``frame()`` and ``to_json()`` derived from ``rows()`` and ``document()``."""
 
