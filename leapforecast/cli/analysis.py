@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
@@ -25,6 +26,13 @@ from leapforecast.cli.run import (
     YearOpt,
     progress_bar,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - the command bodies import these lazily
+    from matplotlib.figure import Figure
+
+    from leapforecast.analysis.compare import Comparison
+    from leapforecast.analysis.sensitivity import SensitivityReport
+    from leapforecast.model.scenario import Scenario
 
 
 class Response(StrEnum):
@@ -60,12 +68,23 @@ SweepPathsOpt = Annotated[
 ]
 
 
+class _GridOptions(TypedDict):
+    """What ``sweep`` and ``solve`` share, passed to whichever runs."""
+
+    target: int | None
+    year: int | None
+    paths: int | None
+    seed: int | None
+    jobs: int
+    progress: Callable[[int, int], None] | None
+
+
 def _one_target(value: str | None) -> int | None:
     targets = parse_targets([value] if value else None)
     return targets[0] if targets else None
 
 
-def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
+def _sources(*scenarios: Scenario) -> list[str]:
     return [f for sc in scenarios for f in sc.input_files]
 
 
@@ -133,7 +152,7 @@ def compare(
     )
 
 
-def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
+def _plot_compare(cmp: Comparison, year: int | None) -> Figure:
     from leapforecast.report.plots import comparison_figure
 
     return comparison_figure(cmp, year)
@@ -203,7 +222,7 @@ def sensitivity(
     )
 
 
-def _plot_tornado(report):  # noqa: ANN001, ANN202
+def _plot_tornado(report: SensitivityReport) -> Figure:
     from leapforecast.report.plots import tornado_figure
 
     return tornado_figure(report)
@@ -263,7 +282,7 @@ def sweep(
         )
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("sweeping") as progress:
-        options = dict(
+        options = _GridOptions(
             target=_one_target(target),
             year=year,
             paths=paths,

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from leapforecast.data.tabular import Tabular
+    from matplotlib.figure import Figure
+    from rich.console import Console, RenderableType
+
+    from leapforecast.data.tabular import TabularJSON
 
 
 class Format(str, Enum):
@@ -76,7 +79,7 @@ def console_width() -> int | None:
     return value if 0 < value <= MAX_WIDTH else DEFAULT_WIDTH
 
 
-def make_console(**kwargs: Any):  # -> rich.console.Console
+def make_console(**kwargs: Any) -> Console:
     """Every console: control characters from input escaped (``report.safe``), no escape codes
     under NO_COLOR, a sane width whatever ``COLUMNS`` says."""
     from leapforecast.report.safe import safe_console
@@ -89,16 +92,16 @@ def make_console(**kwargs: Any):  # -> rich.console.Console
     return safe_console(**kwargs)
 
 
-def stdout_console(file: Any = None):  # -> rich.console.Console
+def stdout_console(file: IO[str] | None = None) -> Console:
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
     return make_console(file=file, highlight=False, soft_wrap=False)
 
 
-def stderr_console():
+def stderr_console() -> Console:
     return make_console(stderr=True, highlight=False)
 
 
-def render_tables(renderables: list[Any], output: Path | None) -> str | None:
+def render_tables(renderables: Sequence[RenderableType], output: Path | None) -> str | None:
     """Print Rich renderables to the terminal, or return them as plain text for a file."""
     if output is None:
         console = stdout_console()
@@ -125,16 +128,16 @@ def parse_targets(values: list[str] | None) -> list[int] | None:
 
 
 def emit(
-    result: Tabular,
+    result: TabularJSON,
     fmt: Format,
     output: Path | None,
     *,
     inputs: Sequence[str | Path] = (),
-    extra_tables: list[Any] | None = None,
+    extra_tables: Sequence[RenderableType] | None = None,
     trailer: str | None = None,
     notes: Sequence[str] = (),
     plot: Path | None = None,
-    figure: Callable[[], Any] | None = None,
+    figure: Callable[[], Figure] | None = None,
 ) -> None:
     """Write ``result`` as a table (Rich, via ``report.tables_for``), CSV or JSON, to stdout or
     atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr.
@@ -166,7 +169,7 @@ def emit(
     if fmt is Format.table:
         from leapforecast.report import tables_for
 
-        text = render_tables(tables_for(result) + (extra_tables or []), output)
+        text = render_tables([*tables_for(result), *(extra_tables or ())], output)
         if trailer is not None:
             if text is None:
                 write_text(trailer, None)  # raw, so the terminal cannot wrap it
@@ -178,7 +181,7 @@ def emit(
 
             text = to_csv(result.columns(), result.rows())
         else:
-            text = result.to_json()  # type: ignore[attr-defined]  # TabularMixin
+            text = result.to_json()
         if extra_tables:
             render_tables(extra_tables, None)
     if text is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,10 @@ from leapforecast.cli.common import (
     parse_targets,
     render_tables,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - the command bodies import these lazily
+    from leapforecast.analysis.nowcast import NowcastResult
+    from leapforecast.model.scenario import Scenario
 
 
 def nowcast(
@@ -156,15 +160,24 @@ def _parse_seasonal(text: str | None) -> list[float] | None:
     return values
 
 
-def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
+def _scenario(scenario: str | None, set_: list[str] | None) -> Scenario:
     from leapforecast.model.scenario import load_scenario
 
     return load_scenario(scenario, overrides=set_ or [])
 
 
-def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
-    actuals, month, target, year, scenario, set_, history, profile, paths, seed
-) -> Any:  # -> NowcastResult
+def _nowcast(
+    actuals: Path | None,
+    month: list[str] | None,
+    target: list[str] | None,
+    year: int | None,
+    scenario: str | None,
+    set_: list[str] | None,
+    history: str | None,
+    profile: list[float] | None,
+    paths: int | None,
+    seed: int | None,
+) -> NowcastResult:
     from leapforecast.analysis.nowcast import nowcast, read_actuals
     from leapforecast.data.monthly import load_monthly
 
@@ -181,8 +194,18 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
     )
 
 
-def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
-    year, scenario, set_, history, profile, paths, seed, fmt, output, series, cases
+def _backtest(
+    year: int | None,
+    scenario: str | None,
+    set_: list[str] | None,
+    history: str | None,
+    profile: list[float] | None,
+    paths: int | None,
+    seed: int | None,
+    fmt: Format,
+    output: Path | None,
+    series: list[str] | None,
+    cases: bool,
 ) -> str | None:
     from leapforecast.analysis.nowcast_backtest import backtest, load_series
     from leapforecast.report import run as render

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -25,6 +25,13 @@ from leapforecast.cli.common import (
 )
 from leapforecast.cli.errors import flags
 from leapforecast.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover - the command bodies import these lazily
+    from matplotlib.figure import Figure
+    from rich.progress import Progress, TaskID
+    from rich.text import Text
+
+    from leapforecast.engine.results import SimulationResult
 
 YearOpt = Annotated[
     int | None,
@@ -155,7 +162,7 @@ def progress_bar(
     description: str,
     *,
     delay: float = 1.0,
-    stream: Any = None,
+    stream: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Callable[[int, int], None] | None]:
     """A ``progress(done, total)`` callback that draws a bar on stderr once the work has taken
@@ -171,7 +178,9 @@ def progress_bar(
     ):
         yield None
         return
-    start, state = clock(), {}
+    start = clock()
+    state: dict[str, Progress] = {}
+    task: dict[str, TaskID] = {}
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:
@@ -188,8 +197,8 @@ def progress_bar(
                 transient=True,
             )
             bar.start()
-            state["bar"], state["task"] = bar, bar.add_task(description, total=total)
-        state["bar"].update(state["task"], completed=done, total=total)
+            state["bar"], task["id"] = bar, bar.add_task(description, total=total)
+        state["bar"].update(task["id"], completed=done, total=total)
 
     try:
         yield update
@@ -277,13 +286,13 @@ def check_outputs(output: Path | None, plot: Path | None = None) -> None:
         check_destination(plot, option="--plot")
 
 
-def render_charts(result: Any, year: int | None) -> list[Any]:
+def render_charts(result: SimulationResult, year: int | None) -> list[Text]:
     from leapforecast.report.charts import run_charts
 
     return run_charts(result, year)
 
 
-def plot_run(result: Any, year: int | None) -> Any:
+def plot_run(result: SimulationResult, year: int | None) -> Figure:
     from leapforecast.report.plots import run_figure
 
     return run_figure(result, year)
