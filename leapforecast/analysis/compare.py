@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from leapforecast.engine.results import SimulationResult
 from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, UsageError
 from leapforecast.model.scenario import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built
+    import pandas as pd
 
 
 @dataclass
@@ -109,7 +112,7 @@ class Comparison(TabularMixin):
                     )
         return out
 
-    def wide(self) -> Any:  # -> pandas.DataFrame
+    def wide(self) -> pd.DataFrame:
         """One row per (scenario, year) with the run CSV columns (handy in a notebook)."""
         import pandas as pd
 

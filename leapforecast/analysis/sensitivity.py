@@ -256,7 +256,7 @@ def tornado(
     total = 1 + 2 * len(names)
     done = [0]
 
-    def run(fixed: dict[str, float] | None = None, keep: bool = False) -> Any:
+    def run(fixed: dict[str, float] | None = None, keep: bool = False) -> SimulationResult:
         res = simulate(scenario, paths=paths, seed=seed, jobs=jobs, fixed=fixed, keep_inputs=keep)
         done[0] += 1
         if progress:
