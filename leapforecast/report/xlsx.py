@@ -90,7 +90,7 @@ def _label_of(obj: object) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _as_table(item: Any) -> Table:
+def _as_table(item: object) -> Table:
     """(name, columns, rows) from a ``Tabular``, a (name, Tabular) pair or a (name, columns,
     rows) triple."""
     if hasattr(item, "columns") and hasattr(item, "rows") and not isinstance(item, tuple):
