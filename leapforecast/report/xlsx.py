@@ -106,7 +106,7 @@ def _as_table(item: object) -> Table:
     )
 
 
-def metadata_of(obj: Any) -> dict[str, Any]:
+def metadata_of(obj: object) -> dict[str, Any]:
     """What a result says about itself: ``metadata()`` if it has one, else the non-row parts of
     ``document()``."""
     meta = getattr(obj, "metadata", None)
