@@ -15,8 +15,14 @@ import sys
 from pathlib import Path
 
 SCENARIOS = [
-    "base", "bear", "bull", "capacity-bound", "consensus", "management-plan",
-    "outside-view", "outside-view-peers",
+    "base",
+    "bear",
+    "bull",
+    "capacity-bound",
+    "consensus",
+    "management-plan",
+    "outside-view",
+    "outside-view-peers",
 ]
 FORMATS = ["table", "csv", "json"]
 
@@ -31,18 +37,65 @@ def commands() -> list[list[str]]:
             ["compare", *SCENARIOS, "-n", "5000", "--seed", "3", "-f", f],
             ["sensitivity", "base", "-n", "4000", "--seed", "3", "-f", f],
             ["sensitivity", "bear", "-n", "4000", "--seed", "3", "-f", f],
-            ["sweep", "base", "--vary", "growth.volatility=0.05:0.25:0.1", "-n", "4000",
-             "--seed", "3", "-f", f],
-            ["sweep", "base", "--vary", "growth.volatility=0.05:0.5:0.05", "--solve", "--level", "0.6",
-             "-t", "750k", "-n", "4000", "--seed", "3", "-f", f],
+            [
+                "sweep",
+                "base",
+                "--vary",
+                "growth.volatility=0.05:0.25:0.1",
+                "-n",
+                "4000",
+                "--seed",
+                "3",
+                "-f",
+                f,
+            ],
+            [
+                "sweep",
+                "base",
+                "--vary",
+                "growth.volatility=0.05:0.5:0.05",
+                "--solve",
+                "--level",
+                "0.6",
+                "-t",
+                "750k",
+                "-n",
+                "4000",
+                "--seed",
+                "3",
+                "-f",
+                f,
+            ],
             ["fit", "-f", f],
             ["peers", "-f", f],
             ["backtest", "--seed", "3", "--draws", "2000", "-f", f],
             ["backtest", "--seed", "3", "--draws", "2000", "--cases", "-f", f],
-            ["backtest", "-m", "scenario", "--scenario", "base", "--seed", "3", "--draws",
-             "2000", "-f", f],
-            ["nowcast", "--month", "2025-01=25000", "--month", "2025-02=20000", "-n", "5000",
-             "--seed", "3", "-f", f],
+            [
+                "backtest",
+                "-m",
+                "scenario",
+                "--scenario",
+                "base",
+                "--seed",
+                "3",
+                "--draws",
+                "2000",
+                "-f",
+                f,
+            ],
+            [
+                "nowcast",
+                "--month",
+                "2025-01=25000",
+                "--month",
+                "2025-02=20000",
+                "-n",
+                "5000",
+                "--seed",
+                "3",
+                "-f",
+                f,
+            ],
             ["nowcast", "--backtest", "-n", "2000", "--seed", "3", "-f", f],
             ["history", "-f", f],
             ["history", "--monthly", "-f", f],
@@ -51,8 +104,12 @@ def commands() -> list[list[str]]:
             ["run", "base", "--seed", "7", "--precision", "0.01", "-f", f],
             ["run", "base", "-n", "20000", "--seed", "7", "--month", "2026-01=40000", "-f", f],
         ]
-    cmds += [["run", "base", "-n", "20000", "--seed", "7", "--chart"], ["schema"],
-             ["validate", "base", "bear"], ["fit", "--toml"]]
+    cmds += [
+        ["run", "base", "-n", "20000", "--seed", "7", "--chart"],
+        ["schema"],
+        ["validate", "base", "bear"],
+        ["fit", "--toml"],
+    ]
     return cmds
 
 
@@ -60,9 +117,12 @@ def run_all() -> dict[str, bytes]:
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "LINES": "50"}
     out = {}
     for cmd in commands():
-        p = subprocess.run([sys.executable, "-m", "leapforecast", *cmd], capture_output=True,
-                           env=env, check=False)
-        out[" ".join(cmd)] = p.stdout + b"\n--stderr--\n" + p.stderr + f"\nrc={p.returncode}".encode()
+        p = subprocess.run(
+            [sys.executable, "-m", "leapforecast", *cmd], capture_output=True, env=env, check=False
+        )
+        out[" ".join(cmd)] = (
+            p.stdout + b"\n--stderr--\n" + p.stderr + f"\nrc={p.returncode}".encode()
+        )
     return out
 
 

@@ -8,8 +8,9 @@ and so does the year-to-year noise. A difference between scenarios is then measu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,8 +18,11 @@ from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.results import SimulationResult, replicate_se
 from leapforecast.engine.run import simulate
-from leapforecast.errors import UsageError
+from leapforecast.errors import LeapforecastError, UsageError
 from leapforecast.model.scenario import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a frame is built
+    import pandas as pd
 
 
 @dataclass
@@ -54,6 +58,8 @@ class Comparison(TabularMixin):
         a, b = self.results[index], self.results[self.reference]
         if year not in a.years or year not in b.years:
             return None
+        if a.totals is None or b.totals is None:
+            raise LeapforecastError("a paired difference needs the per-path totals of both runs")
         hit_a = a.totals[:, a.years.index(year)].astype(np.float64) >= target
         hit_b = b.totals[:, b.years.index(year)].astype(np.float64) >= target
         d = hit_a.astype(np.int8) - hit_b.astype(np.int8)
@@ -114,7 +120,7 @@ class Comparison(TabularMixin):
                     )
         return out
 
-    def wide(self) -> Any:  # -> pandas.DataFrame
+    def wide(self) -> pd.DataFrame:
         """One row per (scenario, year) with the run CSV columns (handy in a notebook)."""
         import pandas as pd
 
@@ -184,7 +190,7 @@ def compare(
     seed: int | None = None,
     targets: list[int] | None = None,
     jobs: int = 1,
-    progress: Any = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Simulate every scenario with one seed and path count (default: the first scenario's).
 

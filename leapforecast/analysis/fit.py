@@ -18,6 +18,7 @@ the fit then says so (``identified=False`` and a warning) instead of returning a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -228,7 +229,13 @@ def _bass_log(theta: np.ndarray, tau: np.ndarray) -> np.ndarray:
     return log_m + np.log(np.maximum(inc, 1e-300))
 
 
-def _least_squares(fun, y: np.ndarray, starts: list[np.ndarray], lower, upper):
+def _least_squares(
+    fun: Callable[[np.ndarray], np.ndarray],
+    y: np.ndarray,
+    starts: list[np.ndarray],
+    lower: Sequence[float],
+    upper: Sequence[float],
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Best of several starts; returns (theta, jacobian, rss)."""
     from scipy.optimize import least_squares
 
@@ -276,7 +283,15 @@ def _check_curve_input(history: History, what: str) -> tuple[np.ndarray, np.ndar
     return np.asarray(history.years, float), np.log(np.asarray(history.units, float))
 
 
-def _interval_estimates(names, theta, cov, dof, level, transforms, notes) -> list[Estimate]:
+def _interval_estimates(
+    names: Sequence[str],
+    theta: np.ndarray,
+    cov: np.ndarray | None,
+    dof: int,
+    level: float,
+    transforms: Sequence[Callable[[float], float]],
+    notes: Sequence[str],
+) -> list[Estimate]:
     from scipy import stats
 
     out = []
@@ -293,7 +308,7 @@ def _interval_estimates(names, theta, cov, dof, level, transforms, notes) -> lis
 
 
 def _size_verdict(
-    est: Estimate, at_bound: bool, cov, dof: int, n: int, what: str, label: str
+    est: Estimate, at_bound: bool, cov: np.ndarray | None, dof: int, n: int, what: str, label: str
 ) -> list[str]:
     """Why a size parameter (ceiling, market size) is not identified; empty if it is."""
     if dof <= 0:

@@ -58,7 +58,7 @@ class Rebased:
     notes: tuple[str, ...]
 
 
-def scale_dist(dist: Any, factor: float) -> Any:
+def scale_dist(dist: DistBase, factor: float) -> DistBase:
     """A distribution of units multiplied by ``factor`` (so its quantiles scale with it)."""
     if isinstance(dist, Fixed):
         return dist.model_copy(update={"value": dist.value * factor})
@@ -84,7 +84,7 @@ def scale_dist(dist: Any, factor: float) -> Any:
     return dist
 
 
-def _has_track_record(model: Any) -> bool:
+def _has_track_record(model: object) -> bool:
     if isinstance(model, TrackRecord):
         return True
     if isinstance(model, BaseModel) and not isinstance(model, DistBase):
@@ -122,7 +122,7 @@ def _scale_bootstraps(model: Any, factor: float, notes: list[str]) -> Any:
     return model
 
 
-def _has_peers_window(model: Any) -> bool:
+def _has_peers_window(model: object) -> bool:
     if isinstance(model, Bootstrap):
         return model.source == "peers" and model.min_units is not None
     if isinstance(model, BaseModel) and not isinstance(model, DistBase):

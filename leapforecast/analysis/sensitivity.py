@@ -28,8 +28,9 @@ import numpy as np
 from leapforecast.analysis._target import resolve_target_year
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.driver import run_chunks
-from leapforecast.engine.plan import compile_plan
+from leapforecast.engine.plan import Plan, compile_plan
 from leapforecast.engine.reduction import reduce_chunks
+from leapforecast.engine.results import SimulationResult
 from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, UsageError
 from leapforecast.model.scenario import Scenario
@@ -172,6 +173,8 @@ def sobol_indices(
             plan, [(1 if noise_b else 0, n)], seed=seed, sampling="random", given=given
         )
         totals = reduce_chunks(plan, [out], paths=n, seed=seed).totals  # (n, T)
+        if totals is None:
+            raise LeapforecastError("a Sobol analysis needs the per-path totals of each run")
         y[:, row] = _response(totals, t, target, response)
     if np.ptp(y) == 0:
         raise LeapforecastError(
@@ -215,7 +218,9 @@ class InputSensitivity:
         return self.median_high - self.median_low
 
 
-def held_values(plan: Any, name: str, low: float, high: float) -> tuple[float, float, float, float]:
+def held_values(
+    plan: Plan, name: str, low: float, high: float
+) -> tuple[float, float, float, float]:
     """(shown low, shown high, engine value low, engine value high) for one input."""
     if name.endswith(".occurs"):
         return 0.0, 1.0, 1.0, 0.0  # uniform u >= probability: the event does not happen
@@ -251,7 +256,7 @@ def tornado(
     total = 1 + 2 * len(names)
     done = [0]
 
-    def run(fixed: dict[str, float] | None = None, keep: bool = False) -> Any:
+    def run(fixed: dict[str, float] | None = None, keep: bool = False) -> SimulationResult:
         res = simulate(scenario, paths=paths, seed=seed, jobs=jobs, fixed=fixed, keep_inputs=keep)
         done[0] += 1
         if progress:
@@ -274,12 +279,13 @@ def tornado(
                 res_hi.quantile(50, year),
             )
         )
-    rows.sort(key=lambda r: (-abs(r.prob_swing), -abs(r.median_swing)))
+    # every row built here has both swings
+    rows.sort(key=lambda r: (-abs(r.prob_swing or 0.0), -abs(r.median_swing or 0.0)))
     return rows, base
 
 
 def rank_correlations(
-    result: Any, year: int, *, occurs: dict[str, float] | None = None
+    result: SimulationResult, year: int, *, occurs: dict[str, float] | None = None
 ) -> dict[str, tuple[float, float]]:
     """Spearman correlation of each kept input with units in ``year``, and its signed share of
     the sum of squared correlations (Crystal Ball's 'contribution to variance').
@@ -291,6 +297,8 @@ def rank_correlations(
 
     if result.inputs is None:
         raise LeapforecastError("rank correlations need a run with keep_inputs=True")
+    if result.totals is None:
+        raise LeapforecastError("rank correlations need the per-path totals of the run")
     ranks_y = rankdata(result.totals[:, result.years.index(year)])
     rho: dict[str, float] = {}
     for name, values in result.inputs.items():

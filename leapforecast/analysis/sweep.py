@@ -9,7 +9,7 @@ model, not of which random numbers each point happened to get.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,8 @@ def axis(text: str) -> Axis:
     """An ``Axis`` from ``key.path=start:stop:step`` (stop included) or ``key.path=v1,v2``."""
     key, start, stop, step, values = parse_vary(text)
     if values is None:
+        if step is None:  # pragma: no cover - parse_vary requires a step unless values are listed
+            raise UsageError(f"--vary {text}: expected START:STOP:STEP")
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
         if count > MAX_GRID_CELLS:
             raise UsageError(f"--vary {text}: {count:,} values; at most {MAX_GRID_CELLS:,}")
@@ -157,7 +159,7 @@ class Sweep(TabularMixin):
 
 def sweep(
     scenario: Scenario,
-    axes: list[Axis | str],
+    axes: Sequence[Axis | str],
     *,
     target: int | None = None,
     year: int | None = None,
@@ -172,12 +174,12 @@ def sweep(
     scenario's (the default is a lighter 20,000 a point).
     """
 
-    axes = [a if isinstance(a, Axis) else axis(a) for a in axes]
-    if not 1 <= len(axes) <= 2:
-        raise UsageError(f"sweep varies one or two keys, got {len(axes)}")
-    if len(axes) == 2 and axes[0].key == axes[1].key:
-        raise UsageError(f"--vary {axes[0].key} is given twice")
-    shape = tuple(len(a.values) for a in axes)
+    grid = [a if isinstance(a, Axis) else axis(a) for a in axes]
+    if not 1 <= len(grid) <= 2:
+        raise UsageError(f"sweep varies one or two keys, got {len(grid)}")
+    if len(grid) == 2 and grid[0].key == grid[1].key:
+        raise UsageError(f"--vary {grid[0].key} is given twice")
+    shape = tuple(len(a.values) for a in grid)
     if math.prod(shape) > MAX_GRID_CELLS:
         raise UsageError(f"the grid has {math.prod(shape):,} points; at most {MAX_GRID_CELLS:,}")
     scenario, target, year = resolve_target_year(scenario, target, year)
@@ -186,7 +188,7 @@ def sweep(
     prob, se, p10, p50, p90 = (np.empty(shape) for _ in range(5))
     cells = list(np.ndindex(shape))
     for done, index in enumerate(cells, start=1):
-        point = {a.key: a.values[i] for a, i in zip(axes, index, strict=True)}
+        point = {a.key: a.values[i] for a, i in zip(grid, index, strict=True)}
         variant = _variant(scenario, point)
         res = simulate(variant, paths=paths, seed=seed, jobs=jobs)
         k, t = res._index(target, year)
@@ -194,7 +196,7 @@ def sweep(
         p10[index], p50[index], p90[index] = (res.quantile(q, year) for q in (10, 50, 90))
         if progress:
             progress(done, len(cells))
-    return Sweep(scenario.name, target, year, paths, seed, axes, prob, se, p10, p50, p90)
+    return Sweep(scenario.name, target, year, paths, seed, grid, prob, se, p10, p50, p90)
 
 
 # --------------------------------------------------------------------------- break-even

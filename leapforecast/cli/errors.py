@@ -7,6 +7,10 @@ import os
 import re
 import sys
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typer is imported when the app runs
+    import typer
 
 
 class ExitStatus(IntEnum):
@@ -78,14 +82,17 @@ def _silence_shutdown() -> None:
     warnings.simplefilter("ignore")
 
 
-def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Typer app
+def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the Typer app and map every outcome to an ``ExitStatus``."""
     import typer
 
-    try:  # recent Typer vendors Click; older releases depend on it
+    if TYPE_CHECKING:
         from typer._click import exceptions as cx
-    except ImportError:  # pragma: no cover
-        from click import exceptions as cx
+    else:
+        try:  # recent Typer vendors Click; older releases depend on it
+            from typer._click import exceptions as cx
+        except ImportError:  # pragma: no cover
+            from click import exceptions as cx
 
     from leapforecast.data._files import reset_reads
     from leapforecast.errors import LeapforecastError, ScenarioError
@@ -112,8 +119,8 @@ def run_app(app, argv: list[str] | None = None) -> int:  # noqa: ANN001 - a Type
         err(f"error: {flags(str(exc))}")
         return ExitStatus.USAGE
     except cx.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "leapforecast"
-        err(f"error: {command}: {exc.format_message()} (see '{command} --help')")
+        where = exc.ctx.command_path if exc.ctx else "leapforecast"
+        err(f"error: {where}: {exc.format_message()} (see '{where} --help')")
         return ExitStatus.USAGE
     except typer.Exit as exc:
         return exc.exit_code

@@ -10,6 +10,7 @@ every executor gives byte-identical output.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import signal
 import threading
@@ -17,9 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from leapforecast.errors import LeapforecastError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dask.distributed import Client, LocalCluster
 
 EXECUTORS = ("threads", "processes", "dask")
 
@@ -97,8 +101,8 @@ class DaskExecutor:
 
     def _map(
         self,
-        client_type: Any,
-        cluster_type: Any,
+        client_type: type[Client],
+        cluster_type: type[LocalCluster],
         fn: Callable[[S, T], R],
         shared: S,
         tasks: Sequence[T],
@@ -171,7 +175,7 @@ def get_executor(
     return ProcessExecutor(jobs) if name == "processes" else ThreadExecutor(jobs)
 
 
-def _drain(pool: Any, iterator: Iterator[R]) -> Iterator[R]:
+def _drain(pool: concurrent.futures.Executor, iterator: Iterator[R]) -> Iterator[R]:
     try:
         yield from iterator
     finally:

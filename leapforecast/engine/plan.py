@@ -6,8 +6,9 @@ adds what only the engine needs (forecast years, the capacity schedule by year, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from leapforecast.model.inputs import (
     scenario_inputs,
 )
 from leapforecast.model.scenario import Scenario
+
+Condition: TypeAlias = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+"""Maps each path's first-forecast-year sales and a generator to the conditioned sales."""
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Plan:
     capacity_kind: str | None  # None, "growth" or "schedule"
     schedule_keys: list[str | None] = field(default_factory=list)
     copula: tuple[list[int], np.ndarray] | None = None
-    condition: Any = None  # callable(first_year_sales, rng) -> conditioned sales
+    condition: Condition | None = None  # (first_year_sales, rng) -> conditioned sales
 
     @property
     def uncertain(self) -> list[str]:

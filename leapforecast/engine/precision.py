@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from leapforecast.engine.driver import check_cells, run_chunks, run_settings
 from leapforecast.engine.executors import Executor
 from leapforecast.engine.kernel import CHUNK, ChunkOut, chunk_sizes
-from leapforecast.engine.plan import compile_plan
+from leapforecast.engine.plan import Condition, compile_plan
 from leapforecast.engine.reduction import reduce_chunks
 from leapforecast.engine.results import SimulationResult
 from leapforecast.errors import UsageError
@@ -97,7 +96,7 @@ def simulate_to_precision(
     seed: int | None = None,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
-    condition: Callable[..., Any] | None = None,
+    condition: Condition | None = None,
     executor: str | Executor = "threads",
     scheduler: str | None = None,
 ) -> tuple[SimulationResult, Convergence]:

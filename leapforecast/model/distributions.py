@@ -8,7 +8,7 @@ Only ``scipy.special`` is used here, so a run never pays for importing ``scipy.s
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 
 import numpy as np
 from pydantic import (
@@ -126,13 +126,15 @@ class LogNormal(DistBase):
             raise ValueError("lognormal by interval needs both p5 and p95")
         if by_params and (self.mu is None or self.sigma is None):
             raise ValueError("lognormal by parameters needs both mu and sigma")
-        if by_interval and self.p5 >= self.p95:
+        if self.p5 is not None and self.p95 is not None and self.p5 >= self.p95:
             raise ValueError(f"p5 ({self.p5:g}) must be below p95 ({self.p95:g})")
         return self
 
     def params(self) -> tuple[float, float]:
-        if self.mu is not None:
+        if self.mu is not None and self.sigma is not None:
             return self.mu, self.sigma
+        if self.p5 is None or self.p95 is None:  # pragma: no cover - the validator forbids it
+            raise ValueError("lognormal needs either p5 and p95, or mu and sigma")
         lo, hi = math.log(self.p5), math.log(self.p95)
         return (lo + hi) / 2, (hi - lo) / (2 * Z95)
 
@@ -452,10 +454,15 @@ def _dist_tag(value: Any) -> str | None:
     return None
 
 
-Dist = Annotated[
-    Union[tuple(Annotated[cls, Tag(name)] for name, cls in DIST_CLASSES.items())],  # noqa: UP007
-    Discriminator(_dist_tag),
-]
+if TYPE_CHECKING:  # the same union, spelled out for type checkers
+    Dist: TypeAlias = (
+        Fixed | Normal | LogNormal | Uniform | Triangular | Pert | Beta | Choice | Bootstrap
+    ) | TrackRecord
+else:
+    Dist = Annotated[
+        Union[tuple(Annotated[cls, Tag(name)] for name, cls in DIST_CLASSES.items())],  # noqa: UP007
+        Discriminator(_dist_tag),
+    ]
 """A distribution spec: a bare number or a table with ``dist = "<name>"``."""
 
 

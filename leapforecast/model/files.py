@@ -89,9 +89,9 @@ def key_lines(text: str) -> list[tuple[tuple[str, ...], int]]:
         if header:
             parts = _split_key(header.group(2))
             if header.group(1) == "[[":
-                key = tuple(parts)
-                index = array_counts.get(key, -1) + 1
-                array_counts[key] = index
+                array_key = tuple(parts)
+                index = array_counts.get(array_key, -1) + 1
+                array_counts[array_key] = index
                 table = parts + [str(index)]
             else:
                 table = parts
@@ -329,7 +329,8 @@ def _list_item(items: list[Any], part: str, here: str, label: str) -> Any:
 
 def key_position(sources: list[Source], path: list[str]) -> tuple[int, int | None]:
     """(source index, line) defining the longest prefix of ``path``; the child wins ties."""
-    best, best_depth = (0, None), 0
+    best: tuple[int, int | None] = (0, None)
+    best_depth = 0
     for index, source in enumerate(sources):
         line, depth = locate_depth(source.text, tuple(path))
         if line is not None and depth > best_depth:

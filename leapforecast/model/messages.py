@@ -10,6 +10,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from leapforecast.model.distributions import DIST_CLASSES, DistBase
 from leapforecast.model.files import (
@@ -96,7 +97,7 @@ _EXPECT = {
 }
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
@@ -108,7 +109,7 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _message(err: dict[str, Any], parent: type[BaseModel] | None, key: str) -> str:
+def _message(err: ErrorDetails, parent: type[BaseModel] | None, key: str) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":
         allowed = list(_fields(parent)) if parent else []

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leapforecast.analysis.backtest import LEVELS, BacktestResult
 from leapforecast.report.tables import report_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
 
 
 def _pct(v: float | None) -> str:
@@ -38,7 +41,7 @@ def short_name(method: str) -> str:
     return "sc:" + method[len("scenario:") :] if method.startswith("scenario:") else method
 
 
-def result_tables(result: BacktestResult, *, cases: bool = False) -> list[Any]:
+def result_tables(result: BacktestResult, *, cases: bool = False) -> list[RenderableType]:
     """Rich renderables, within 80 columns: a header, the summary (one block of rows per
     method), a verdict line per method and the notes on rebasing; every case if asked."""
     from rich.text import Text

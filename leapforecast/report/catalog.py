@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from leapforecast.model.authoring import ScenarioCatalog
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
 
-def catalog_tables(catalog: ScenarioCatalog) -> list[Any]:
+
+def catalog_tables(catalog: ScenarioCatalog) -> list[RenderableType]:
     """Name, parent and description of each bundled scenario (descriptions print literally)."""
     from rich.table import Table
     from rich.text import Text

@@ -7,13 +7,16 @@ colour when the output is not a terminal, so a file or a pipe gets clean text.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from leapforecast.engine.results import QUANTILES, SimulationResult, resolve_year
 from leapforecast.errors import LeapforecastError
 from leapforecast.units import short_units
+
+if TYPE_CHECKING:  # pragma: no cover - rich is imported where a chart is drawn
+    from rich.text import Text
 
 WIDTH = 80
 LABEL = 6  # "2026  "
@@ -64,7 +67,7 @@ class _Canvas:
         if 0 <= i < len(self.chars):
             self.chars[i], self.styles[i] = char, style
 
-    def text(self) -> Any:
+    def text(self) -> Text:
         from rich.text import Text
 
         line = Text()
@@ -73,7 +76,7 @@ class _Canvas:
         return line
 
 
-def _axis_lines(lo: float, hi: float, step: float, width: int, pad: int) -> list[Any]:
+def _axis_lines(lo: float, hi: float, step: float, width: int, pad: int) -> list[Text]:
     """A tick line and a label line under a plot of ``width`` cells starting at column ``pad``."""
     from rich.text import Text
 
@@ -103,7 +106,7 @@ def _target_line(
     pad: int,
     notes: dict[int, str] | None = None,
     mark: str = "▼",
-) -> Any:
+) -> Text:
     """'▼1M' markers (or ▲ under a plot) above the target columns, labelled where there is room."""
     from rich.text import Text
 
@@ -121,7 +124,7 @@ def _target_line(
     return Text(" " * pad + "".join(cells).rstrip(), style=TARGET_STYLE)
 
 
-def fan_chart(result: SimulationResult, *, width: int = WIDTH) -> Any:
+def fan_chart(result: SimulationResult, *, width: int = WIDTH) -> Text:
     """Yearly quantile bands as horizontal bars, one line per year, with the targets marked.
 
     ``─`` p5-p95, ``━`` p10-p90, ``█`` p25-p75, ``┃`` median, ``┊`` a target; the median in
@@ -165,7 +168,7 @@ def fan_chart(result: SimulationResult, *, width: int = WIDTH) -> Any:
     return out
 
 
-def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height: int = 10) -> Any:
+def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height: int = 10) -> Text:
     """The distribution of units in ``year`` as vertical bars, targets marked with P(>= target).
 
     The range covers the 0.5th to 99.5th percentile and every target; paths beyond it are counted
@@ -223,7 +226,7 @@ def histogram(result: SimulationResult, year: int, *, width: int = WIDTH, height
 
 def run_charts(
     result: SimulationResult, year: int | None = None, *, width: int = WIDTH
-) -> list[Any]:
+) -> list[Text]:
     """The fan chart and the histogram of ``year`` (default: the first forecast year)."""
 
     year = resolve_year(result.years, year)

@@ -7,7 +7,7 @@ itself; a new result type registers its builder here.
 from __future__ import annotations
 
 from functools import singledispatch
-from typing import Any
+from typing import TYPE_CHECKING
 
 from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.fit import FitReport
@@ -23,9 +23,12 @@ from leapforecast.engine.results import SimulationResult
 from leapforecast.model.authoring import ScenarioCatalog
 from leapforecast.report import analysis, catalog, history, nowcast, run, validity
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
+
 
 @singledispatch
-def tables_for(result: object) -> list[Any]:
+def tables_for(result: object) -> list[RenderableType]:
     """The Rich renderables (tables and notes) that show ``result`` on a terminal."""
     raise TypeError(f"no table builder for {type(result).__name__}")
 

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 
-def fmt_number(value: Any) -> str:
+def fmt_number(value: object) -> str:
     """Plain CSV number: integers as digits, probabilities with up to 6 decimals; None (a value
     that does not apply) is a blank cell."""
     if value is None:

@@ -6,7 +6,7 @@ so brackets in a note print as written instead of being read as Rich markup.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
@@ -16,8 +16,12 @@ from leapforecast.data.monthly import month_label
 from leapforecast.data.targets import Target, TrackRecord
 from leapforecast.report.tables import report_table
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
+    from rich.table import Table
 
-def monthly_tables(report: MonthlyReport) -> list[Any]:
+
+def monthly_tables(report: MonthlyReport) -> list[RenderableType]:
     """The months with growth on a year earlier and share of the year, the period totals, and
     the seasonal profile with its 80% interval (when there were months enough to fit one)."""
     from rich.table import Table
@@ -58,7 +62,7 @@ def monthly_tables(report: MonthlyReport) -> list[Any]:
     return [table, profile, note]
 
 
-def history_tables(report: History | HistoryReport) -> list[Any]:
+def history_tables(report: History | HistoryReport) -> list[RenderableType]:
     """The years with growth and source notes, the growth statistics, and the target track
     record when the report carries one."""
     from rich.table import Table
@@ -96,12 +100,12 @@ def history_tables(report: History | HistoryReport) -> list[Any]:
     return out
 
 
-def track_record_tables(record: TrackRecord) -> list[Any]:
+def track_record_tables(record: TrackRecord) -> list[RenderableType]:
     """``history --targets``: the track record alone."""
     return [track_record_table(record.targets)]
 
 
-def track_record_table(targets: list[Target], *, title: str = "Target track record") -> Any:
+def track_record_table(targets: list[Target], *, title: str = "Target track record") -> Table:
     """A Rich table of targets, outcomes and hit ratios (for ``leapforecast history``)."""
     from rich.text import Text
 

@@ -25,7 +25,14 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from leapforecast.analysis.compare import Comparison
+    from leapforecast.analysis.sensitivity import SensitivityReport
+    from leapforecast.model.scenario import Scenario
 
 from leapforecast._version import __version__
 from leapforecast.engine.results import SimulationResult, resolve_year
@@ -50,7 +57,7 @@ _PLAIN_KEYS = ("seed", "year", "base_year", "horizon")  # numbers shown without 
 _PROB_KEYS = ("prob_ge", "probability", "p_ge", "prob", "p")
 
 
-def esc(value: Any) -> str:
+def esc(value: object) -> str:
     """Text from input, safe in HTML content and attribute values."""
     return html.escape(str(value), quote=True)
 
@@ -74,7 +81,7 @@ def fmt_se(se: float | None) -> str:
     return f"{100 * float(se):.2f} pt"
 
 
-def fmt_cell(value: Any) -> str:
+def fmt_cell(value: object) -> str:
     """A table cell from result rows: whole numbers with thousands separators, floats to four
     significant digits, missing as a dash (escaped)."""
     if value is None or value == "":
@@ -129,7 +136,7 @@ def table_html(
     )
 
 
-def figure_html(fig: Any, caption: str, *, prefix: str) -> str:
+def figure_html(fig: Figure, caption: str, *, prefix: str) -> str:
     """A matplotlib figure as an inline SVG in a ``<figure>`` with an escaped caption."""
     svg = plots.figure_svg(fig, prefix=prefix)
     svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"', r"<svg\1", svg, count=1)
@@ -345,7 +352,7 @@ def _block_above(lines: list[str], index: int) -> str:
     return " ".join(reversed(out))
 
 
-def _has_number(value: Any) -> bool:
+def _has_number(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float):
@@ -357,7 +364,7 @@ def _has_number(value: Any) -> bool:
     return False
 
 
-def _num(value: Any) -> str:
+def _num(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):
@@ -367,7 +374,7 @@ def _num(value: Any) -> str:
     return str(value)
 
 
-def format_value(value: Any) -> str:
+def format_value(value: object) -> str:
     """A scenario value as a reader sees it: ``pert(low 0.15, mode 0.4, high 0.75)``,
     ``500,000, 750,000``, ``to 0.1, half-life 2`` (plain text; escape before use)."""
     if isinstance(value, dict):
@@ -396,7 +403,7 @@ def _lookup(doc: Any, path: Sequence[str]) -> Any:
     return doc
 
 
-def assumptions(scenario: Any) -> list[dict[str, str]]:
+def assumptions(scenario: Scenario) -> list[dict[str, str]]:
     """Every number the scenario files set, with where it is and the comment that explains it.
 
     Reads each file of the extends chain (child first; a key the child sets hides the parent's).
@@ -459,7 +466,7 @@ def assumptions(scenario: Any) -> list[dict[str, str]]:
     return rows
 
 
-def assumptions_html(scenario: Any) -> str:
+def assumptions_html(scenario: Scenario) -> str:
     rows = assumptions(scenario)
     if not rows:
         return "<p class='placeholder'>No scenario file text to read assumptions from.</p>"
@@ -495,7 +502,9 @@ def _placeholder(text: str) -> str:
     return f"<p class='placeholder'>{esc(text)}</p>"
 
 
-def _comparison_html(results: Sequence[SimulationResult], comparison: Any, year: int) -> str:
+def _comparison_html(
+    results: Sequence[SimulationResult], comparison: Comparison | None, year: int
+) -> str:
     cmp_results = list(comparison.results) if comparison is not None else list(results)
     labels = list(comparison.labels) if comparison is not None else [r.scenario for r in results]
     targets = sorted({t for r in cmp_results for t in r.targets})
@@ -548,7 +557,7 @@ def _calibration_html(rows: Sequence[Mapping[str, Any]] | None) -> str:
     return table_html(columns, rows)
 
 
-def _exceedance_figure(results: Sequence[SimulationResult], year: int) -> Any:
+def _exceedance_figure(results: Sequence[SimulationResult], year: int) -> Figure:
     fig = plots._figure(figsize=(8, 4.6))
     ax = fig.add_subplot()
     for i, res in enumerate(results):
@@ -571,9 +580,9 @@ def _exceedance_figure(results: Sequence[SimulationResult], year: int) -> Any:
 def build_report(
     results: Sequence[SimulationResult],
     *,
-    scenarios: Sequence[Any] | None = None,
-    comparison: Any = None,
-    sensitivity: Any = None,
+    scenarios: Sequence[Scenario | None] | None = None,
+    comparison: Comparison | None = None,
+    sensitivity: SensitivityReport | None = None,
     calibration_rows: Sequence[Mapping[str, Any]] | None = None,
     reference_rows: Sequence[Mapping[str, Any]] | None = None,
     year: int | None = None,
@@ -745,7 +754,7 @@ def build_report(
     )
 
 
-def _fan_figure(result: SimulationResult, history: Any) -> Any:
+def _fan_figure(result: SimulationResult, history: plots.YearlySeries | None) -> Figure:
     fig = plots._figure(figsize=(8, 4.8))
     plots.fan_chart(result, ax=fig.add_subplot(), history=history)
     return fig

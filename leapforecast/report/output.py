@@ -24,6 +24,7 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from leapforecast.data._files import files_read
@@ -34,7 +35,7 @@ def _stdout(path: str | Path | None) -> bool:
     return path is None or str(path) == "-"
 
 
-def _protected(target: os.stat_result, inputs: list[str | Path] | tuple[()]) -> bool:
+def _protected(target: os.stat_result, inputs: Sequence[str | Path]) -> bool:
     """Whether ``target`` is a file this run read (by any name, link or hard link)."""
     for (dev, ino), label in files_read().items():
         if (target.st_dev, target.st_ino) != (dev, ino):
@@ -64,14 +65,14 @@ def check_destination(
     path: str | Path | None,
     *,
     option: str = "--output",
-    inputs: list[str | Path] | tuple[()] = (),
+    inputs: Sequence[str | Path] = (),
 ) -> None:
     """Refuse a destination that cannot or must not be written, before anything is written."""
     _destination(path, option, inputs)
 
 
 def _destination(
-    path: str | Path | None, option: str, inputs: list[str | Path] | tuple[()]
+    path: str | Path | None, option: str, inputs: Sequence[str | Path]
 ) -> tuple[str, os.stat_result | None] | None:
     """(real path, its stat or None when new) of a file destination; None for stdout."""
     if _stdout(path):
@@ -108,7 +109,7 @@ def write_text(
     text: str,
     path: str | Path | None,
     *,
-    inputs: list[str | Path] | tuple[()] = (),
+    inputs: Sequence[str | Path] = (),
     option: str = "--output",
     exclusive: bool = False,
 ) -> None:
@@ -124,7 +125,7 @@ def write_bytes(
     data: bytes,
     path: str | Path | None,
     *,
-    inputs: list[str | Path] | tuple[()] = (),
+    inputs: Sequence[str | Path] = (),
     option: str = "--output",
     exclusive: bool = False,
 ) -> None:

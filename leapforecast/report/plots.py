@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported on first use
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.figure import Figure
+
+    from leapforecast.analysis.compare import Comparison
+    from leapforecast.analysis.sensitivity import SensitivityReport
+    from leapforecast.analysis.sweep import BreakEven, Sweep
 
 import numpy as np
 
@@ -24,7 +33,17 @@ TARGET = "#c0392b"
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
-def _figure(**kwargs: Any) -> Any:
+class YearlySeries(Protocol):
+    """Anything with ``years`` and ``units`` (a ``History``, a scenario's history)."""
+
+    @property
+    def years(self) -> Sequence[int]: ...
+
+    @property
+    def units(self) -> Sequence[float]: ...
+
+
+def _figure(**kwargs: Any) -> Figure:
     """A new matplotlib ``Figure``; a clear error when matplotlib is not installed."""
     try:
         from matplotlib.figure import Figure
@@ -33,13 +52,13 @@ def _figure(**kwargs: Any) -> Any:
     return Figure(layout="constrained", **kwargs)
 
 
-def _units_axis(axis: Any) -> None:
+def _units_axis(axis: Axis) -> None:
     from matplotlib.ticker import FuncFormatter
 
     axis.set_major_formatter(FuncFormatter(lambda v, _: "0" if v == 0 else short_units(v)))
 
 
-def _ax(ax: Any, **figure: Any) -> Any:
+def _ax(ax: Axes | None, **figure: Any) -> Axes:
     return ax if ax is not None else _figure(**figure).add_subplot()
 
 
@@ -79,7 +98,7 @@ _LABELS = {
 _EVENT_PARTS = {".impact": "impact", ".occurs": "occurs", ".year": "year"}
 
 
-def _legend_below(ax: Any, *, ncol: int) -> None:
+def _legend_below(ax: Axes, *, ncol: int) -> None:
     """The legend under the axes and their x label, never over the data: a figure legend
     'outside lower center' when the axes are the figure's only ones (constrained layout makes
     room for it), else just below the axes."""
@@ -102,7 +121,7 @@ def _wrap(text: str, width: int = 26) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _history_points(history: Any, base_year: int) -> tuple[list[int], list[float]]:
+def _history_points(history: YearlySeries | None, base_year: int) -> tuple[list[int], list[float]]:
     """(years, units) of the history up to and including ``base_year``."""
     if history is None:
         return [], []
@@ -111,7 +130,7 @@ def _history_points(history: Any, base_year: int) -> tuple[list[int], list[float
     return [y for y, _ in pairs], [u for _, u in pairs]
 
 
-def _target_labels_right(ax: Any, targets: list[int], color: str = TARGET) -> None:
+def _target_labels_right(ax: Axes, targets: list[int], color: str = TARGET) -> None:
     """Each target's value just outside the right frame, level with its line, so it never sits
     on the bands, the legend or the frame."""
     from matplotlib.transforms import blended_transform_factory
@@ -134,7 +153,9 @@ def _target_labels_right(ax: Any, targets: list[int], color: str = TARGET) -> No
             )
 
 
-def fan_chart(result: SimulationResult, *, ax: Any = None, history: Any = None) -> Any:
+def fan_chart(
+    result: SimulationResult, *, ax: Axes | None = None, history: YearlySeries | None = None
+) -> Axes:
     """Yearly quantile bands (p5-p95, p10-p90, p25-p75), the median and the mean, from the base
     year, with a line per target. ``history`` (anything with ``years`` and ``units``, such as
     ``scenario.history``) draws the sales before the base year, so the fan is read against the
@@ -201,11 +222,11 @@ def exceedance_curve(
     result: SimulationResult,
     year: int,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     label: str | None = None,
     color: str = BLUE,
     mark_targets: bool = True,
-) -> Any:
+) -> Axes:
     """P(units >= x) against x for ``year``, with each target and its probability marked."""
     ax = _ax(ax, figsize=(7, 4.5))
     if result.totals is None:
@@ -251,7 +272,9 @@ def exceedance_curve(
     return ax
 
 
-def run_figure(result: SimulationResult, year: int | None = None, *, history: Any = None) -> Any:
+def run_figure(
+    result: SimulationResult, year: int | None = None, *, history: YearlySeries | None = None
+) -> Figure:
     """Fan chart (with ``history`` before the base year when given) and the exceedance curve of
     ``year`` (default: first forecast year) side by side."""
 
@@ -266,7 +289,9 @@ def run_figure(result: SimulationResult, year: int | None = None, *, history: An
 # --------------------------------------------------------------------------- histogram
 
 
-def histogram_chart(result: SimulationResult, year: int, *, ax: Any = None, bins: int = 60) -> Any:
+def histogram_chart(
+    result: SimulationResult, year: int, *, ax: Axes | None = None, bins: int = 60
+) -> Axes:
     """Share of paths by units in ``year`` (from the run's per-path totals), with a line per
     target labelled with P(units >= target) above the frame."""
     ax = _ax(ax, figsize=(8, 4.5))
@@ -283,7 +308,7 @@ def histogram_chart(result: SimulationResult, year: int, *, ax: Any = None, bins
     edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
     ax.hist(
         units,
-        bins=edges,
+        bins=edges.tolist(),
         weights=np.full(len(units), 1.0 / len(units)),
         color=BLUE,
         alpha=0.8,
@@ -331,7 +356,9 @@ def histogram_chart(result: SimulationResult, year: int, *, ax: Any = None, bins
     return ax
 
 
-def histogram_figure(result: SimulationResult, year: int | None = None, *, bins: int = 60) -> Any:
+def histogram_figure(
+    result: SimulationResult, year: int | None = None, *, bins: int = 60
+) -> Figure:
     """The histogram of ``year`` (default: first forecast year) as a figure of its own."""
     fig = _figure(figsize=(8, 4.5))
     histogram_chart(result, resolve_year(result.years, year), ax=fig.add_subplot(), bins=bins)
@@ -341,7 +368,7 @@ def histogram_figure(result: SimulationResult, year: int | None = None, *, bins:
 # --------------------------------------------------------------------------- tornado, spider
 
 
-def tornado_chart(report: Any, *, ax: Any = None) -> Any:
+def tornado_chart(report: SensitivityReport, *, ax: Axes | None = None) -> Axes:
     """Bars from the base probability to its value with each input at p10 (grey) and p90 (blue),
     the probability written at the end of each bar, inputs by readable names."""
     from matplotlib.ticker import PercentFormatter
@@ -350,8 +377,9 @@ def tornado_chart(report: Any, *, ax: Any = None) -> Any:
     ax = _ax(ax, figsize=(8, 1.2 + 0.45 * max(1, len(rows))))
     base = report.base_prob
     names = [_wrap(input_label(r.name)) for r in rows][::-1]
-    lows = [float(r.prob_low) for r in rows][::-1]
-    highs = [float(r.prob_high) for r in rows][::-1]
+    # a row has a swing exactly when both its probabilities are set: these filters drop nothing
+    lows = [float(r.prob_low) for r in rows if r.prob_low is not None][::-1]
+    highs = [float(r.prob_high) for r in rows if r.prob_high is not None][::-1]
     y = np.arange(len(rows))
     q_lo, q_hi = round(100 * report.low), round(100 * report.high)
     ax.barh(
@@ -403,7 +431,7 @@ def tornado_chart(report: Any, *, ax: Any = None) -> Any:
     return ax
 
 
-def tornado_figure(report: Any) -> Any:
+def tornado_figure(report: SensitivityReport) -> Figure:
     rows = sum(1 for r in report.inputs if r.prob_swing is not None)
     fig = _figure(figsize=(9, 2.4 + 0.5 * max(1, rows)))
     tornado_chart(report, ax=fig.add_subplot())
@@ -416,13 +444,13 @@ SpiderLine = tuple[str, Sequence[float], Sequence[float]]
 def spider_chart(
     lines: Sequence[SpiderLine],
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     base: float | None = None,
     outcome: str = "probability",
     xlabel: str = "input held at its percentile",
     ylabel: str | None = None,
     title: str | None = None,
-) -> Any:
+) -> Axes:
     """A spider plot: the outcome as each input moves through its percentiles, all else drawn.
 
     ``lines`` holds one ``(input name, percentiles, outcomes)`` per input: percentiles as
@@ -471,12 +499,12 @@ def spider_chart(
     return ax
 
 
-def spider_lines_from_report(report: Any) -> list[SpiderLine]:
+def spider_lines_from_report(report: SensitivityReport) -> list[SpiderLine]:
     """Two-point spider lines (p10 and p90) from a ``SensitivityReport``'s tornado rows."""
     return [
         (r.name, (report.low, report.high), (float(r.prob_low), float(r.prob_high)))
         for r in report.inputs
-        if r.prob_swing is not None
+        if r.prob_low is not None and r.prob_high is not None  # the rows with a swing
     ]
 
 
@@ -488,7 +516,7 @@ def spider_figure(
     target: int | None = None,
     year: int | None = None,
     scenario: str | None = None,
-) -> Any:
+) -> Figure:
     """A spider plot as a figure of its own; ``target``/``year``/``scenario`` label the axes."""
     fig = _figure(figsize=(10, 5))
     ylabel = None
@@ -529,13 +557,19 @@ def _edges(values: np.ndarray) -> np.ndarray:
     )
 
 
-def _axis_values(axis: Any, values: np.ndarray) -> None:
+def _axis_values(axis: Axis, values: np.ndarray) -> None:
     """Unit counts as 600k/1.2M rather than matplotlib's '1e6' offset."""
     if len(values) and float(np.max(np.abs(values))) >= 1000:
         _units_axis(axis)
 
 
-def sweep_chart(sweep: Any, *, ax: Any = None, level: float = 0.5, break_even: Any = None) -> Any:
+def sweep_chart(
+    sweep: Sweep,
+    *,
+    ax: Axes | None = None,
+    level: float = 0.5,
+    break_even: BreakEven | None = None,
+) -> Axes:
     """P(units >= target in year) over a sweep's grid.
 
     One key: the probability against the value with a 95% Monte Carlo band, the ``level`` line
@@ -650,14 +684,16 @@ def sweep_chart(sweep: Any, *, ax: Any = None, level: float = 0.5, break_even: A
     return ax
 
 
-def sweep_figure(sweep: Any, *, level: float = 0.5, break_even: Any = None) -> Any:
+def sweep_figure(
+    sweep: Sweep, *, level: float = 0.5, break_even: BreakEven | None = None
+) -> Figure:
     """A sweep's chart as a figure of its own (see :func:`sweep_chart`)."""
     fig = _figure(figsize=(8, 6) if len(sweep.axes) == 2 else (8, 4.8))
     sweep_chart(sweep, ax=fig.add_subplot(), level=level, break_even=break_even)
     return fig
 
 
-def comparison_figure(cmp: Any, year: int | None = None) -> Any:
+def comparison_figure(cmp: Comparison, year: int | None = None) -> Figure:
     """Medians with p10-p90 bands per scenario, and their exceedance curves in ``year``."""
 
     year = resolve_year(cmp.years, year)
@@ -687,7 +723,7 @@ def comparison_figure(cmp: Any, year: int | None = None) -> Any:
     return fig
 
 
-def save_figure(fig: Any, path: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
+def save_figure(fig: Figure, path: str | Path, *, inputs: Sequence[str | Path] = ()) -> Path:
     """Write a figure to ``path`` (.png, .svg or .pdf, by its suffix) atomically, without dates."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
@@ -706,7 +742,7 @@ def save_figure(fig: Any, path: str | Path, *, inputs: Sequence[str | Path] = ()
     return target
 
 
-def figure_svg(fig: Any, *, prefix: str = "f") -> str:
+def figure_svg(fig: Figure, *, prefix: str = "f") -> str:
     """The figure as an ``<svg>`` element to inline in HTML: no XML prolog or doctype, no date,
     glyphs as paths (no fonts needed), and every ``id`` prefixed with ``prefix`` so several
     charts in one page cannot resolve each other's clip paths or glyphs."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leapforecast.analysis.outside import OutsideView, RunWithOutside
 from leapforecast.engine.results import QUANTILES, SimulationResult
@@ -10,6 +10,9 @@ from leapforecast.report.formats import to_csv
 from leapforecast.report.mixture import mixture_tables
 from leapforecast.report.tables import BOUND_NOTE, Column, FoldedTable, pct, prob_se, thousands
 from leapforecast.units import short_units
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
 
 
 def result_csv(result: SimulationResult) -> str:
@@ -22,7 +25,7 @@ def result_json(result: SimulationResult) -> str:
     return result.to_json()
 
 
-def result_tables(result: SimulationResult) -> list[Any]:
+def result_tables(result: SimulationResult) -> list[RenderableType]:
     """Rich renderables for a terminal: units, probabilities, first year reached, extras.
 
     The tables fold into several narrower ones on a narrow terminal (see ``FoldedTable``).

@@ -14,7 +14,13 @@ the newline inside such a Text cannot be told apart from a deliberate line break
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - rich is imported when a console is made
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.segment import Segment
+    from rich.text import Text
 
 # C0 controls, DEL and C1 controls (U+0080..U+009F: U+009B is a one-character CSI)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -38,7 +44,7 @@ def safe_segment_text(s: str) -> str:
     return _UNSAFE_KEEP_NEWLINE.sub(_escape, s) if _UNSAFE_KEEP_NEWLINE.search(s) else s
 
 
-def safe_console(**kwargs: Any) -> Any:  # -> rich.console.Console
+def safe_console(**kwargs: Any) -> Console:
     """A Rich ``Console`` that escapes control characters in everything it prints.
 
     Plain strings (table cells, titles) are escaped before layout, so columns stay aligned;
@@ -53,15 +59,17 @@ def safe_console(**kwargs: Any) -> Any:  # -> rich.console.Console
     from leapforecast.report.tables import fold_columns
 
     class _SafeConsole(Console):
-        def render(self, renderable: Any, options: Any = None) -> Any:
+        def render(
+            self, renderable: RenderableType, options: ConsoleOptions | None = None
+        ) -> Iterable[Segment]:
             if isinstance(renderable, Table):  # numbers fold, never '…' (report.tables)
                 fold_columns(renderable)
             return super().render(renderable, options)
 
-        def render_str(self, text: str, **options: Any) -> Any:
+        def render_str(self, text: str, **options: Any) -> Text:
             return super().render_str(safe_text(text), **options)
 
-        def _render_buffer(self, buffer: Any) -> str:
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
             clean = (
                 seg
                 if seg.control or not _UNSAFE_KEEP_NEWLINE.search(seg.text)

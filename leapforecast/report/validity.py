@@ -7,6 +7,7 @@ escaped, so brackets in them print as written instead of being read as Rich mark
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
@@ -14,8 +15,11 @@ from leapforecast.analysis.fit import SIZE_PARAMS, FitReport
 from leapforecast.data.peers import PeerReport, summarize
 from leapforecast.report.tables import report_table
 
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import RenderableType
 
-def fit_tables(report: FitReport) -> list[object]:
+
+def fit_tables(report: FitReport) -> list[RenderableType]:
     """Rich renderables: log-growth estimates and curve fits. The TOML block is written as raw
     text after them (a console would wrap or crop long lines and break the TOML)."""
 
@@ -46,7 +50,7 @@ def fit_tables(report: FitReport) -> list[object]:
         t1.add_row(
             est.name, num(est.value, kind), num(est.low, kind), num(est.high, kind), Text(est.note)
         )
-    out: list[object] = [t1]
+    out: list[RenderableType] = [t1]
     curves = [c for c in (report.logistic, report.bass) if c is not None]
     if curves:
         t2 = report_table("Curve fits (least squares on log units)")
@@ -79,7 +83,7 @@ def fit_tables(report: FitReport) -> list[object]:
     return out
 
 
-def peers_tables(report: PeerReport) -> list[object]:
+def peers_tables(report: PeerReport) -> list[RenderableType]:
     """Rich renderables: each maker's growth after reaching the scale, and the pooled summary."""
     from rich.text import Text
 
@@ -101,7 +105,7 @@ def peers_tables(report: PeerReport) -> list[object]:
             f"{iv.growth:+.1%}",
             Text(iv.quality),
         )
-    out: list[object] = [t1]
+    out: list[RenderableType] = [t1]
     never = [m for m, y in first.items() if y is None]
     t2 = report_table("Pooled growth (the reference class)")
     for col in ("years after", "n", "makers", "mean", "median", "p10", "p90", "min", "max"):

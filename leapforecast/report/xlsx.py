@@ -19,7 +19,10 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - openpyxl is imported on first use
+    from openpyxl.worksheet.worksheet import Worksheet
 
 from leapforecast.errors import UsageError
 from leapforecast.report.output import write_bytes
@@ -48,7 +51,7 @@ def is_percent_column(name: str) -> bool:
     return bool(_PERCENT.search(name.lower()))
 
 
-def number_format(name: str, value: Any) -> str | None:
+def number_format(name: str, value: object) -> str | None:
     """The Excel number format of a cell of column ``name`` holding ``value`` (None: General)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -78,7 +81,7 @@ def sheet_name(name: str, taken: Sequence[str] = ()) -> str:
     return candidate
 
 
-def _label_of(obj: Any) -> str:
+def _label_of(obj: object) -> str:
     """A sheet name for a result object: its ``sheet_name`` attribute, else its class name."""
     label = getattr(obj, "sheet_name", None)
     if isinstance(label, str) and label:
@@ -87,7 +90,7 @@ def _label_of(obj: Any) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _as_table(item: Any) -> Table:
+def _as_table(item: object) -> Table:
     """(name, columns, rows) from a ``Tabular``, a (name, Tabular) pair or a (name, columns,
     rows) triple."""
     if hasattr(item, "columns") and hasattr(item, "rows") and not isinstance(item, tuple):
@@ -103,7 +106,7 @@ def _as_table(item: Any) -> Table:
     )
 
 
-def metadata_of(obj: Any) -> dict[str, Any]:
+def metadata_of(obj: object) -> dict[str, Any]:
     """What a result says about itself: ``metadata()`` if it has one, else the non-row parts of
     ``document()``."""
     meta = getattr(obj, "metadata", None)
@@ -139,7 +142,7 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _shown_width(value: Any, fmt: str | None) -> int:
+def _shown_width(value: object, fmt: str | None) -> int:
     if value is None:
         return 0
     if isinstance(value, float | int) and not isinstance(value, bool):
@@ -151,9 +154,9 @@ def _shown_width(value: Any, fmt: str | None) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def _fill_sheet(ws: Any, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+def _fill_sheet(ws: Worksheet, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
     widths = [len(str(c)) for c in columns]
@@ -199,8 +202,8 @@ def workbook_bytes(
     written unless ``metadata`` has one, so the same tables give the same bytes.
     """
     try:
-        from openpyxl import Workbook  # type: ignore[import-untyped]
-        from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
+        from openpyxl import Workbook
+        from openpyxl.writer.excel import ExcelWriter
     except ImportError:
         raise UsageError(MISSING_OPENPYXL) from None
     items = list(tables) if isinstance(tables, list | tuple) and not _is_table(tables) else [tables]
@@ -210,7 +213,9 @@ def workbook_bytes(
         first = items[0][1] if isinstance(items[0], tuple) and len(items[0]) == 2 else items[0]
         metadata = metadata_of(first)
     wb = Workbook()
-    wb.remove(wb.active)
+    default = wb.active  # a new workbook starts with one empty sheet
+    if default is not None:
+        wb.remove(default)
     taken: list[str] = []
     for item in items:
         name, columns, rows = _as_table(item)
@@ -228,7 +233,7 @@ def workbook_bytes(
     return _fixed_zip(raw.getvalue())
 
 
-def _is_table(obj: Any) -> bool:
+def _is_table(obj: object) -> bool:
     """A bare (name, columns, rows) triple or (name, result) pair, rather than a list of them."""
     return (
         isinstance(obj, tuple)
