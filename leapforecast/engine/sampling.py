@@ -7,19 +7,25 @@ how chunks are grouped into blocks or spread over workers.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
-import zlib
 
 import numpy as np
 
 from leapforecast.model.distributions import U_MIN
 
 
+def name_key(name: str) -> tuple[int, ...]:
+    """An input name as eight 32-bit words of its SHA-256: a 32-bit CRC let two names collide
+    (``ev879259`` and ``ev25404002``), and then two independent inputs drew the same uniforms."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()
+    return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4))
+
+
 def stream(seed: int, chunk: int, name: str) -> np.random.Generator:
     """The random stream of one input in one chunk."""
-    key = zlib.crc32(name.encode("utf-8"))
     return np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, key)))
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, *name_key(name))))
     )
 
 
