@@ -31,3 +31,30 @@ def test_streams_of_crc32_colliding_names_differ():
     assert stream(1, 0, a).random() != stream(1, 0, b).random()
     u = design([a, b], 1000, seed=5, chunk=0, method="random")
     assert abs(np.corrcoef(u[0], u[1])[0, 1]) < 0.1
+
+
+def _schedule_toml(tmp_path, sched: str, horizon: int = 2028):
+    sc = tmp_path / "s.toml"
+    sc.write_text(
+        f'[scenario]\nname = "s"\n[simulation]\nhorizon = {horizon}\n'
+        f"[growth]\nrate = 0.3\n[capacity]\nschedule = {{ {sched} }}\n"
+    )
+    return sc
+
+
+def test_capacity_schedule_years_outside_the_forecast_are_refused(cli, tmp_path):
+    for sched, year in [
+        ('"2020" = 1, "2026" = 900_000', "2020"),  # before the first forecast year
+        ('"2026" = 900_000, "2031" = 1', "2031"),  # after the horizon
+        ('"2025" = 900_000', "2025"),  # the base year itself is never simulated
+    ]:
+        code, out, err = cli("run", str(_schedule_toml(tmp_path, sched)), "-n", "50")
+        refused(code, out, err, f"capacity.schedule.{year}")
+        assert "never be applied" in err
+
+
+def test_capacity_schedule_within_the_forecast_is_accepted(cli, tmp_path):
+    sc = _schedule_toml(tmp_path, '"2026" = 100_000, "2028" = 200_000')
+    code, out, err = cli("run", str(sc), "-n", "50", "-f", "csv")
+    assert code == 0, err
+    assert "2026" in out

@@ -286,7 +286,16 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
             check_lower(
                 dist, ["capacity", "schedule", year], 0.0, False, "capacity must not be negative"
             )
-        if sched:
+        outside = [y for y in sched if y.isdigit() and not base_year < int(y) <= horizon]
+        for year in outside:  # a year never simulated is never applied: say so, as for events
+            problems.append(
+                (
+                    ["capacity", "schedule", year],
+                    f"schedule year {year} is outside the forecast years "
+                    f"{base_year + 1}-{horizon}, so it would never be applied",
+                )
+            )
+        if sched and not outside:
             missing = [y for y in range(base_year + 1, horizon + 1) if str(y) not in sched]
             if missing and min(int(y) for y in sched) > base_year + 1:
                 problems.append(
