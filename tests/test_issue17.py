@@ -58,3 +58,28 @@ def test_capacity_schedule_within_the_forecast_is_accepted(cli, tmp_path):
     code, out, err = cli("run", str(sc), "-n", "50", "-f", "csv")
     assert code == 0, err
     assert "2026" in out
+
+
+def _segments_toml(tmp_path, body: str):
+    sc = tmp_path / "seg.toml"
+    sc.write_text("[scenario]\nextends = \"builtin:base\"\n" + body)
+    return sc
+
+
+def test_segment_shares_that_leave_part_of_the_base_unassigned_are_refused(cli, tmp_path):
+    for body in [
+        "[segment.china]\nshare = 0.3\n[segment.overseas]\nshare = 0.2\n",  # 0.5
+        "[segment.china]\nshare = 0\n",  # 0
+    ]:
+        code, out, err = cli("run", str(_segments_toml(tmp_path, body)), "-n", "50")
+        refused(code, out, err, "segment")
+        assert "remainder" in err
+
+
+def test_segment_shares_adding_to_one_or_with_a_remainder_run(cli, tmp_path):
+    for body in [
+        "[segment.china]\nshare = 0.6\n[segment.overseas]\nshare = 0.4\n",
+        "[segment.china]\nshare = 0.5\n[segment.overseas]\n",
+    ]:
+        code, _, err = cli("run", str(_segments_toml(tmp_path, body)), "-n", "50", "-f", "csv")
+        assert code == 0, err

@@ -309,4 +309,25 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
     if spec.segment and not problems:
         total = spec.history.base_units or history.units_at(base_year)
         problems += segment_bases(spec, total)[1]
+        problems += _uncovered_share(spec, total)
     return problems
+
+
+def _uncovered_share(spec: ScenarioSpec, total: float) -> list[tuple[list[str], str]]:
+    """Shares that leave part of the base year's total to no segment (0.5, or 0) silently
+    forecast a smaller company: refused unless one segment takes the remainder."""
+    segs = spec.segment.values()
+    if any(s.base is None and s.share is None for s in segs) or all(s.share is None for s in segs):
+        return []  # a remainder segment takes the rest; bases alone state the whole
+    covered = sum(s.base if s.base is not None else (s.share or 0.0) * total for s in segs)
+    if covered >= total * (1 - 1e-6):
+        return []
+    shares = sum(s.share for s in segs if s.share is not None)
+    return [
+        (
+            ["segment"],
+            f"segments cover {covered:,.0f} of the base year's {total:,.0f} units (shares add "
+            f"up to {shares:g}); make them add up to 1 or leave one segment without base/share "
+            "to take the remainder",
+        )
+    ]
