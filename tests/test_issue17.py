@@ -83,3 +83,13 @@ def test_segment_shares_adding_to_one_or_with_a_remainder_run(cli, tmp_path):
     ]:
         code, _, err = cli("run", str(_segments_toml(tmp_path, body)), "-n", "50", "-f", "csv")
         assert code == 0, err
+
+
+def test_the_same_correlation_pair_twice_is_refused(cli, tmp_path):
+    body = (
+        '[[correlation]]\nbetween = ["growth.rate", "capacity.units"]\nrho = 0.5\n'
+        '[[correlation]]\nbetween = ["capacity.units", "growth.rate"]\nrho = -0.5\n'
+    )
+    code, out, err = cli("run", str(_segments_toml(tmp_path, body)), "-n", "50")
+    refused(code, out, err, "correlation.1.between")
+    assert "already correlated" in err

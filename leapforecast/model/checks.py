@@ -306,6 +306,18 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                 )
     named = scenario_inputs(spec)
     problems += correlation_problems(spec, named.named)
+    seen_pairs: dict[frozenset[str], int] = {}
+    for i, corr in enumerate(spec.correlation):  # a repeat silently overrode the first rho
+        pair = frozenset(corr.between)
+        if pair in seen_pairs:
+            problems.append(
+                (
+                    ["correlation", str(i), "between"],
+                    f"the pair {' / '.join(corr.between)} is already correlated by "
+                    f"correlation {seen_pairs[pair]}; give each pair once",
+                )
+            )
+        seen_pairs.setdefault(pair, i)
     if spec.segment and not problems:
         total = spec.history.base_units or history.units_at(base_year)
         problems += segment_bases(spec, total)[1]
