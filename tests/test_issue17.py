@@ -93,3 +93,19 @@ def test_the_same_correlation_pair_twice_is_refused(cli, tmp_path):
     code, out, err = cli("run", str(_segments_toml(tmp_path, body)), "-n", "50")
     refused(code, out, err, "correlation.1.between")
     assert "already correlated" in err
+
+
+def test_fit_toml_is_a_90_percent_interval_whatever_the_level(cli):
+    from leapforecast.analysis.fit import fit_history, fit_log_growth, growth_toml
+    from leapforecast.data.history import load_history
+
+    h = load_history("builtin:leapmotor")
+    assert fit_history(h, level=0.8).toml == fit_history(h, level=0.9).toml
+    assert fit_history(h, level=0.8).log_growth.level == 0.8  # the table keeps the asked level
+    import pytest
+
+    with pytest.raises(ValueError, match="level 0.9"):
+        growth_toml(fit_log_growth(h, level=0.8))
+    _, toml80, _ = cli("fit", "--level", "0.8", "--toml")
+    _, toml90, _ = cli("fit", "--toml")
+    assert toml80 == toml90 and "90% t interval" in toml80
