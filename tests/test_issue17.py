@@ -109,3 +109,23 @@ def test_fit_toml_is_a_90_percent_interval_whatever_the_level(cli):
     _, toml80, _ = cli("fit", "--level", "0.8", "--toml")
     _, toml90, _ = cli("fit", "--toml")
     assert toml80 == toml90 and "90% t interval" in toml80
+
+
+def test_conditioning_months_are_recorded_in_header_json_and_hash(cli, tmp_path):
+    import json
+
+    base = ("run", "-n", "2000", "--seed", "3")
+    _, plain, _ = cli(*base, "-f", "json")
+    _, cond, _ = cli(*base, "--month", "2026-01=40000", "-f", "json")
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text("month,units\n2026-01,40000\n")
+    _, from_csv, _ = cli(*base, "--actuals", str(csv_file), "-f", "json")
+    p, c, f = (json.loads(x)["metadata"] for x in (plain, cond, from_csv))
+    assert p["conditioned_on"] == {}
+    assert c["conditioned_on"] == {"2026-01": 40000.0} == f["conditioned_on"]
+    assert c["scenario_sha256"] != p["scenario_sha256"]
+    assert c["scenario_sha256"] == f["scenario_sha256"]  # the same months, the same hash
+    _, table, _ = cli(*base, "--month", "2026-01=40000")
+    assert "conditioned on actuals: 2026-01 = 40,000" in table
+    _, table, _ = cli(*base)
+    assert "conditioned on" not in table

@@ -49,6 +49,9 @@ class SimulationResult(TabularMixin):
     segments : per-segment mean and quantiles when the scenario has several segments.
     totals : (paths, T) float32 units per path and year (for charts and exceedance curves).
     inputs : path-level inputs by name, when the run kept them.
+    conditioned_on : year-to-date actuals the first year was conditioned on ("2026-01" -> units);
+        they are also folded into ``scenario_sha256``, so a conditioned run never shares the
+        hash of an unconditioned one.
     """
 
     scenario: str
@@ -71,6 +74,7 @@ class SimulationResult(TabularMixin):
     totals: np.ndarray | None = field(default=None, repr=False)
     inputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
     version: str = __version__
+    conditioned_on: dict[str, float] = field(default_factory=dict)  # "2026-01" -> units
 
     # ------------------------------------------------------------------ probabilities
     @property
@@ -203,6 +207,7 @@ class SimulationResult(TabularMixin):
             "base_year": self.base_year,
             "base_units": self.base_units,
             "targets": self.targets,
+            "conditioned_on": dict(self.conditioned_on),
         }
 
 
