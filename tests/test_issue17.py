@@ -62,7 +62,7 @@ def test_capacity_schedule_within_the_forecast_is_accepted(cli, tmp_path):
 
 def _segments_toml(tmp_path, body: str):
     sc = tmp_path / "seg.toml"
-    sc.write_text("[scenario]\nextends = \"builtin:base\"\n" + body)
+    sc.write_text('[scenario]\nextends = "builtin:base"\n' + body)
     return sc
 
 
@@ -129,3 +129,169 @@ def test_conditioning_months_are_recorded_in_header_json_and_hash(cli, tmp_path)
     assert "conditioned on actuals: 2026-01 = 40,000" in table
     _, table, _ = cli(*base)
     assert "conditioned on" not in table
+
+
+# --- internal errors that are really bad input ------------------------------------------------
+
+
+def test_deep_nesting_in_a_file_or_set_is_one_line(cli, tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text('[scenario]\nname = "x"\n[growth]\nrate = ' + "[" * 600 + "]" * 600 + "\n")
+    refused(*cli("run", str(deep), "-n", "50"), "nested too deeply")
+    for value in ("[" * 600 + "]" * 600, "{a=" * 600 + "1" + "}" * 600, "[" * 5000 + "]" * 5000):
+        code, out, err = cli("run", "-n", "50", "--set", f"growth.rate={value}")
+        refused(code, out, err, "nested too deeply")
+        assert len(err) < 300  # the value is not echoed whole
+
+
+def test_lognormal_beyond_the_float_range_is_refused(cli, tmp_path):
+    for params in ("mu = 800, sigma = 400", "mu = 0, sigma = 1e6", "mu = -900, sigma = 1"):
+        sc = _segments_toml(tmp_path, f'[growth]\nrate = {{ dist = "lognormal", {params} }}\n')
+        refused(*cli("run", str(sc), "-n", "50"), "beyond the float range")
+
+
+def test_huge_multiply_impacts_stay_finite_and_quiet(cli, tmp_path):
+    import math
+
+    body = (
+        '[[event]]\nname = "big"\nyear = 2026\nprobability = 0.5\nkind = "multiply"\n'
+        'impact = { dist = "uniform", low = 1e39, high = 1e40 }\n'
+        '[[event]]\nname = "bigger"\nyear = 2027\nkind = "multiply"\nimpact = 1e40\n'
+        'persistence = "one-year"\n'
+    )
+    code, out, err = cli("run", str(_segments_toml(tmp_path, body)), "-n", "3000", "-f", "csv")
+    assert code == 0 and err == "", err
+    numbers = [float(v) for line in out.splitlines()[1:] for v in line.split(",")[1:]]
+    assert numbers and all(math.isfinite(v) for v in numbers)
+
+
+def test_precision_out_of_range_and_one_path_are_honest(cli):
+    refused(*cli("run", "--precision", "1e-300"), "--precision must be a standard error")
+    code, _, err = cli("run", "--precision", "0.3", "--max-paths", "1", "-f", "csv")
+    assert code == 0 and "not judged" in err and "reached with" not in err
+
+
+def test_symlink_loops_are_one_line(cli, tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    refused(*cli("run", str(a)), "symlink loop")
+    child = tmp_path / "child.toml"
+    child.write_text('[scenario]\nname = "c"\nextends = "a.toml"\n')
+    refused(*cli("run", str(child)), "scenario.extends: 'a.toml' is a symlink loop")
+
+
+def test_sobol_with_more_inputs_than_it_supports(cli, monkeypatch):
+    import pytest
+
+    from leapforecast.engine.sampling import design
+    from leapforecast.errors import UsageError
+    from leapforecast.model import checks
+
+    with pytest.raises(UsageError, match="at most 21,201"):
+        design([f"x{i}" for i in range(21_202)], 1, seed=1, chunk=0, method="sobol")
+    monkeypatch.setattr(checks, "SOBOL_MAX_DIM", 3)  # base draws 5 inputs
+    code, out, err = cli("run", "-n", "50", "--set", 'simulation.sampling="sobol"')
+    refused(code, out, err, "simulation.sampling: Sobol sampling supports at most 3")
+
+
+def test_a_malformed_scheduler_address_is_one_line(cli):
+    for address in ("not a url", "tcp://host", "tcp://host:99999"):
+        refused(
+            *cli("run", "-n", "50", "--executor", "dask", "--scheduler", address),
+            "is not a Dask scheduler address",
+        )
+
+
+def _real(*args: str, env: dict[str, str] | None = None, shell: str | None = None):
+    import os
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "leapforecast", *args]
+    full_env = {**os.environ, **(env or {})}
+    if shell is not None:  # e.g. ">&-": run through bash to close a descriptor
+        import shlex
+
+        line = " ".join(shlex.quote(c) for c in cmd) + " " + shell
+        return subprocess.run(["bash", "-c", line], capture_output=True, env=full_env)
+    return subprocess.run(cmd, capture_output=True, env=full_env)
+
+
+def test_closed_stdout_or_stderr_keeps_the_exit_status():
+    assert _real("run", "-n", "xx", shell="2>&-").returncode == 2
+    assert _real("run", "-n", "xx", shell=">&- 2>&-").returncode == 2
+    p = _real("run", "-n", "50", "-f", "csv", shell=">&-")
+    assert p.returncode == 2 and b"standard output is closed" in p.stderr
+    assert _real("run", "-n", "50", "-f", "csv", shell="2>&- >/dev/null").returncode == 0
+
+
+def test_a_non_utf8_stdout_escapes_instead_of_crashing(tmp_path):
+    sc = tmp_path / "u.toml"
+    sc.write_text('[scenario]\nname = "\u2713 tick"\nextends = "builtin:base"\n', "utf-8")
+    for encoding in ("ascii", "cp1252"):
+        for fmt in ("table", "csv", "json"):
+            p = _real("run", str(sc), "-n", "50", "-f", fmt, env={"PYTHONIOENCODING": encoding})
+            assert p.returncode == 0 and p.stderr == b"", p.stderr
+            assert b"\\u2713 tick" in p.stdout
+
+
+# --- resources the up-front cap did not see ---------------------------------------------------
+
+
+def _many_events(tmp_path, n: int, *, uncertain: bool, duplicate: bool = False):
+    impact = '{ dist = "uniform", low = 0, high = 0.0001 }' if uncertain else "0"
+    prob = "probability = 0.5\n" if uncertain else ""
+    parts = ['[scenario]\nname = "many"\nextends = "builtin:base"\n']
+    parts += [f'[[event]]\nname = "e{i}"\nyear = 2026\n{prob}impact = {impact}\n' for i in range(n)]
+    if duplicate:
+        parts.append('[[event]]\nname = "e7"\nyear = 2027\nimpact = 0\n')
+    path = tmp_path / "many.toml"
+    path.write_text("".join(parts))
+    return path
+
+
+def test_many_events_validate_with_a_linear_duplicate_check(cli, tmp_path):
+    # 30,000 events: the old check counted each name in the whole list (quadratic)
+    code, out, err = cli("validate", str(_many_events(tmp_path, 30_000, uncertain=False)))
+    assert code == 0, err
+    code, _, err = cli(
+        "validate", str(_many_events(tmp_path, 30_000, uncertain=False, duplicate=True))
+    )
+    assert code == 2 and err.count("is used twice") == 2  # both uses named, once each
+
+
+def test_events_count_in_the_memory_estimate(cli, tmp_path):
+    from leapforecast.engine.driver import MAX_MEMORY, run_bytes
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.model.scenario import load_scenario
+
+    path = _many_events(tmp_path, 8_000, uncertain=True)
+    plan = compile_plan(load_scenario(path))
+    assert run_bytes(plan, 100_000) > MAX_MEMORY > run_bytes(plan, 2_000)
+    refused(*cli("run", str(path)), "16,005 uncertain inputs would need about")
+
+
+def test_compare_and_sensitivity_estimate_the_whole_command_first(cli, monkeypatch):
+    from leapforecast.analysis import compare as compare_module
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated before the whole command was estimated")
+
+    monkeypatch.setattr(compare_module, "simulate", no_simulation)
+    names = ["base", "bear", "bull", "consensus", "management-plan"] * 2
+    refused(*cli("compare", *names, "-n", "50000000"), "comparing 10 scenarios")
+    from leapforecast.analysis import sensitivity as sensitivity_module
+
+    monkeypatch.setattr(sensitivity_module, "simulate", no_simulation)
+    refused(*cli("sensitivity", "base", "-n", "50000000"), "sensitivity at 50,000,000 paths")
+
+
+def test_workers_are_capped_at_the_number_of_chunks(cli):
+    from leapforecast.engine.executors import ProcessExecutor, get_executor, jobs_note
+
+    ex = get_executor("processes", jobs=300, tasks=3)
+    assert isinstance(ex, ProcessExecutor) and ex.jobs == 3
+    assert jobs_note(4, 4) is None and "capped at 3" in (jobs_note(300, 3) or "")
+    code, _, err = cli("run", "-n", "70000", "--jobs", "300", "-f", "csv")
+    assert code == 0 and "note: --jobs 300 capped at 2" in err

@@ -527,9 +527,7 @@ def fit_history(history: History, *, level: float = 0.90) -> FitReport:
         )
         return FitReport(history, lg, None, None, growth_toml(lg90, None), (note,))
     logistic = fit_logistic(history, level=level)
-    logistic90 = (
-        logistic if level == TOML_LEVEL else fit_logistic(history, level=TOML_LEVEL)
-    )
+    logistic90 = logistic if level == TOML_LEVEL else fit_logistic(history, level=TOML_LEVEL)
     bass = fit_bass(history, level=level)
     return FitReport(history, lg, logistic, bass, growth_toml(lg90, logistic90))
 

@@ -255,6 +255,12 @@ def run(
             scheduler=scheduler,
             condition=condition,
         )
+    if precision is None and not (executor is Executor.dask and scheduler):
+        from leapforecast.engine.executors import jobs_note
+        from leapforecast.engine.kernel import chunk_sizes
+
+        capped = jobs_note(jobs, len(chunk_sizes(result.paths)))
+        notes = [*notes, capped] if capped else notes
     emit(
         result,
         fmt,

@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from leapforecast.errors import UsageError
+from leapforecast.model.checks import SOBOL_MAX_DIM
 from leapforecast.model.distributions import U_MIN
 
 
@@ -40,6 +42,12 @@ def design(names: list[str], n: int, *, seed: int, chunk: int, method: str) -> n
         return out
     if method == "sobol":
         from scipy.stats import qmc
+
+        if k > SOBOL_MAX_DIM:  # scenario checks say so first; this guards library callers
+            raise UsageError(
+                f"Sobol sampling supports at most {SOBOL_MAX_DIM:,} inputs, got {k:,}; "
+                "use lhs or random sampling"
+            )
 
         with warnings.catch_warnings():
             warnings.simplefilter(

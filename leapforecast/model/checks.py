@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import difflib
 from typing import Any
 
@@ -143,6 +144,9 @@ def _resolve_bootstraps(
     return walk(spec, [])
 
 
+SOBOL_MAX_DIM = 21_201  # scipy.stats.qmc.Sobol's direction numbers stop here
+
+
 def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[str], str]]:
     """Checks that need the history or span several keys; (key path, message) pairs."""
     problems: list[tuple[list[str], str]] = []
@@ -231,10 +235,10 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
         shares = sum(s.share for s in spec.segment.values() if s.share is not None)
         if shares > 1 + 1e-9:
             problems.append((["segment"], f"segment shares add up to {shares:g}, more than 1"))
-    names = [e.name for e in spec.event]
+    name_counts = collections.Counter(e.name for e in spec.event)  # linear: 100k events
     for i, ev in enumerate(spec.event):
         path = ["event", str(i)]
-        if names.count(ev.name) > 1:
+        if name_counts[ev.name] > 1:
             problems.append((path + ["name"], f"event name '{ev.name}' is used twice"))
         first, last = ev.years
         if last <= base_year or first > horizon:
@@ -305,6 +309,15 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                     )
                 )
     named = scenario_inputs(spec)
+    drawn = sum(not d.is_fixed for d in named.inputs.values())
+    if spec.simulation.sampling == "sobol" and drawn > SOBOL_MAX_DIM:
+        problems.append(
+            (
+                ["simulation", "sampling"],
+                f"Sobol sampling supports at most {SOBOL_MAX_DIM:,} uncertain inputs; this "
+                f'scenario draws {drawn:,} (use sampling = "lhs" or "random")',
+            )
+        )
     problems += correlation_problems(spec, named.named)
     seen_pairs: dict[frozenset[str], int] = {}
     for i, corr in enumerate(spec.correlation):  # a repeat silently overrode the first rho
