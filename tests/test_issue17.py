@@ -295,3 +295,66 @@ def test_workers_are_capped_at_the_number_of_chunks(cli):
     assert jobs_note(4, 4) is None and "capped at 3" in (jobs_note(300, 3) or "")
     code, _, err = cli("run", "-n", "70000", "--jobs", "300", "-f", "csv")
     assert code == 0 and "note: --jobs 300 capped at 2" in err
+
+
+# --- messages that named the wrong thing ------------------------------------------------------
+
+
+def test_unknown_keys_named_like_python_types_are_named(cli, tmp_path):
+    body = '[growth]\nfloat = 1\n"a[b" = 2\nlist = 3\n'
+    code, out, err = cli("validate", str(_segments_toml(tmp_path, body)))
+    assert code == 2
+    for key in ("float", "a[b", "list"):
+        assert f"growth.{key}: unknown key '{key}'" in err, err
+    assert "did you mean 'growth'" not in err
+
+
+def test_overrides_blame_the_option_not_the_bundled_file(cli):
+    refused(*cli("run", "-n", "50", "--set", "simulation=1"), "--set simulation=1: simulation")
+    code, out, err = cli("sweep", "base", "--vary", "growth.rtae=0.1:0.2:0.1", "-n", "50")
+    refused(code, out, err, "--vary growth.rtae=0.1: growth.rtae: unknown key 'rtae'")
+    assert "base.toml" not in err
+
+
+def test_a_cr_only_csv_is_read(cli, tmp_path):
+    hist = tmp_path / "mac.csv"
+    hist.write_bytes(b"year,units\r2020,100\r2021,200\r2022,300\r")
+    code, out, err = cli("history", "--file", str(hist), "-f", "csv")
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["2020,100,,", "2021,200,1,", "2022,300,0.5,"]
+    actuals = tmp_path / "ytd.csv"
+    actuals.write_bytes(b"month,units\r2026-01,30000\r")
+    code, _, err = cli("run", "-n", "50", "--actuals", str(actuals), "-f", "csv")
+    assert code == 0, err
+
+
+def _tornado_text(report) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leapforecast.report.analysis import sensitivity_tables
+
+    console = Console(file=StringIO(), width=80, color_system=None)
+    for item in sensitivity_tables(report):
+        console.print(item)
+    return console.file.getvalue()
+
+
+def test_tornado_prints_years_no_bars_for_zero_and_whole_words():
+    from leapforecast.analysis.sensitivity import InputSensitivity, SensitivityReport
+
+    rows = [
+        InputSensitivity("event.price-war-in-china.year", 2026.0, 2028.0, 0.5, 0.5, 8e5, 8e5),
+        InputSensitivity("event.price war.occurs", 0.0, 1.0, 0.5, 0.5 + 1e-12, 8e5, 8e5),
+    ]
+    rows[1].prob_high = 0.5 + 1e-12  # a swing of rounding noise
+    report = SensitivityReport("s", 1_000_000, 2026, 1000, 1, 0.1, 0.9, 0.5, 0.01, 8e5, rows)
+    text = _tornado_text(report)
+    assert "2026 → 2028" in text and "e+03" not in text
+    assert "█" not in text  # every swing prints as +0.0
+    words = {w for line in text.splitlines() for w in line.split()}
+    assert {"event.price-war-in-china.year", "event.price war.occurs"} & words or (
+        "event.price-war-in-" in words or "event.price-war-in-china." in words
+    )
+    assert not any(w in words for w in ("ea", "ar", "ccurs", "china.yea"))  # no mid-word cut
