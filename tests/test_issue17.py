@@ -358,3 +358,35 @@ def test_tornado_prints_years_no_bars_for_zero_and_whole_words():
         "event.price-war-in-" in words or "event.price-war-in-china." in words
     )
     assert not any(w in words for w in ("ea", "ar", "ccurs", "china.yea"))  # no mid-word cut
+
+
+# --- one CLI ----------------------------------------------------------------------------------
+
+
+def test_repeated_target_on_one_target_commands_is_refused(cli):
+    refused(*cli("sensitivity", "base", "-t", "500k", "-t", "1M", "-n", "50"), "given 2 times")
+    refused(
+        *cli("sweep", "base", "--vary", "growth.volatility=0.1:0.2:0.1", "-t", "1M", "-t", "2M"),
+        "given 2 times",
+    )
+
+
+def test_json_floats_are_rounded_in_one_place_and_keys_always_exist(cli):
+    import json
+
+    from leapforecast.data.tabular import rounded
+
+    assert rounded({"a": [0.0001 + 0.01, (1 / 3,)], "b": 2.0}) == {
+        "a": [0.0101, [0.333333333333]],
+        "b": 2.0,
+    }
+    _, out, _ = cli("run", "outside-view", "-n", "500", "-f", "json")
+    _, out2, _ = cli("run", "capacity-bound", "-n", "500", "-f", "json")
+    plain, capped = json.loads(out), json.loads(out2)
+    assert set(plain) == set(capped)
+    assert plain["capacity_bound"] is None and isinstance(capped["capacity_bound"], dict)
+    for text in (out, out2):
+        for token in text.replace(",", " ").split():
+            digits = token.strip("-").replace(".", "").lstrip("0")
+            if "." in token and token[0] in "-0123456789":
+                assert len(digits.split("e")[0]) <= 12, token

@@ -173,11 +173,15 @@ class SimulationResult(TabularMixin):
             "first_year_reached": {str(k): v for k, v in self.first_year_distribution().items()},
             "events_fired": {k: v / self.paths for k, v in self.event_fired.items()},
         }
+        # every key always exists, so a script can read it whatever the scenario: null when
+        # the scenario has no capacity, {} without segments
+        doc["capacity_bound"] = None
         if self.capacity_bound is not None:
             doc["capacity_bound"] = {
                 str(y): float(c / self.paths)
                 for y, c in zip(self.years, self.capacity_bound, strict=True)
             }
+        doc["segments"] = {}
         if self.segments:
             doc["segments"] = {
                 name: [

@@ -126,7 +126,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         )
     )
     tor = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
-    tor.add_column("input", overflow="fold", min_width=NAME_WIDTH, max_width=NAME_WIDTH)
+    tor.add_column("input", overflow="fold", min_width=16, max_width=NAME_WIDTH)
     tor.add_column(f"p{lo_q} → p{hi_q}", justify="right", no_wrap=True)
     tor.add_column("P %", justify="right", no_wrap=True)
     tor.add_column("swing", justify="left", no_wrap=True)
@@ -159,7 +159,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         )
     )
     var = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
-    var.add_column("input", overflow="fold", min_width=NAME_WIDTH, max_width=NAME_WIDTH)
+    var.add_column("input", overflow="fold", min_width=16, max_width=NAME_WIDTH)
     var.add_column("spearman", justify="right")
     var.add_column("share", justify="right")
     if report.sobol_n:
@@ -191,24 +191,41 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     return out
 
 
-NAME_WIDTH = 24  # the widest an input column gets beside the others at 80 columns
+NAME_WIDTH = 30
 
 
-def input_name(name: str, width: int = NAME_WIDTH) -> Text:
-    """An input name broken into lines of at most ``width`` after a dot, dash or space, so
-    ``event.price-war.impact`` wraps between its parts instead of mid-word (Rich breaks only at
-    spaces, and folds a longer word wherever the column ends)."""
-    from leapforecast.report.safe import safe_text
+class InputName:
+    """An input name that wraps after a dot, dash or space at whatever width its column gets,
+    so ``event.price-war.impact`` breaks between its parts instead of mid-word (Rich breaks
+    only at spaces, and folds a longer word wherever the column ends)."""
 
-    lines: list[str] = []
-    line = ""
-    for part in re.split(r"(?<=[. -])", safe_text(name)):
-        if line and len(line) + len(part.rstrip()) > width:
-            lines.append(line.rstrip())
-            line = ""
-        line += part
-    lines.append(line.rstrip())
-    return Text("\n".join(lines))
+    def __init__(self, name: str) -> None:
+        from leapforecast.report.safe import safe_text
+
+        self.parts = [p for p in re.split(r"(?<=[. -])", safe_text(name)) if p]
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        longest = max((len(p.rstrip()) for p in self.parts), default=1)
+        whole = len("".join(self.parts))
+        return Measurement(min(longest, whole), whole).with_maximum(options.max_width)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        width = max(1, options.max_width)
+        lines: list[str] = []
+        line = ""
+        for part in self.parts:
+            if line and len(line) + len(part.rstrip()) > width:
+                lines.append(line.rstrip())
+                line = ""
+            line += part
+        lines.append(line.rstrip())
+        yield Text("\n".join(lines), overflow="fold")
+
+
+def input_name(name: str) -> InputName:
+    return InputName(name)
 
 
 def _heat(p: float) -> str:
