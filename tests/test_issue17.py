@@ -390,3 +390,24 @@ def test_json_floats_are_rounded_in_one_place_and_keys_always_exist(cli):
             digits = token.strip("-").replace(".", "").lstrip("0")
             if "." in token and token[0] in "-0123456789":
                 assert len(digits.split("e")[0]) <= 12, token
+
+
+def test_scenario_is_positional_and_old_spellings_still_work_with_a_note(cli):
+    _, new, err_new = cli("nowcast", "bear", "--month", "2026-01=30000", "-n", "500", "-f", "csv")
+    code, old, err_old = cli(
+        "nowcast", "--scenario", "bear", "-m", "2026-01=30000", "-n", "500", "-f", "csv"
+    )
+    assert code == 0 and new == old and err_new == ""
+    assert "note: nowcast --scenario NAME is deprecated" in err_old
+    assert "note: nowcast -m is deprecated; use --month" in err_old
+    refused(*cli("nowcast", "bear", "--scenario", "bear"), "give the scenario once")
+
+
+def test_backtest_ahead_replaces_horizon_which_still_works(cli):
+    args = ("--seed", "3", "--draws", "200", "--series", "Leapmotor", "-f", "csv")
+    code, new, err_new = cli("backtest", "base", "--ahead", "1", *args)
+    code2, old, err_old = cli("backtest", "--scenario", "base", "--horizon", "1", *args)
+    assert code == code2 == 0 and new == old and err_new == ""
+    assert "note: backtest --horizon is deprecated; use --ahead" in err_old
+    assert "note: backtest --scenario NAME is deprecated" in err_old
+    refused(*cli("backtest", "--ahead", "0"), "--ahead '0'")
