@@ -257,7 +257,7 @@ def test_cli_backtest_csv_contract(cli):
 
 
 def test_cli_backtest_cases_json_table_plot(cli, tmp_path):
-    args = ("backtest", "-m", "rw", "-m", "scenario:base", "--horizon", "1,2", "--draws", "200")
+    args = ("backtest", "-m", "rw", "-m", "scenario:base", "--ahead", "1,2", "--draws", "200")
     code, out, _ = cli(*args, "--cases", "--format", "csv")
     assert code == 0 and out.splitlines()[0] == ",".join(bt.CASE_COLUMNS)
     code, out, _ = cli(*args, "--format", "json")
@@ -273,7 +273,7 @@ def test_cli_backtest_cases_json_table_plot(cli, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert "Calibration report" in (tmp_path / "t.txt").read_text()
     for bad, msg in (
-        (("--horizon", "x"), "--horizon"),
+        (("--ahead", "x"), "--ahead"),
         (("--method", "magic"), "unknown backtest method 'magic'"),
         (("--method", "scenario:nope"), "nope"),
         (("--series", "Nokia", "-m", "rw"), "unknown series"),
@@ -300,11 +300,10 @@ def test_outcomes_from_files_extend_the_backtest(cli, tmp_path):
         str(hist),
         "--peers",
         str(peers_csv),
-        "--scenario",
         "base",
         "--series",
         "subject",
-        "--horizon",
+        "--ahead",
         "1",
         "--cases",
         "--format",

@@ -222,6 +222,13 @@ def scenarios(draw) -> dict[str, Any]:
             if draw(st.integers(0, 3)) == 0:
                 seg["saturation"] = {"ceiling": draw(CEILING)}
             segments[f"seg{i}"] = seg
+        last_seg = segments[f"seg{n_seg - 1}"]
+        if any("share" in g for g in segments.values()) and (
+            "share" in last_seg or "base" in last_seg
+        ):
+            # shares that cover less than the base year need a remainder segment (issue 17)
+            last_seg.pop("share", None)
+            last_seg.pop("base", None)
         doc["segment"] = segments
     if draw(st.integers(0, 3)) == 0:
         doc["saturation"] = {"ceiling": draw(CEILING)}

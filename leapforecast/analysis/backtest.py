@@ -481,7 +481,7 @@ def load_method_scenarios(
         if m == "scenario":
             raise UsageError(
                 "the scenario method names its scenario: scenario:NAME (a bundled name, a file "
-                "or default), or --scenario NAME"
+                "or default), or name the scenario itself: backtest NAME"
             )
         if not m.startswith("scenario:") or not m[len("scenario:") :]:
             raise UsageError(

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from leapforecast.data.tabular import TabularMixin
+from leapforecast.engine.driver import check_cells, check_memory, run_bytes, run_settings
 from leapforecast.engine.kernel import chunk_sizes
+from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.results import SimulationResult, replicate_se
 from leapforecast.engine.run import simulate
 from leapforecast.errors import LeapforecastError, UsageError
@@ -205,6 +207,17 @@ def compare(
     seed = first.seed if seed is None else int(seed)
     union = sorted(set(targets) if targets else {t for s in scenarios for t in s.targets})
     scenarios = [s if s.targets == union else s.with_overrides(targets=union) for s in scenarios]
+    # The whole command's memory, before the first scenario runs: every result is kept.
+    needed = 0
+    for sc in scenarios:
+        run_settings(sc, paths=paths, seed=seed, jobs=jobs)
+        # a mixture runs (and keeps) every component on every path
+        parts = [c.scenario for c in sc.mixture.components] if sc.mixture is not None else [sc]
+        for part in parts:
+            plan = compile_plan(part)
+            check_cells(plan, paths, jobs=jobs)
+            needed += run_bytes(plan, paths, jobs=jobs)
+    check_memory(needed, f"comparing {len(scenarios)} scenarios at {paths:,} paths")
     per = len(chunk_sizes(paths)) if paths > 0 else 1
     results = []
     for i, sc in enumerate(scenarios):

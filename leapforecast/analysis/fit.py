@@ -458,8 +458,17 @@ def _num(v: float) -> str:
     return f"{v:.3f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{round(v):_}"
 
 
+TOML_LEVEL = 0.90  # the interval a distribution's p5-p95 spans
+
+
 def growth_toml(lg: LogGrowthFit, logistic: CurveFit | None = None) -> str:
-    """A ``[growth]`` block (and ``[saturation]`` when a ceiling is identified) for a scenario."""
+    """A ``[growth]`` block (and ``[saturation]`` when a ceiling is identified) for a scenario.
+
+    Distributions are matched by their 5th-95th percentiles, so the fits must be at 90%
+    (``TOML_LEVEL``); a fit at another level is refused rather than mislabelled."""
+    levels = [lg.level] + [p.level for p in (logistic.params if logistic else ())]
+    if any(abs(v - TOML_LEVEL) > 1e-12 for v in levels):
+        raise ValueError(f"growth_toml needs fits at level {TOML_LEVEL} (p5-p95), got {levels}")
     lines = [
         f"# Fitted by `leapforecast fit` from {lg.source} ({lg.first_year}-{lg.last_year}, "
         f"{lg.n_intervals} growth intervals).",
@@ -479,7 +488,7 @@ def growth_toml(lg: LogGrowthFit, logistic: CurveFit | None = None) -> str:
         low, high = _pert_matching(lg.rate.value, lg.rate.low, lg.rate.high)
         low = max(low, -0.95)
         lines += [
-            f"# rate: a PERT whose 5th-95th percentiles are the {lg.level:.0%} t interval for the "
+            f"# rate: a PERT whose 5th-95th percentiles are the 90% t interval for the "
             f"trend, {lg.rate.low:+.1%} to {lg.rate.high:+.1%}.",
             f'rate = {{ dist = "pert", low = {_num(low)}, mode = {_num(lg.rate.value)}, '
             f"high = {_num(high)} }}",
@@ -492,7 +501,7 @@ def growth_toml(lg: LogGrowthFit, logistic: CurveFit | None = None) -> str:
     if math.isfinite(lg.sd.low):
         lines += [
             f"# volatility: sd of annual log growth {lg.sd.value:.3f}; a lognormal whose 5th-95th "
-            f"percentiles are its {lg.level:.0%} chi-square interval.",
+            "percentiles are its 90% chi-square interval.",
             f'volatility = {{ dist = "lognormal", p5 = {_num(lg.sd.low)}, '
             f"p95 = {_num(lg.sd.high)} }}",
         ]
@@ -522,15 +531,20 @@ def growth_toml(lg: LogGrowthFit, logistic: CurveFit | None = None) -> str:
 def fit_history(history: History, *, level: float = 0.90) -> FitReport:
     """All fits for one history plus the TOML block; curve fits need at least three years."""
     lg = fit_log_growth(history, level=level)
+    # The TOML's distributions are written by their 5th-95th percentiles, a 90% interval, so
+    # they are fitted at 90% whatever ``level`` the table shows: an 80% interval written as
+    # p5-p95 would understate the uncertainty.
+    lg90 = lg if level == TOML_LEVEL else fit_log_growth(history, level=TOML_LEVEL)
     if len(history.years) < 3:
         note = (
             f"history {history.source} has only {len(history.years)} years; curve fits "
             "(logistic, Bass) need at least 3"
         )
-        return FitReport(history, lg, None, None, growth_toml(lg, None), (note,))
+        return FitReport(history, lg, None, None, growth_toml(lg90, None), (note,))
     logistic = fit_logistic(history, level=level)
+    logistic90 = logistic if level == TOML_LEVEL else fit_logistic(history, level=TOML_LEVEL)
     bass = fit_bass(history, level=level)
-    return FitReport(history, lg, logistic, bass, growth_toml(lg, logistic))
+    return FitReport(history, lg, logistic, bass, growth_toml(lg90, logistic90))
 
 
 # --------------------------------------------------------------------------- rows and tables

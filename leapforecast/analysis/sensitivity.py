@@ -27,7 +27,13 @@ import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
 from leapforecast.data.tabular import TabularMixin
-from leapforecast.engine.driver import run_chunks
+from leapforecast.engine.driver import (
+    check_cells,
+    check_memory,
+    run_bytes,
+    run_chunks,
+    run_settings,
+)
 from leapforecast.engine.plan import Plan, compile_plan
 from leapforecast.engine.reduction import reduce_chunks
 from leapforecast.engine.results import SimulationResult
@@ -254,6 +260,16 @@ def tornado(
     plan = compile_plan(scenario)
     names = plan.uncertain
     total = 1 + 2 * len(names)
+    # The whole command's memory, before the first run: the base run with every path's inputs
+    # is held while each input's low and high runs are made.
+    n, _ = run_settings(scenario, paths=paths, seed=seed, jobs=jobs)
+    check_cells(plan, n, jobs=jobs, keep_inputs=True)
+    check_memory(
+        run_bytes(plan, n, jobs=jobs, keep_inputs=True)
+        + run_bytes(plan, n, jobs=jobs)
+        + n * RANK_BYTES_PER_PATH,
+        f"sensitivity at {n:,} paths with {len(names):,} uncertain inputs",
+    )
     done = [0]
 
     def run(fixed: dict[str, float] | None = None, keep: bool = False) -> SimulationResult:
@@ -282,6 +298,9 @@ def tornado(
     # every row built here has both swings
     rows.sort(key=lambda r: (-abs(r.prob_swing or 0.0), -abs(r.median_swing or 0.0)))
     return rows, base
+
+
+RANK_BYTES_PER_PATH = 128  # rank_correlations' temporaries (ranks, argsort, corrcoef stack)
 
 
 def rank_correlations(

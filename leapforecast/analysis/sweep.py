@@ -101,7 +101,9 @@ def axis(text: str) -> Axis:
 
 
 def _variant(scenario: Scenario, assignments: dict[str, float]) -> Scenario:
-    return scenario.with_overrides(*(f"{k}={_clean(v)!r}" for k, v in assignments.items()))
+    return scenario.with_overrides(
+        *(f"{k}={_clean(v)!r}" for k, v in assignments.items()), option="--vary"
+    )
 
 
 @dataclass

@@ -33,11 +33,12 @@ class Response(StrEnum):
 
 
 OneTargetOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--target",
         "-t",
-        help="Target units a year: 1M, 750k, 1_000_000 (default: the scenario's largest).",
+        help="Target units a year: 1M, 750k, 1_000_000 (default: the scenario's largest). "
+        "One target: give it once.",
     ),
 ]
 SensitivityPathsOpt = Annotated[
@@ -62,8 +63,17 @@ SweepPathsOpt = Annotated[
 ]
 
 
-def _one_target(value: str | None) -> int | None:
-    targets = parse_targets([value] if value else None)
+def _one_target(values: list[str] | None) -> int | None:
+    """The one target of sensitivity and sweep: repeating ``-t`` is refused, not silently
+    reduced to its last value."""
+    from leapforecast.errors import UsageError
+
+    if values and len(values) > 1:
+        raise UsageError(
+            f"--target is given {len(values)} times ({', '.join(values)}); this command "
+            "analyses one target: give --target once (run it again for another)"
+        )
+    targets = parse_targets(values or None)
     return targets[0] if targets else None
 
 

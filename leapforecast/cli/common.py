@@ -201,3 +201,25 @@ def emit(
         write_text(text, output, inputs=list(inputs))
     for line in notes:
         note(line)
+
+
+def deprecated(old: str, new: str) -> None:
+    """A note on stderr that ``old`` still works but ``new`` is the spelling to use: scripts
+    keep running, and their authors learn the one convention (scenario positional, ``-m`` is
+    ``--method``, ``--horizon`` a year, ``--ahead`` years ahead)."""
+    from leapforecast.cli.errors import err
+
+    err(f"note: {old} is deprecated; use {new}")
+
+
+def one_scenario(positional: str | None, option: str | None, command: str) -> str | None:
+    """The scenario of a command that takes it positionally, with the old ``--scenario``
+    spelling still accepted (and noted); both at once is refused."""
+    from leapforecast.errors import UsageError
+
+    if option is None:
+        return positional
+    if positional is not None:
+        raise UsageError(f"{command}: give the scenario once (positionally), not also --scenario")
+    deprecated(f"{command} --scenario NAME", f"{command} NAME (the scenario is positional)")
+    return option

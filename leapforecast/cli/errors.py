@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import sys
@@ -24,11 +25,74 @@ class ExitStatus(IntEnum):
 
 def err(line: str) -> None:
     """One line on stderr, whatever it quotes: control characters from input (an ESC in a
-    scenario name, a newline in a key) are shown as escapes (``report.safe.safe_text``)."""
+    scenario name, a newline in a key) are shown as escapes (``report.safe.safe_text``). A
+    closed or broken stderr loses the line, never the exit status."""
     from leapforecast.report.safe import safe_text
 
-    sys.stderr.write(safe_text(line.rstrip("\n")) + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(safe_text(line.rstrip("\n")) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # closed (2>&-), or None
+        pass
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands in for a closed stdout (``>&-``): writing data there is an error (exit 2), as
+    for any other unwritable output, instead of data silently lost with exit 0."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        raise OSError(errno.EBADF, "standard output is closed; use --output FILE")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _fd_is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def sane_streams() -> None:
+    """Make stdout and stderr safe to write, once per process, before any command runs:
+
+    * a closed descriptor 1 or 2 (``>&-``, ``2>&-``) is reopened on /dev/null, so the next file
+      opened cannot take its number; data for a closed stdout then fails with exit 2, and
+      messages for a closed stderr are dropped while the exit status stays right;
+    * a stream that cannot encode every character (``PYTHONIOENCODING=ascii``, cp1252) writes
+      the others as backslash escapes instead of crashing on the first one.
+    """
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if _fd_is_open(fd):
+            continue
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        except OSError:
+            pass
+        if name == "stdout":
+            sys.stdout = _ClosedStdout()
+        else:
+            sys.stderr = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and encoding not in ("utf8", "utf_8"):
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
 
 
 _QUIET = {"on": False}
@@ -97,6 +161,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     from leapforecast.data._files import reset_reads
     from leapforecast.errors import LeapforecastError, ScenarioError
 
+    sane_streams()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     reset_reads()  # the inputs --output must not overwrite are this command's

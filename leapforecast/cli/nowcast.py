@@ -19,6 +19,15 @@ from leapforecast.cli.common import (
 
 
 def nowcast(
+    scenario_arg: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="Annual scenario used as the prior and for its events (default: the bundled "
+            "base; for --backtest a trend prior from the annual history).",
+            show_default=False,
+        ),
+    ] = None,
     actuals: Annotated[
         Path | None,
         typer.Option(
@@ -32,7 +41,6 @@ def nowcast(
         list[str] | None,
         typer.Option(
             "--month",
-            "-m",
             metavar="YYYY-MM=UNITS",
             help="One month's deliveries, e.g. 2026-01=32059 (repeatable; adds to --actuals).",
         ),
@@ -51,11 +59,11 @@ def nowcast(
     ] = None,
     scenario: Annotated[
         str | None,
-        typer.Option(
-            "--scenario",
-            help="Annual scenario used as the prior and for its events (default: the bundled "
-            "base; for --backtest a trend prior from the annual history).",
-        ),
+        typer.Option("--scenario", hidden=True, help="Deprecated: give the scenario positionally."),
+    ] = None,
+    month_m: Annotated[
+        list[str] | None,
+        typer.Option("-m", hidden=True, help="Deprecated spelling of --month."),
     ] = None,
     set_: SetOpt = None,
     history: Annotated[
@@ -123,8 +131,13 @@ def nowcast(
 
     Example: leapforecast nowcast --month 2026-01=32059 --target 1M --target 750k
     """
+    from leapforecast.cli.common import deprecated, one_scenario
     from leapforecast.errors import UsageError
 
+    scenario = one_scenario(scenario_arg, scenario, "nowcast")
+    if month_m:  # -m is --method everywhere (backtest); here it once meant --month
+        deprecated("nowcast -m", "--month")
+        month = [*(month or []), *month_m]
     inputs = [str(p) for p in (actuals,) if p is not None]
     inputs += [p for p in (history, scenario) if p]  # never written over by --output
     profile = _parse_seasonal(seasonal)

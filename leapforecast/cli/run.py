@@ -283,6 +283,12 @@ def run(
             scheduler=scheduler,
             condition=condition,
         )
+    if precision is None and not (executor is Executor.dask and scheduler):
+        from leapforecast.engine.executors import jobs_note
+        from leapforecast.engine.kernel import chunk_sizes
+
+        capped = jobs_note(jobs, len(chunk_sizes(result.paths)))
+        notes = [*notes, capped] if capped else notes
     if posterior is not None:
         posterior.annotate(result)
     from leapforecast.analysis.outside import run_outside

@@ -109,13 +109,21 @@ def _horizons(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(p) for p in text.replace(" ", "").split(",") if p)
     except ValueError:
-        raise UsageError(f"--horizon {text!r}: expected years ahead such as 1,2") from None
+        raise UsageError(f"--ahead {text!r}: expected years ahead such as 1,2") from None
     if not values or any(v < 1 or v > 10 for v in values):
-        raise UsageError(f"--horizon {text!r}: expected whole years between 1 and 10, such as 1,2")
+        raise UsageError(f"--ahead {text!r}: expected whole years between 1 and 10, such as 1,2")
     return values
 
 
 def backtest(
+    scenario_args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[SCENARIO]...",
+            help="Scenario files or bundled names to score (same as -m scenario:NAME).",
+            show_default=False,
+        ),
+    ] = None,
     method: Annotated[
         list[str] | None,
         typer.Option(
@@ -129,15 +137,20 @@ def backtest(
     ] = None,
     scenario: Annotated[
         list[str] | None,
-        typer.Option(
-            "--scenario",
-            metavar="FILE",
-            help="Scenario file or bundled name to score (repeatable; same as -m scenario:FILE).",
-        ),
+        typer.Option("--scenario", hidden=True, help="Deprecated: give scenarios positionally."),
     ] = None,
-    horizon: Annotated[
-        str, typer.Option("--horizon", metavar="H[,H...]", help="Years ahead, comma-separated.")
+    ahead: Annotated[
+        str,
+        typer.Option(
+            "--ahead",
+            metavar="H[,H...]",
+            help="Years ahead to score, comma-separated (--horizon elsewhere is a year).",
+        ),
     ] = "1,2,3",
+    horizon: Annotated[
+        str | None,
+        typer.Option("--horizon", hidden=True, help="Deprecated spelling of --ahead."),
+    ] = None,
     series: Annotated[
         list[str] | None,
         typer.Option(
@@ -209,14 +222,20 @@ def backtest(
     interval, PIT uniformity, CRPS and interval score in log units, bias and skill against a
     random walk with drift (rw). Scenarios are rebased onto each maker at each origin.
 
-    Example: leapforecast backtest --horizon 1,2 -m rw -m reference -m scenario:base --format csv
+    Example: leapforecast backtest base --ahead 1,2 -m rw -m reference --format csv
     """
     from leapforecast.analysis import backtest as lib
+    from leapforecast.cli.common import deprecated
     from leapforecast.errors import UsageError
     from leapforecast.report.backtest import plot_calibration, result_tables
 
+    if scenario:
+        deprecated("backtest --scenario NAME", "backtest NAME (scenarios are positional)")
+    if horizon is not None:  # --horizon is a calendar year in every other command
+        deprecated("backtest --horizon", "--ahead (years ahead)")
+        ahead = horizon
     methods = list(method) if method else []
-    methods += [f"scenario:{s}" for s in scenario or []]
+    methods += [f"scenario:{s}" for s in [*(scenario_args or []), *(scenario or [])]]
     if not methods:
         methods = list(lib.default_methods())
     try:
@@ -226,7 +245,7 @@ def backtest(
     result = lib.backtest(
         lib.default_universe(history, peers_file),
         methods=tuple(methods),
-        horizons=_horizons(horizon),
+        horizons=_horizons(ahead),
         scenarios=scenarios,
         series=tuple(series) if series else None,
         draws=draws,

@@ -191,7 +191,7 @@ def parse_history(text: str, *, source: str = "<string>") -> History:
     where = source
     if not text.strip():
         raise HistoryError(f"{where}: file is empty; expected a CSV with columns year,units")
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=None))
     try:
         rows = list(reader)
     except csv.Error as exc:

@@ -189,7 +189,7 @@ def load_monthly_peers(source: str | Path | None = None) -> dict[str, MonthlyHis
     else:
         raw = read_text_file(Path(text_source), HistoryError)
     try:
-        rows = list(csv.reader(io.StringIO(raw)))
+        rows = list(csv.reader(io.StringIO(raw, newline=None)))
     except csv.Error as exc:
         raise HistoryError(f"{where}: not a valid CSV ({exc})") from None
     if not rows:
@@ -222,7 +222,7 @@ def parse_monthly(text: str, *, source: str = "<string>", periods: bool = True) 
     if not text.strip():
         raise HistoryError(f"{where}: file is empty; expected a CSV with columns month,units")
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text, newline=None)))
     except csv.Error as exc:
         raise HistoryError(f"{where}: not a valid CSV ({exc})") from None
     annual = "year" in [h.strip().lower() for h in rows[0]]

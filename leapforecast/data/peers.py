@@ -75,7 +75,7 @@ def load_peers(source: str | Path | None = None) -> dict[str, History]:
         label, text = BUILTIN_PEERS, _peers_path().read_text(encoding="utf-8")
     else:
         label, text = str(source), read_text_file(Path(source), HistoryError)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = list(csv.DictReader(io.StringIO(text, newline=None)))
     if not rows or "maker" not in {(k or "").strip().lower() for k in rows[0]}:
         raise HistoryError(
             f"{label}: expected a CSV with columns maker,year,units[,quality,source]"

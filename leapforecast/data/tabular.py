@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,7 +71,8 @@ class TabularMixin:
 
     def to_json(self) -> str:
         """``document()`` as JSON text (what ``--format json`` prints)."""
-        return json.dumps(self.document(), indent=2) + "\n"  # type: ignore[attr-defined]
+        doc = rounded(self.document())  # type: ignore[attr-defined]
+        return json.dumps(doc, indent=2) + "\n"
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the result's table (the CSV rows, at most ``HTML_ROWS``)."""
@@ -122,3 +124,21 @@ def html_table(
         f"<table class='leapforecast'>{cap}<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+SIGNIFICANT = 12  # digits every JSON float keeps: 0.0101, not 0.010099999999999998
+
+
+def rounded(value: Any) -> Any:
+    """``value`` with every float rounded to ``SIGNIFICANT`` significant digits, in lists,
+    tuples and dicts at any depth: the one place JSON output is rounded, so a sum such as
+    0.0001 + 0.01 prints as 0.0101 whichever command made it. Whole floats stay floats."""
+    if isinstance(value, float):
+        if value == 0 or not math.isfinite(value):
+            return value
+        return float(f"{value:.{SIGNIFICANT}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    return value

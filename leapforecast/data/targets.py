@@ -59,7 +59,7 @@ def _number(text: str, where: str, what: str) -> float:
 
 def parse_track_record(text: str, *, source: str = "<string>") -> list[Target]:
     """Parse CSV text with columns year,target[,actual][,source]; an empty actual means open."""
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = list(csv.DictReader(io.StringIO(text, newline=None)))
     if not rows:
         raise HistoryError(
             f"{source}: no rows; expected a CSV with columns year,target,actual,source"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from leapforecast.engine.executors import Executor, get_executor
-from leapforecast.engine.kernel import ChunkOut, ChunkTask, chunk_sizes, run_task
+from leapforecast.engine.kernel import CHUNK, ChunkOut, ChunkTask, chunk_sizes, run_task
 from leapforecast.engine.plan import Plan
 from leapforecast.engine.reduction import Reducer
 from leapforecast.engine.results import SimulationResult
@@ -24,6 +24,10 @@ from leapforecast.model.spec import MAX_PATHS
 # float32 values kept for exact quantiles: paths x years x (1 + segments when there are several).
 # 500M cells is 2 GB; beyond it a run is refused before any work rather than exhausting memory.
 MAX_CELLS = 500_000_000
+# The whole command's estimated peak (run_bytes; compare and sensitivity add up what they hold
+# at once). 8,000 events at 100,000 paths needed 12 GiB before this was counted.
+MAX_MEMORY = 4_000_000_000
+BYTES_PER_DRAW = 16  # measured: 1,000 events (2,000 draws) at 65,536 paths peaked at 1.7 GB
 
 Progress = Callable[[int, int], None]
 
@@ -44,8 +48,34 @@ def run_settings(
     return paths, seed
 
 
-def check_cells(plan: Plan, paths: int) -> None:
-    """Refuse a run whose stored totals would exceed ``MAX_CELLS`` (about 2 GB)."""
+def run_bytes(plan: Plan, paths: int, *, jobs: int = 1, keep_inputs: bool = False) -> int:
+    """About how many bytes one run of ``paths`` paths holds at its peak: the float32 totals
+    kept for quantiles, each running chunk's draws (``BYTES_PER_DRAW`` per uncertain input and
+    path: the uniforms and the values drawn from them, so 8,000 events weigh what they cost),
+    and, with ``keep_inputs``, every path's inputs."""
+    layers = 1 + (len(plan.segments) if len(plan.segments) > 1 else 0)
+    stored = paths * len(plan.years) * layers * 4
+    drawn = max(1, len(plan.uncertain))
+    running = min(jobs, len(chunk_sizes(paths)))
+    working = min(paths, CHUNK) * (drawn * BYTES_PER_DRAW + 8 * len(plan.years)) * running
+    kept = paths * max(1, len(plan.inputs)) * 8 if keep_inputs else 0
+    return stored + working + kept
+
+
+def check_memory(needed: int, what: str) -> None:
+    """Refuse a command whose estimate (``run_bytes`` summed over what it holds at once)
+    exceeds ``MAX_MEMORY``, before anything is simulated."""
+    if needed > MAX_MEMORY:
+        raise LeapforecastError(
+            f"paths: {what} would need about {needed / 1e9:,.1f} GB of memory, more than the "
+            f"cap of {MAX_MEMORY / 1e9:.0f} GB; use fewer paths, fewer uncertain inputs "
+            "(events) or a nearer horizon"
+        )
+
+
+def check_cells(plan: Plan, paths: int, *, jobs: int = 1, keep_inputs: bool = False) -> None:
+    """Refuse a run whose stored totals would exceed ``MAX_CELLS`` (about 2 GB), or whose whole
+    memory estimate (``run_bytes``) would exceed ``MAX_MEMORY``."""
     layers = 1 + (len(plan.segments) if len(plan.segments) > 1 else 0)
     cells = paths * len(plan.years) * layers
     if cells > MAX_CELLS:
@@ -55,6 +85,11 @@ def check_cells(plan: Plan, paths: int) -> None:
             + f" is {cells:,} stored values, more than the cap of {MAX_CELLS:,} (about 2 GB);"
             " use fewer paths or a nearer horizon"
         )
+    n_drawn = len(plan.uncertain)
+    check_memory(
+        run_bytes(plan, paths, jobs=jobs, keep_inputs=keep_inputs),
+        f"{paths:,} paths with {n_drawn:,} uncertain inputs",
+    )
 
 
 def run_chunks(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -88,6 +89,8 @@ class DaskExecutor:
     in_process = False
 
     def __init__(self, jobs: int, scheduler: str | None = None) -> None:
+        if scheduler is not None:
+            check_scheduler(scheduler)
         self.jobs, self.scheduler = jobs, scheduler
 
     def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
@@ -122,7 +125,7 @@ class DaskExecutor:
                         silence_logs=logging.CRITICAL,  # failures reach us as exceptions
                     )
                 client = client_type(cluster)
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:  # ValueError: a malformed address
             raise LeapforecastError(
                 f"cannot reach Dask scheduler {self.scheduler}: {exc}"
             ) from None
@@ -156,23 +159,52 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+_ADDRESS = re.compile(
+    r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$"
+)
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a Dask scheduler address that is not ``[tcp://]HOST:PORT`` before any work (Dask
+    itself raised a ValueError deep inside its client)."""
+    if not _ADDRESS.match(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        raise LeapforecastError(
+            f"`scheduler` {address!r} is not a Dask scheduler address; expected "
+            "[tcp://]HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
+
+
 def get_executor(
     name: str | Executor, *, jobs: int = 1, scheduler: str | None = None, tasks: int = 2
 ) -> Executor:
     """The executor called ``name`` for ``jobs`` workers (an ``Executor`` passes through).
 
-    Local pools are not worth starting for one job or one task: those run serially here. A
-    Dask cluster is always used when asked for (its point may be a remote scheduler).
+    Local pools are not worth starting for one job or one task: those run serially here, and
+    a pool never has more workers than tasks (``jobs_note`` tells the user). A Dask cluster is
+    always used when asked for (its point may be a remote scheduler).
     """
     if not isinstance(name, str):
         return name
     if name not in EXECUTORS:
         raise LeapforecastError(f"unknown executor '{name}' (choose from {', '.join(EXECUTORS)})")
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    workers = max(1, min(jobs, tasks))  # 300 processes for 3 chunks would only idle
     if name == "dask":
-        return DaskExecutor(jobs, scheduler)
-    if jobs == 1 or tasks <= 1:
+        return DaskExecutor(jobs if scheduler else workers, scheduler)
+    if workers == 1:
         return SerialExecutor()
-    return ProcessExecutor(jobs) if name == "processes" else ThreadExecutor(jobs)
+    return ProcessExecutor(workers) if name == "processes" else ThreadExecutor(workers)
+
+
+def jobs_note(jobs: int, tasks: int, option: str = "`jobs`") -> str | None:
+    """The note to show when ``jobs`` workers were asked for but only ``tasks`` can run."""
+    if jobs <= max(1, tasks):
+        return None
+    return (
+        f"note: {option} {jobs} capped at {tasks}: this run has {tasks} chunk"
+        f"{'s' if tasks != 1 else ''} of paths, one per worker"
+    )
 
 
 def _drain(pool: concurrent.futures.Executor, iterator: Iterator[R]) -> Iterator[R]:
@@ -190,4 +222,5 @@ __all__ = [
     "SerialExecutor",
     "ThreadExecutor",
     "get_executor",
+    "jobs_note",
 ]

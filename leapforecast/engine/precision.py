@@ -27,6 +27,8 @@ from leapforecast.model.spec import MAX_PATHS
 PILOT = 4_096
 DEFAULT_MAX_PATHS = 5_000_000
 ROUND_TO = 1_000
+MIN_JUDGED = 1_000  # fewer paths give a binomial s.e. of 0 for p = 0 or 1: not a precision
+MIN_PRECISION = 1e-6  # below it precision**2 underflows; 50M paths reach about 7e-5 anyway
 
 
 @dataclass
@@ -56,6 +58,11 @@ class Convergence:
             return (
                 f"precision {self.precision:g} reached with {self.paths:,} paths "
                 f"(largest Monte Carlo s.e. {self.max_se:.4f}, {what})"
+            )
+        if self.paths < MIN_JUDGED:
+            return (
+                f"precision {self.precision:g} not judged: {self.paths:,} paths are too few to "
+                f"estimate a standard error (at least {MIN_JUDGED:,}); raise `max_paths`"
             )
         return (
             f"precision {self.precision:g} not reached: stopped at the cap of {self.paths:,} "
@@ -109,8 +116,10 @@ def simulate_to_precision(
     the same driver, and full chunks are simulated once and reused as the run grows.
     ``progress(done, total)`` counts paths against the current plan.
     """
-    if not 0 < precision < 0.5 or not math.isfinite(precision):
-        raise UsageError(f"`precision` must be a standard error between 0 and 0.5, got {precision}")
+    if not MIN_PRECISION <= precision < 0.5 or not math.isfinite(precision):
+        raise UsageError(
+            f"`precision` must be a standard error from {MIN_PRECISION:g} to 0.5, got {precision:g}"
+        )
     if not 1 <= max_paths <= MAX_PATHS:
         raise UsageError(f"`max_paths` must be between 1 and {MAX_PATHS:,}, got {max_paths:,}")
     _, seed = run_settings(scenario, paths=1, seed=seed, jobs=jobs)
@@ -158,7 +167,8 @@ def simulate_to_precision(
             break
         want = max(_needed(result, precision), math.ceil(paths * 1.25))
         paths = min(max_paths, math.ceil(want / ROUND_TO) * ROUND_TO)
-    report = Convergence(precision, max_paths, paths, se, se <= precision, worst, steps)
+    converged = se <= precision and paths >= MIN_JUDGED  # 1 path has s.e. 0: no evidence
+    report = Convergence(precision, max_paths, paths, se, converged, worst, steps)
     return result, report
 
 

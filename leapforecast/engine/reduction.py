@@ -6,7 +6,10 @@ figure) do not depend on how chunks were grouped or spread over workers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +92,7 @@ class Reducer:
         if self.inputs:
             inputs = {k: np.concatenate([i[k] for i in self.inputs]) for k in self.inputs[0]}
         fired = np.broadcast_to(self.fired, (len(plan.events),))
+        conditioned = conditioning_months(plan.condition)
         return SimulationResult(
             scenario=scenario.name,
             years=list(plan.years),
@@ -96,7 +100,7 @@ class Reducer:
             paths=self.paths,
             seed=seed,
             sampling=scenario.spec.simulation.sampling,
-            scenario_sha256=scenario.sha256,
+            scenario_sha256=conditioned_sha256(scenario.sha256, conditioned),
             history_source=scenario.history.source,
             base_year=scenario.base_year,
             base_units=scenario.base_units,
@@ -112,7 +116,26 @@ class Reducer:
             rep_sizes=np.concatenate(self.rep_sizes) if self.rep_sizes else None,
             rep_count_ge=np.concatenate(self.rep_ge) if self.rep_ge else None,
             rep_count_reached=np.concatenate(self.rep_reached) if self.rep_reached else None,
+            conditioned_on=conditioned,
         )
+
+
+def conditioning_months(condition: Any) -> dict[str, float]:
+    """The year-to-date actuals a condition holds, as {"2026-01": units}; {} for none. A
+    condition (``analysis.nowcast.YearToDate``) has ``year`` and ``observed`` {month: units}."""
+    observed = getattr(condition, "observed", None)
+    year = getattr(condition, "year", None)
+    if not observed or year is None:
+        return {}
+    return {f"{int(year):04d}-{int(m):02d}": float(u) for m, u in sorted(observed.items())}
+
+
+def conditioned_sha256(sha: str, conditioned: dict[str, float]) -> str:
+    """The scenario's hash, with the conditioning months folded in when there are any."""
+    if not conditioned:
+        return sha
+    blob = json.dumps({"scenario": sha, "conditioned_on": conditioned}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def reduce_chunks(

@@ -86,6 +86,9 @@ class SimulationResult(TabularMixin):
         (R,) of each independent replicate block (path order) and its counts (R, K, T) of paths
         >= target and of paths that reached it by that year; the Monte Carlo error comes from
         their spread (``se_method``).
+    conditioned_on : year-to-date actuals the first year was conditioned on ("2026-01" -> units);
+        they are also folded into ``scenario_sha256``, so a conditioned run never shares the
+        hash of an unconditioned one.
     """
 
     scenario: str
@@ -112,6 +115,7 @@ class SimulationResult(TabularMixin):
     rep_sizes: np.ndarray | None = field(default=None, repr=False)
     rep_count_ge: np.ndarray | None = field(default=None, repr=False)
     rep_count_reached: np.ndarray | None = field(default=None, repr=False)
+    conditioned_on: dict[str, float] = field(default_factory=dict)  # "2026-01" -> units
 
     # ------------------------------------------------------------------ probabilities
     @property
@@ -344,11 +348,15 @@ class SimulationResult(TabularMixin):
             "first_year_reached": {str(k): v for k, v in self.first_year_distribution().items()},
             "events_fired": {k: v / self.paths for k, v in self.event_fired.items()},
         }
+        # every key always exists, so a script can read it whatever the scenario: null when
+        # the scenario has no capacity, {} without segments
+        doc["capacity_bound"] = None
         if self.capacity_bound is not None:
             doc["capacity_bound"] = {
                 str(y): float(c / self.paths)
                 for y, c in zip(self.years, self.capacity_bound, strict=True)
             }
+        doc["segments"] = {}
         if self.segments:
             doc["segments"] = {
                 name: [
@@ -384,6 +392,7 @@ class SimulationResult(TabularMixin):
             "base_year": self.base_year,
             "base_units": self.base_units,
             "targets": self.targets,
+            "conditioned_on": dict(self.conditioned_on),
         }
 
 

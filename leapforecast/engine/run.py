@@ -59,7 +59,7 @@ def simulate(
         )
     paths, seed = run_settings(scenario, paths=paths, seed=seed, jobs=jobs)
     plan = compile_plan(scenario, fixed=fixed)
-    check_cells(plan, paths)
+    check_cells(plan, paths, jobs=jobs, keep_inputs=keep_inputs)
     plan.condition = condition
     return run_plan(
         plan,

@@ -13,19 +13,27 @@ negatively correlated by construction.
 
 from __future__ import annotations
 
+import hashlib
 import math
-import zlib
 
 import numpy as np
 
+from leapforecast.errors import UsageError
+from leapforecast.model.checks import SOBOL_MAX_DIM
 from leapforecast.model.distributions import U_MIN
+
+
+def name_key(name: str) -> tuple[int, ...]:
+    """An input name as eight 32-bit words of its SHA-256: a 32-bit CRC let two names collide
+    (``ev879259`` and ``ev25404002``), and then two independent inputs drew the same uniforms."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()
+    return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4))
 
 
 def stream(seed: int, chunk: int, name: str) -> np.random.Generator:
     """The random stream of one input in one chunk."""
-    key = zlib.crc32(name.encode("utf-8"))
     return np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, key)))
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk, *name_key(name))))
     )
 
 
@@ -64,6 +72,11 @@ def design(names: list[str], n: int, *, seed: int, chunk: int, method: str) -> n
     keyed by (seed, chunk, block, input), so the replicates are independent.
     """
     k = len(names)
+    if method == "sobol" and k > SOBOL_MAX_DIM:  # scenario checks say so first; this guards
+        raise UsageError(  # library callers
+            f"Sobol sampling supports at most {SOBOL_MAX_DIM:,} inputs, got {k:,}; "
+            "use lhs or random sampling"
+        )
     out = np.empty((k, n))
     if k == 0:
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import difflib
 from typing import Any
 
@@ -195,6 +196,9 @@ def _resolve_reference(
     return spec.model_copy(update={"growth": growth.model_copy(update={"reference": opts})})
 
 
+SOBOL_MAX_DIM = 21_201  # scipy.stats.qmc.Sobol's direction numbers stop here
+
+
 def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[str], str]]:
     """Checks that need the history or span several keys; (key path, message) pairs."""
     problems: list[tuple[list[str], str]] = []
@@ -283,10 +287,10 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
         shares = sum(s.share for s in spec.segment.values() if s.share is not None)
         if shares > 1 + 1e-9:
             problems.append((["segment"], f"segment shares add up to {shares:g}, more than 1"))
-    names = [e.name for e in spec.event]
+    name_counts = collections.Counter(e.name for e in spec.event)  # linear: 100k events
     for i, ev in enumerate(spec.event):
         path = ["event", str(i)]
-        if names.count(ev.name) > 1:
+        if name_counts[ev.name] > 1:
             problems.append((path + ["name"], f"event name '{ev.name}' is used twice"))
         first, last = ev.years
         if last <= base_year or first > horizon:
@@ -338,7 +342,16 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
             check_lower(
                 dist, ["capacity", "schedule", year], 0.0, False, "capacity must not be negative"
             )
-        if sched:
+        outside = [y for y in sched if y.isdigit() and not base_year < int(y) <= horizon]
+        for year in outside:  # a year never simulated is never applied: say so, as for events
+            problems.append(
+                (
+                    ["capacity", "schedule", year],
+                    f"schedule year {year} is outside the forecast years "
+                    f"{base_year + 1}-{horizon}, so it would never be applied",
+                )
+            )
+        if sched and not outside:
             missing = [y for y in range(base_year + 1, horizon + 1) if str(y) not in sched]
             if missing and min(int(y) for y in sched) > base_year + 1:
                 problems.append(
@@ -348,8 +361,50 @@ def semantic_problems(spec: ScenarioSpec, history: History) -> list[tuple[list[s
                     )
                 )
     named = scenario_inputs(spec)
+    drawn = sum(not d.is_fixed for d in named.inputs.values())
+    if spec.simulation.sampling == "sobol" and drawn > SOBOL_MAX_DIM:
+        problems.append(
+            (
+                ["simulation", "sampling"],
+                f"Sobol sampling supports at most {SOBOL_MAX_DIM:,} uncertain inputs; this "
+                f'scenario draws {drawn:,} (use sampling = "lhs" or "random")',
+            )
+        )
     problems += correlation_problems(spec, named.named)
+    seen_pairs: dict[frozenset[str], int] = {}
+    for i, corr in enumerate(spec.correlation):  # a repeat silently overrode the first rho
+        pair = frozenset(corr.between)
+        if pair in seen_pairs:
+            problems.append(
+                (
+                    ["correlation", str(i), "between"],
+                    f"the pair {' / '.join(corr.between)} is already correlated by "
+                    f"correlation {seen_pairs[pair]}; give each pair once",
+                )
+            )
+        seen_pairs.setdefault(pair, i)
     if spec.segment and not problems:
         total = spec.history.base_units or history.units_at(base_year)
         problems += segment_bases(spec, total)[1]
+        problems += _uncovered_share(spec, total)
     return problems
+
+
+def _uncovered_share(spec: ScenarioSpec, total: float) -> list[tuple[list[str], str]]:
+    """Shares that leave part of the base year's total to no segment (0.5, or 0) silently
+    forecast a smaller company: refused unless one segment takes the remainder."""
+    segs = spec.segment.values()
+    if any(s.base is None and s.share is None for s in segs) or all(s.share is None for s in segs):
+        return []  # a remainder segment takes the rest; bases alone state the whole
+    covered = sum(s.base if s.base is not None else (s.share or 0.0) * total for s in segs)
+    if covered >= total * (1 - 1e-6):
+        return []
+    shares = sum(s.share for s in segs if s.share is not None)
+    return [
+        (
+            ["segment"],
+            f"segments cover {covered:,.0f} of the base year's {total:,.0f} units (shares add "
+            f"up to {shares:g}); make them add up to 1 or leave one segment without base/share "
+            "to take the remainder",
+        )
+    ]

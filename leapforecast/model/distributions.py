@@ -26,6 +26,7 @@ from leapforecast.units import parse_units
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 U_MIN = 1e-12  # designs clip uniforms to [U_MIN, 1 - U_MIN] (sampling.py)
+LOG_REACH = 700.0  # a lognormal's log-scale reach: exp(709) is the largest float
 Z_MAX = 7.034483825301131  # -ndtri(U_MIN): the most extreme normal quantile a run can draw
 
 STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
@@ -128,6 +129,13 @@ class LogNormal(DistBase):
             raise ValueError("lognormal by parameters needs both mu and sigma")
         if self.p5 is not None and self.p95 is not None and self.p5 >= self.p95:
             raise ValueError(f"p5 ({self.p5:g}) must be below p95 ({self.p95:g})")
+        mu, sigma = self.params()
+        reach = max(abs(mu) + Z_MAX * sigma, mu + sigma * sigma / 2)  # draws and the mean
+        if not reach <= LOG_REACH:  # exp() of more overflows a float (exp(709) ~ 1e308)
+            raise ValueError(
+                f"mu {mu:g} and sigma {sigma:g} reach exp({reach:.3g}), beyond the float range; "
+                f"keep |mu| + {Z_MAX:.2f}*sigma and mu + sigma^2/2 at most {LOG_REACH:g}"
+            )
         return self
 
     def params(self) -> tuple[float, float]:

@@ -144,7 +144,11 @@ def _parse_toml(text: str, label: str) -> dict[str, Any]:
             "file is empty; expected a TOML scenario (see 'leapforecast new')", file=label
         )
     try:
-        return tomllib.loads(text)
+        doc = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError(
+            f"values are nested too deeply (at most {MAX_NESTING} levels)", file=label
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -154,6 +158,30 @@ def _parse_toml(text: str, label: str) -> dict[str, Any]:
                 f"not valid TOML: {reason} (column {m.group(2)})", file=f"{label}:{m.group(1)}"
             ) from None
         raise ScenarioError(f"not valid TOML: {msg}", file=label) from None
+    if nesting_depth(doc) > MAX_NESTING:
+        raise ScenarioError(
+            f"values are nested too deeply (at most {MAX_NESTING} levels)", file=label
+        )
+    return doc
+
+
+MAX_NESTING = 32  # a scenario needs about 5; deeper documents only recurse their readers
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and tables nest in ``value``, counted without recursion (merging,
+    copying and validating a document all recurse, so a 600-deep one must stop here)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING:
+            break
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
 
 
 def _merge_named_list(parent: list[Any], child: list[Any], key: str) -> list[Any]:
@@ -191,8 +219,17 @@ def _display(path: Path) -> str:
         return STDIN_LABEL
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):  # OSError: the working directory was deleted
-        return str(path)
+    except (ValueError, OSError, RuntimeError):  # OSError: the working directory was deleted
+        return str(path)  # RuntimeError: a symlink loop (refused by _resolve)
+
+
+def _resolve(path: Path, label: str, what: str = "the scenario") -> Path:
+    """``path.resolve()``, with a symlink loop as a one-line error (Python 3.11 raises
+    RuntimeError, later versions OSError ELOOP) rather than an internal error."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        raise ScenarioError(f"{what} is a symlink loop, not a file", file=label) from None
 
 
 def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Source]]:
@@ -201,7 +238,7 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
     A scenario read from standard input (``-``) has no folder: what it ``extends`` is looked
     for in the working directory."""
     label = _display(path)
-    resolved = path.resolve()
+    resolved = _resolve(path, label)
     if resolved in _stack:
         chain = " -> ".join(_display(p) for p in (*_stack, resolved))
         raise ScenarioError(f"scenario.extends: circular extends ({chain})", file=label)
@@ -227,7 +264,9 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
     else:
         parent = path.parent / parent_ref
         try:
-            parent.resolve().relative_to(path.parent.resolve())
+            _resolve(parent, where, f"scenario.extends: '{parent_ref}'").relative_to(
+                path.parent.resolve()
+            )
         except ValueError:
             raise ScenarioError(
                 f"scenario.extends: '{parent_ref}' is outside this file's folder; copy it next to "
@@ -260,23 +299,31 @@ def read_chain(path: Path, _stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any
 # --------------------------------------------------------------------------- --set overrides
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(text: str, label: str) -> Any:
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        value = None
+    if value is None or nesting_depth(value) > MAX_NESTING:
+        raise ScenarioError(
+            f"the value is nested too deeply (at most {MAX_NESTING} levels)", file=label
+        )
+    return value
 
 
 def apply_override(doc: dict[str, Any], assignment: str) -> None:
     """Apply ``key.path=value`` (value in TOML syntax; bare words are strings) to ``doc``."""
-    label = f"--set {assignment}"
+    shown = assignment if len(assignment) <= 60 else assignment[:57] + "..."
+    label = f"--set {shown}"  # an error never echoes a huge value
     if "=" not in assignment:
         raise ScenarioError("expected KEY.PATH=VALUE, e.g. growth.volatility=0.12", file=label)
     key, _, raw = assignment.partition("=")
     parts = [p for p in key.strip().split(".")]
     if not key.strip() or any(not p for p in parts):
         raise ScenarioError(f"'{key}' is not a key path like growth.rate.mode", file=label)
-    value = _parse_value(raw.strip())
+    value = _parse_value(raw.strip(), label)
     node: Any = doc
     for depth, part in enumerate(parts[:-1]):
         here = ".".join(parts[: depth + 1])

@@ -46,8 +46,14 @@ def _fields(model: type[BaseModel]) -> dict[str, Any]:
     return {(f.alias or n): f.annotation for n, f in model.model_fields.items()}
 
 
-def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
-    """Clean a pydantic loc into a key path and find the model that holds its last key."""
+def _walk(
+    loc: tuple[Any, ...], *, keep_last: bool = False
+) -> tuple[list[str], type[BaseModel] | None]:
+    """Clean a pydantic loc into a key path and find the model that holds its last key.
+
+    Pydantic puts union members (``float``, ``list[...]``, ``constrained-int``) into locs;
+    they are dropped. With ``keep_last`` (an unknown key) the last part is the user's own key,
+    kept even when it reads like one of those (a key named ``float`` or ``a[b``)."""
     path: list[str] = []
     node: Any = ScenarioSpec
     parent: type[BaseModel] | None = ScenarioSpec
@@ -61,10 +67,14 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
                 i += 1
                 continue
             node = None
-        if isinstance(part, str) and (
-            "[" in part
-            or part in ("int", "float", "str", "list", "dict", "bool")
-            or (node is None and _PYDANTIC_TAG.fullmatch(part))  # e.g. year's 'constrained-int'
+        if (
+            isinstance(part, str)
+            and not (keep_last and i == len(loc) - 1)
+            and (
+                "[" in part
+                or part in ("int", "float", "str", "list", "dict", "bool")
+                or (node is None and _PYDANTIC_TAG.fullmatch(part))  # e.g. year's 'constrained-int'
+            )
         ):
             i += 1
             continue
@@ -190,7 +200,7 @@ def format_errors(exc: ValidationError, sources: list[Source]) -> list[str]:
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        path, parent = _walk(loc)
+        path, parent = _walk(loc, keep_last=err["type"] == "extra_forbidden")
         if loc[-2:] == ("fixed", "value") and err["type"] not in ("missing", "extra_forbidden"):
             path = path[:-1]  # a bare number: the problem is the number, not a 'value' key
         key = path[-1] if path else ""

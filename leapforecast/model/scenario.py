@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,8 +114,11 @@ class Scenario:
         blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def with_overrides(self, *assignments: str, **simulation: Any) -> Scenario:
-        """A copy with ``--set``-style assignments and simulation settings (paths, seed, ...).
+    def with_overrides(
+        self, *assignments: str, option: str = "--set", **simulation: Any
+    ) -> Scenario:
+        """A copy with ``--set``-style assignments and simulation settings (paths, seed, ...);
+        problems with an assigned key are blamed on ``option`` (``--vary`` for a sweep).
 
         On a mixture, ``scenario.*`` and ``simulation.*`` assignments and the simulation
         settings change the mixture's own tables (and so every component's simulation); any
@@ -123,12 +127,12 @@ class Scenario:
         if self.mixture is not None:
             return _mixture_with_overrides(self, assignments, simulation)
         doc = self.document()
-        for a in assignments:
-            apply_override(doc, a)
+        sources = self.sources or [Source(self.path or "<scenario>", "")]
+        overridden = apply_overrides(doc, assignments, option, sources)
         for k, v in simulation.items():
             if v is not None:
                 doc.setdefault("simulation", {})[k] = v
-        return build(doc, self.sources or [Source(self.path or "<scenario>", "")], self.path)
+        return build(doc, sources, self.path, overridden)
 
 
 def build(
@@ -190,28 +194,39 @@ def _load_single(
     overrides: list[str] | tuple[str, ...],
     simulation: dict[str, Any],
 ) -> Scenario:
+    overridden = apply_overrides(doc, overrides, "--set", sources)
+    for key, value in simulation.items():
+        if value is not None:
+            sim = doc.setdefault("simulation", {})
+            if not isinstance(sim, dict):
+                where = overridden.get("simulation", sources[0].label)
+                raise ScenarioError("simulation: expected a table", file=where)
+            sim[key] = value
+            shown = ",".join(map(str, value)) if isinstance(value, list) else value
+            overridden[f"simulation.{key}"] = f"--{key} {shown}"
+    return build(doc, sources, str(file), overridden)
+
+
+def apply_overrides(
+    doc: dict[str, Any], assignments: Iterable[str], option: str, sources: list[Source]
+) -> dict[str, str]:
+    """Apply ``key.path=value`` assignments to ``doc``; returns which option set each key path,
+    so a problem with an overridden key blames the option (``--set``, ``--vary``), not the
+    file the key would otherwise come from."""
     overridden: dict[str, str] = {}
-    for assignment in overrides:
+    for assignment in assignments:
         apply_override(doc, assignment)
         key = assignment.partition("=")[0].strip()
-        overridden[key] = f"--set {assignment}"
+        overridden[key] = f"{option} {assignment}"
         parts = key.split(".")
         events = doc.get("event")
         if len(parts) > 1 and parts[0] == "event" and isinstance(events, list):
             names = [e.get("name") if isinstance(e, dict) else None for e in events]
             if parts[1] in names:  # problems are reported by index: event.<i>.key
                 overridden[".".join(["event", str(names.index(parts[1]))] + parts[2:])] = (
-                    f"--set {assignment}"
+                    f"{option} {assignment}"
                 )
-    for key, value in simulation.items():
-        if value is not None:
-            sim = doc.setdefault("simulation", {})
-            if not isinstance(sim, dict):
-                raise ScenarioError("simulation: expected a table", file=sources[0].label)
-            sim[key] = value
-            shown = ",".join(map(str, value)) if isinstance(value, list) else value
-            overridden[f"simulation.{key}"] = f"--{key} {shown}"
-    return build(doc, sources, str(file), overridden)
+    return overridden
 
 
 # --------------------------------------------------------------------------- mixtures

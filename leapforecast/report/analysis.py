@@ -6,9 +6,11 @@ escaped, so brackets in them print as written instead of being read as Rich mark
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.markup import escape
+from rich.text import Text
 
 from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.outside import ComparisonWithOutside
@@ -166,8 +168,12 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
             f"{report.base_median / 1e3:,.0f}k; {report.paths:,} paths, seed {report.seed}",
         )
     ]
-    swings = [abs(r.prob_swing) for r in report.inputs if r.prob_swing is not None]
-    scale = max(swings, default=0.0) or 1.0
+    # bars follow the swing as printed: swings that print as +0.0 draw no bar (a scale taken
+    # from rounding noise drew them full length)
+    shown = {
+        r.name: round(100 * r.prob_swing, 1) for r in report.inputs if r.prob_swing is not None
+    }
+    scale = max((abs(v) for v in shown.values()), default=0.0)
     lo_q, hi_q = round(100 * report.low), round(100 * report.high)
     out.append(
         Text(
@@ -175,7 +181,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         )
     )
     tor = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
-    tor.add_column("input", overflow="fold", min_width=16, max_width=30)
+    tor.add_column("input", overflow="fold", min_width=16, max_width=NAME_WIDTH)
     tor.add_column(f"p{lo_q} → p{hi_q}", justify="right", no_wrap=True)
     tor.add_column("P %", justify="right", no_wrap=True)
     tor.add_column("swing", justify="left", no_wrap=True)
@@ -183,13 +189,13 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     for r in report.inputs:
         if r.prob_swing is None:
             continue
-        bar = Text(f"{100 * r.prob_swing:+5.1f} ")
+        bar = Text(f"{shown[r.name]:+5.1f} ")
         bar.append(
-            "█" * round(6 * abs(r.prob_swing) / scale),
+            "█" * (round(6 * abs(shown[r.name]) / scale) if scale > 0 else 0),
             style="green" if r.prob_swing >= 0 else "red",
         )
         tor.add_row(
-            Text(r.name),
+            input_name(r.name),
             f"{compact_value(r.low)} → {compact_value(r.high)}",
             f"{100 * r.prob_low:.1f} → {100 * r.prob_high:.1f}",
             bar,
@@ -208,7 +214,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         )
     )
     var = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
-    var.add_column("input", overflow="fold", min_width=16, max_width=30)
+    var.add_column("input", overflow="fold", min_width=16, max_width=NAME_WIDTH)
     var.add_column("spearman", justify="right")
     var.add_column("share", justify="right")
     if report.sobol_n:
@@ -216,7 +222,7 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         var.add_column("ST ±95%", justify="right", no_wrap=True)
     for r in report.inputs:
         cells: list[Any] = [
-            Text(r.name),
+            input_name(r.name),
             "" if r.spearman is None else f"{r.spearman:+.3f}",
             "" if r.variance_share is None else f"{100 * r.variance_share:+.1f}%",
         ]
@@ -238,6 +244,43 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
         )
     )
     return out
+
+
+NAME_WIDTH = 30
+
+
+class InputName:
+    """An input name that wraps after a dot, dash or space at whatever width its column gets,
+    so ``event.price-war.impact`` breaks between its parts instead of mid-word (Rich breaks
+    only at spaces, and folds a longer word wherever the column ends)."""
+
+    def __init__(self, name: str) -> None:
+        from leapforecast.report.safe import safe_text
+
+        self.parts = [p for p in re.split(r"(?<=[. -])", safe_text(name)) if p]
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        longest = max((len(p.rstrip()) for p in self.parts), default=1)
+        whole = len("".join(self.parts))
+        return Measurement(min(longest, whole), whole).with_maximum(options.max_width)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        width = max(1, options.max_width)
+        lines: list[str] = []
+        line = ""
+        for part in self.parts:
+            if line and len(line) + len(part.rstrip()) > width:
+                lines.append(line.rstrip())
+                line = ""
+            line += part
+        lines.append(line.rstrip())
+        yield Text("\n".join(lines), overflow="fold")
+
+
+def input_name(name: str) -> InputName:
+    return InputName(name)
 
 
 def _heat(p: float) -> str:

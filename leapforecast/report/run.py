@@ -40,6 +40,13 @@ def result_tables(result: SimulationResult) -> list[RenderableType]:
             f"base {result.base_year} = {result.base_units:,.0f}",
         )
     )
+    if result.conditioned_on:
+        out.append(
+            Text(
+                "conditioned on actuals: "
+                + ", ".join(f"{m} = {u:,.0f}" for m, u in result.conditioned_on.items())
+            )
+        )
     years = [str(y) for y in result.years]
     ts = range(len(result.years))
     units_groups = [[("mean", [thousands(result.mean[t]) for t in ts], None)]] + [

@@ -135,6 +135,8 @@ def compact_value(v: float | None) -> str:
     """A held value, compact: 0.27, -0.063, 930k, 1.17M."""
     if v is None:
         return ""
+    if float(v).is_integer() and abs(v) < 10_000:
+        return f"{int(v)}"  # an event's year is 2030, not 2.03e+03
     if abs(v) >= 10_000:
         return f"{v / 1e6:.3g}M" if abs(v) >= 1e6 else f"{v / 1e3:.3g}k"
     return f"{v:.3g}"
