@@ -102,7 +102,7 @@ def calibration_rows(result: Any, methods: dict[str, str]) -> list[dict[str, Any
     ``scenario:NAME`` method to the scenario's name in the report. The reference-class model
     (the outside view) is scored on the same cases, as a row of its own, for comparison."""
     out: list[dict[str, Any]] = []
-    names = {**methods, "reference": "outside view (reference class)"}
+    names = {**methods, "reference": "outside view"}
     for score in result.scores:
         if score.method not in names:
             continue

@@ -333,6 +333,7 @@ def run(
         extra_tables=render_charts(result, year) if chart else None,
         figure=lambda: plot_run(result, year, history=sc.history),
         html=lambda: _page(shown, sc, year),
+        sheets=lambda: [("forecast", shown), ("outside view", shown.outside)],
     )
 
 
