@@ -164,8 +164,8 @@ def _format_on_command_line(fmt: Written) -> bool:
         from typer._click.core import ParameterSource
         from typer._click.globals import get_current_context
     except ImportError:  # pragma: no cover - older Typer depends on Click instead
-        from click.core import ParameterSource  # type: ignore[no-redef]
-        from click.globals import get_current_context  # type: ignore[no-redef]
+        from click.core import ParameterSource  # type: ignore[no-redef,assignment,unused-ignore]
+        from click.globals import get_current_context  # type: ignore[no-redef,assignment,unused-ignore]
 
     ctx = get_current_context(silent=True)
     source = ctx.get_parameter_source("fmt") if ctx is not None else None

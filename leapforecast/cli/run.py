@@ -338,7 +338,7 @@ def run(
 
 
 def _page(shown: Any, scenario: Any, year: int | None) -> str:
-    from leapforecast.cli.report import run_page
+    from leapforecast.cli.pages import run_page
 
     return run_page(shown, scenario, year=year, date=None)
 
