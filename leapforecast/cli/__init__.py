@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from leapforecast._version import __version__
-from leapforecast.cli import analysis, authoring, history, nowcast, run, validity
+from leapforecast.cli import analysis, authoring, history, nowcast, report, run, validity
 
 app = typer.Typer(
     name="leapforecast",
@@ -68,7 +68,7 @@ def _main(
 
 app.command("run")(run.run)
 app.command("history")(history.history)
-for _module in (authoring, analysis, validity, nowcast):
+for _module in (authoring, analysis, validity, nowcast, report):
     _module.register(app)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from leapforecast.cli.common import (
     SetOpt,
     TargetOpt,
     emit,
+    output_format,
     parse_targets,
 )
 from leapforecast.cli.run import (
@@ -126,6 +128,7 @@ def compare(
     from leapforecast.analysis.compare import compare as run_compare
     from leapforecast.model.scenario import load_scenario
 
+    written = output_format(fmt, output)
     loaded = [load_scenario(s, overrides=set_ or [], horizon=horizon) for s in scenarios]
     with progress_bar("comparing") as progress:
         cmp = run_compare(
@@ -141,13 +144,26 @@ def compare(
     shown = comparison_outside(cmp, loaded)
     emit(
         shown,
-        fmt,
+        written,
         output,
         inputs=_sources(*loaded),
-        notes=[] if fmt is Format.table else shown.warnings(),
+        notes=[] if written is Format.table else shown.warnings(),
         plot=plot,
         figure=lambda: _plot_compare(cmp, year),
+        sheets=lambda: _compare_sheets(shown),
     )
+
+
+def _compare_sheets(shown: Any) -> list[Any]:
+    """The workbook of a comparison: the long table (every metric and paired difference), then
+    one wide sheet per scenario (the ``run`` CSV's columns with its outside view)."""
+    from leapforecast.analysis.outside import RunWithOutside
+
+    cmp = shown.comparison
+    sheets: list[Any] = [("comparison", shown)]
+    for label, res, view in zip(cmp.labels, cmp.results, shown.outside, strict=True):
+        sheets.append((label, RunWithOutside(res, view)))
+    return sheets
 
 
 def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
@@ -182,7 +198,25 @@ def sensitivity(
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
-    plot: PlotOpt = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE.png|svg|pdf",
+            dir_okay=False,
+            help="Also save the tornado chart (needs matplotlib).",
+        ),
+    ] = None,
+    spider: Annotated[
+        Path | None,
+        typer.Option(
+            "--spider",
+            metavar="FILE.png|svg|pdf",
+            dir_okay=False,
+            help="Also save a spider plot: the probability as each input moves from its p10 "
+            "to its p90 (needs matplotlib).",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -197,16 +231,18 @@ def sensitivity(
     from leapforecast.analysis.sensitivity import sensitivity as one_sensitivity
     from leapforecast.model.scenario import load_scenario
 
+    written = output_format(fmt, output)
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     # a mixture: the tornado of each component
     run_sensitivity: Any = mixture_sensitivity if sc.mixture is not None else one_sensitivity
-    if sc.mixture is not None and plot is not None:
+    if sc.mixture is not None and (plot is not None or spider is not None or written == "plot"):
         from leapforecast.errors import UsageError
 
         raise UsageError(
-            "--plot draws one tornado: for a mixture, plot each component "
-            f"({', '.join(sc.mixture.names)}) on its own"
+            f"{'--spider' if spider is not None else '--plot'} draws one scenario: for a "
+            f"mixture, plot each component ({', '.join(sc.mixture.names)}) on its own"
         )
+    _check_plot_file(spider, "--spider")
     with progress_bar("tornado") as progress:
         report = run_sensitivity(
             sc,
@@ -219,9 +255,13 @@ def sensitivity(
             jobs=jobs,
             progress=progress,
         )
+    if spider is not None:
+        from leapforecast.report.plots import save_figure
+
+        save_figure(_plot_spider(report), spider, inputs=_sources(sc))
     emit(
         report,
-        fmt,
+        written,
         output,
         inputs=_sources(sc),
         plot=plot,
@@ -230,10 +270,34 @@ def sensitivity(
     )
 
 
-def _plot_tornado(report):  # noqa: ANN001, ANN202
+def _check_plot_file(path: Path | None, option: str) -> None:
+    """A chart option's file: .png, .svg or .pdf, in a folder that exists; before the work."""
+    if path is None:
+        return
+    from leapforecast.errors import UsageError
+    from leapforecast.report.output import check_destination
+
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise UsageError(f"{option} {path}: use a .png, .svg or .pdf file")
+    check_destination(path, option=option)
+
+
+def _plot_tornado(report: Any) -> Any:
     from leapforecast.report.plots import tornado_figure
 
     return tornado_figure(report)
+
+
+def _plot_spider(report: Any) -> Any:
+    from leapforecast.report.plots import spider_figure, spider_lines_from_report
+
+    return spider_figure(
+        spider_lines_from_report(report),
+        base=report.base_prob,
+        target=report.target,
+        year=report.year,
+        scenario=report.scenario,
+    )
 
 
 def sweep(
@@ -270,6 +334,16 @@ def sweep(
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE.png|svg|pdf",
+            dir_okay=False,
+            help="Also save the chart: the probability against one key, or a heat map of two "
+            "with the --level contour (the break-even) (needs matplotlib).",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -288,6 +362,12 @@ def sweep(
         raise UsageError(
             "give --vary KEY.PATH=START:STOP:STEP once or twice (exactly once with --solve)"
         )
+    written = output_format(fmt, output)
+    if solve and (plot is not None or written == "plot"):
+        raise UsageError(
+            "--solve finds one value and draws no chart: drop --plot, or sweep a grid "
+            "(without --solve) to plot it"
+        )
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("sweeping") as progress:
         options = dict(
@@ -303,7 +383,20 @@ def sweep(
             if solve
             else sw.sweep(sc, vary, **options)
         )
-    emit(res, fmt, output, inputs=_sources(sc))
+    emit(
+        res,
+        written,
+        output,
+        inputs=_sources(sc),
+        plot=plot,
+        figure=None if solve else (lambda: _plot_sweep(res, level)),
+    )
+
+
+def _plot_sweep(res: Any, level: float) -> Any:
+    from leapforecast.report.plots import sweep_figure
+
+    return sweep_figure(res, level=level)
 
 
 def register(app: typer.Typer) -> None:

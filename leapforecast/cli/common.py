@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -19,6 +19,25 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     jsonl = "jsonl"
+    xlsx = "xlsx"
+    html = "html"
+
+
+#: What ``--output``'s suffix asks for when ``--format`` is not on the command line; "plot" is
+#: the command's chart alone (what ``--plot`` would draw).
+SUFFIX_FORMATS: dict[str, Format | Literal["plot"]] = {
+    ".csv": Format.csv,
+    ".json": Format.json,
+    ".jsonl": Format.jsonl,
+    ".ndjson": Format.jsonl,
+    ".xlsx": Format.xlsx,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".png": "plot",
+    ".svg": "plot",
+    ".pdf": "plot",
+}
+Written = Format | Literal["plot"]
 
 
 FormatOpt = Annotated[
@@ -27,13 +46,19 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         envvar="LEAPFORECAST_FORMAT",
-        help="table for people; csv, json or jsonl (one JSON object per CSV row) for scripts.",
+        help="table for people; csv, json or jsonl (one JSON object per CSV row) for scripts; "
+        "xlsx (an Excel workbook: needs --output); html (run and report). Default: from the "
+        "--output suffix, else table.",
     ),
 ]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write to FILE (atomically) instead of stdout.", dir_okay=False
+        "--output",
+        "-o",
+        help="Write to FILE (atomically) instead of stdout. Its suffix picks the format unless "
+        "--format is given: .csv .json .jsonl .xlsx .html, or .png/.svg/.pdf for the chart.",
+        dir_okay=False,
     ),
 ]
 SetOpt = Annotated[
@@ -131,9 +156,71 @@ def parse_targets(values: list[str] | None) -> list[int] | None:
     return [parse_units(v) for v in values]
 
 
+def _format_on_command_line(fmt: Written) -> bool:
+    """Whether ``--format`` was typed on this command line (not the default, not
+    ``LEAPFORECAST_FORMAT``): only then does it overrule the suffix of ``--output``. Called from
+    Python (no command running), any format but the default ``table`` counts as chosen."""
+    try:
+        from typer._click.core import ParameterSource
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older Typer depends on Click instead
+        from click.core import ParameterSource  # type: ignore[no-redef,assignment,unused-ignore]
+        from click.globals import get_current_context  # type: ignore[no-redef,assignment,unused-ignore]
+
+    ctx = get_current_context(silent=True)
+    source = ctx.get_parameter_source("fmt") if ctx is not None else None
+    if source is None:
+        return fmt is not Format.table
+    return bool(source is ParameterSource.COMMANDLINE)
+
+
+def output_format(fmt: Written, output: Path | None) -> Written:
+    """The format a command writes: ``--format`` when typed, else the suffix of ``--output``
+    (.csv, .json, .jsonl, .xlsx, .html; .png/.svg/.pdf mean the chart), else ``--format``'s
+    default (``table``, or ``LEAPFORECAST_FORMAT``). A typed ``--format`` that contradicts the
+    suffix (``-f csv -o x.json``) is an error, and so is a workbook or chart for stdout.
+
+    Commands call it before their work so a bad combination costs nothing; ``emit`` calls it
+    again (the answer is the same)."""
+    from leapforecast.errors import UsageError
+
+    named = output is not None and str(output) != "-"
+    wanted = SUFFIX_FORMATS.get(Path(output).suffix.lower()) if named else None  # type: ignore[arg-type]
+    if wanted is not None and fmt != wanted:
+        if _format_on_command_line(fmt):
+            what = "a chart" if wanted == "plot" else f"{wanted.value}"
+            raise UsageError(
+                f"--format {getattr(fmt, 'value', fmt)} contradicts --output {output} "
+                f"(a {Path(str(output)).suffix} file is {what}): drop one of them"
+            )
+        fmt = wanted
+    if fmt is Format.xlsx:
+        if not named:
+            raise UsageError(
+                "--format xlsx writes a binary workbook: give --output FILE.xlsx "
+                "(standard output is for text)"
+            )
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            from leapforecast.report.xlsx import MISSING_OPENPYXL
+
+            raise UsageError(MISSING_OPENPYXL) from None
+    return fmt
+
+
+def command_line() -> str:
+    """The command as typed (for the metadata of a workbook or report)."""
+    import shlex
+
+    from leapforecast.cli.errors import current_args
+
+    return shlex.join(["leapforecast", *current_args()])
+
+
 def emit(
     result: Tabular,
-    fmt: Format,
+    fmt: Written,
     output: Path | None,
     *,
     inputs: Sequence[str | Path] = (),
@@ -143,10 +230,19 @@ def emit(
     notes: Sequence[str] = (),
     plot: Path | None = None,
     figure: Callable[[], Any] | None = None,
+    sheets: Callable[[], list[Any]] | None = None,
+    html: Callable[[], str] | None = None,
 ) -> None:
-    """Write ``result`` as a table (Rich, via ``report.tables_for``), CSV or JSON, to stdout or
-    atomically to ``output`` (never over one of ``inputs``); then ``notes`` on stderr (not under
-    ``--quiet``).
+    """Write ``result`` as a table (Rich, via ``report.tables_for``), CSV, JSON, an Excel
+    workbook, an HTML report or its chart, to stdout or atomically to ``output`` (never over one
+    of ``inputs``); then ``notes`` on stderr (not under ``--quiet``). The format is
+    :func:`output_format` of ``fmt`` and ``output`` (the suffix decides unless ``--format`` was
+    typed).
+
+    ``sheets`` gives the workbook's tables (default: ``result`` alone; a metadata sheet with
+    what the result says about itself and the command line always follows). ``html`` builds the
+    page for ``--format html`` (commands without it refuse html). ``figure`` is the chart of
+    ``--plot``, and of ``--output FILE.png|svg|pdf``.
 
     ``tables`` builds the table renderables instead of ``report.tables_for(result)`` (a report
     whose table shows more than its CSV rows). ``extra_tables`` (terminal charts) follow them;
@@ -161,6 +257,17 @@ def emit(
     from leapforecast.errors import UsageError
     from leapforecast.report.output import check_destination, write_text
 
+    fmt = output_format(fmt, output)
+    if fmt == "plot" and figure is None:
+        raise UsageError(
+            f"--output {output}: this command draws no chart; write .csv, .json, .xlsx or a "
+            "text table instead"
+        )
+    if fmt is Format.html and html is None:
+        raise UsageError(
+            "--format html: this command has no HTML page (try 'leapforecast report'); use "
+            "csv, json, jsonl, xlsx or table"
+        )
     check_destination(output, inputs=list(inputs))
     if plot is not None:
         check_destination(plot, option="--plot", inputs=list(inputs))
@@ -174,7 +281,27 @@ def emit(
 
         save_figure(figure(), plot, inputs=list(inputs))
     text: str | None
-    if fmt is Format.table:
+    if fmt == "plot" or fmt is Format.xlsx:
+        if fmt == "plot":
+            from leapforecast.report.plots import save_figure
+
+            save_figure(figure(), output, inputs=list(inputs))  # type: ignore[arg-type,misc]
+        else:
+            from leapforecast.report.xlsx import metadata_of, write_workbook
+
+            metadata = {**metadata_of(result), "command": command_line()}
+            write_workbook(
+                output,  # type: ignore[arg-type]  # output_format refused stdout
+                sheets() if sheets is not None else [result],
+                metadata=metadata,
+                inputs=list(inputs),
+            )
+        text = None
+        if extra_tables:
+            render_tables(extra_tables, None)
+    elif fmt is Format.html:
+        text = html()  # type: ignore[misc]  # checked above
+    elif fmt is Format.table:
         from leapforecast.report import tables_for
 
         shown = tables() if tables is not None else tables_for(result)

@@ -146,6 +146,14 @@ def _silence_shutdown() -> None:
     warnings.simplefilter("ignore")
 
 
+_ARGS: list[str] = []
+
+
+def current_args() -> list[str]:
+    """The arguments of the command running now (after the program name)."""
+    return list(_ARGS)
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the Typer app and map every outcome to an ``ExitStatus``."""
     import typer
@@ -163,6 +171,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
 
     sane_streams()
     args = sys.argv[1:] if argv is None else argv
+    _ARGS[:] = list(args)
     debug = "--debug" in args
     reset_reads()  # the inputs --output must not overwrite are this command's
     set_quiet(False)  # until the command line says --quiet

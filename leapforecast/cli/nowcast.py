@@ -131,9 +131,10 @@ def nowcast(
 
     Example: leapforecast nowcast --month 2026-01=32059 --target 1M --target 750k
     """
-    from leapforecast.cli.common import deprecated, one_scenario
+    from leapforecast.cli.common import deprecated, one_scenario, output_format
     from leapforecast.errors import UsageError
 
+    written = output_format(fmt, output)  # a bad --format/--output costs no work
     scenario = one_scenario(scenario_arg, scenario, "nowcast")
     if month_m:  # -m is --method everywhere (backtest); here it once meant --month
         deprecated("nowcast -m", "--month")
@@ -153,10 +154,11 @@ def nowcast(
         result = _backtest(year, scenario, set_, history, profile, paths, seed, series)
         emit(
             result.case_table() if cases else result,
-            fmt,
+            written,
             output,
             inputs=inputs,
             tables=lambda: _backtest_tables(result),
+            sheets=lambda: [("summary", result), ("cases", result.case_table())],
         )
         return
     from leapforecast.analysis.outside import nowcast_outside
@@ -166,9 +168,15 @@ def nowcast(
     )
     shown = nowcast_outside(result, sc.history)
     if shown is None:
-        emit(result, fmt, output, inputs=inputs)
+        emit(result, written, output, inputs=inputs)
         return
-    emit(shown, fmt, output, inputs=inputs, notes=[] if fmt is Format.table else shown.warnings())
+    emit(
+        shown,
+        written,
+        output,
+        inputs=inputs,
+        notes=[] if written is Format.table else shown.warnings(),
+    )
 
 
 def _parse_seasonal(text: str | None) -> list[float] | None:

@@ -21,6 +21,7 @@ from leapforecast.cli.common import (
     emit,
     make_console,
     no_color,
+    output_format,
     parse_targets,
 )
 from leapforecast.cli.errors import flags
@@ -41,6 +42,15 @@ PlotOpt = Annotated[
         metavar="FILE.png|svg|pdf",
         dir_okay=False,
         help="Also save a plot (needs matplotlib: pip install 'leapforecast[plot]').",
+    ),
+]
+HistogramOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--histogram",
+        metavar="FILE.png|svg|pdf",
+        dir_okay=False,
+        help="Also save the histogram of --year's units with the target lines (needs matplotlib).",
     ),
 ]
 ChartOpt = Annotated[
@@ -231,6 +241,7 @@ def run(
     max_paths: MaxPathsOpt = None,
     chart: ChartOpt = False,
     plot: PlotOpt = None,
+    histogram: HistogramOpt = None,
     year: YearOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -240,11 +251,14 @@ def run(
 
     Example: leapforecast run scenarios/base.toml --paths 200000 --target 1M --format csv
     Example: leapforecast run --month 2026-01=32059 --month 2026-02=28000 --target 1M
+    Example: leapforecast run bull --plot fan.png --histogram hist.svg --year 2027
+    Example: leapforecast run -o forecast.xlsx (or .html: a one-page report of the run)
     """
     from leapforecast.engine.run import run_scenario
     from leapforecast.model.scenario import load_scenario
 
-    if chart and fmt is not Format.table and output is None:  # before the simulation, not after
+    written = output_format(fmt, output)  # the --output suffix, checked before the simulation
+    if chart and written is not Format.table and output is None:  # before the simulation, not after
         raise UsageError(
             "--chart draws on the terminal: use it with --format table, or send "
             "the CSV/JSON to a file with --output"
@@ -254,6 +268,12 @@ def run(
         scenario, overrides=set_ or [], horizon=horizon, targets=parse_targets(target)
     )
     check_outputs(output, plot)
+    if histogram is not None:
+        from leapforecast.report.output import check_destination
+
+        if histogram.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise UsageError(f"--histogram {histogram}: use a .png, .svg or .pdf file")
+        check_destination(histogram, option="--histogram")
     if samples is not None:
         _check_samples(samples, output, plot)
     condition: Any = None
@@ -298,16 +318,29 @@ def run(
         from leapforecast.report.samples import write_samples
 
         write_samples(result, samples, inputs=sc.input_files)
+    if histogram is not None:
+        from leapforecast.report.plots import histogram_figure, save_figure
+
+        save_figure(histogram_figure(result, year), histogram, inputs=sc.input_files)
     emit(
         shown,
-        fmt,
+        written,
         output,
         inputs=sc.input_files,
-        notes=[flags(note) for note in notes] + ([] if fmt is Format.table else shown.warnings()),
+        notes=[flags(note) for note in notes]
+        + ([] if written is Format.table else shown.warnings()),
         plot=plot,
         extra_tables=render_charts(result, year) if chart else None,
-        figure=lambda: plot_run(result, year),
+        figure=lambda: plot_run(result, year, history=sc.history),
+        html=lambda: _page(shown, sc, year),
+        sheets=lambda: [("forecast", shown), ("outside view", shown.outside)],
     )
+
+
+def _page(shown: Any, scenario: Any, year: int | None) -> str:
+    from leapforecast.cli.pages import run_page
+
+    return run_page(shown, scenario, year=year, date=None)
 
 
 def check_outputs(output: Path | None, plot: Path | None = None) -> None:
@@ -344,10 +377,12 @@ def render_charts(result: Any, year: int | None) -> list[Any]:
     return run_charts(result, year)
 
 
-def plot_run(result: Any, year: int | None) -> Any:
+def plot_run(result: Any, year: int | None, *, history: Any = None) -> Any:
+    """The fan chart (with the sales ``history`` before the base year) and the exceedance
+    curve of ``year``."""
     from leapforecast.report.plots import run_figure
 
-    return run_figure(result, year)
+    return run_figure(result, year, history=history)
 
 
 __all__ = ["run", "progress_bar", "check_outputs", "Path"]

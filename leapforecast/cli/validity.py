@@ -225,10 +225,11 @@ def backtest(
     Example: leapforecast backtest base --ahead 1,2 -m rw -m reference --format csv
     """
     from leapforecast.analysis import backtest as lib
-    from leapforecast.cli.common import deprecated
+    from leapforecast.cli.common import deprecated, output_format
     from leapforecast.errors import UsageError
     from leapforecast.report.backtest import plot_calibration, result_tables
 
+    output_format(fmt, output)  # a bad --format/--output costs no backtest
     if scenario:
         deprecated("backtest --scenario NAME", "backtest NAME (scenarios are positional)")
     if horizon is not None:  # --horizon is a calendar year in every other command
@@ -269,6 +270,7 @@ def backtest(
         output,
         inputs=inputs,
         tables=lambda: result_tables(result, cases=cases),
+        sheets=lambda: [("summary", result), ("cases", result.case_table())],
     )
 
 

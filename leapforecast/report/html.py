@@ -126,7 +126,12 @@ def table_html(
         for c in columns:
             v = row.get(c)
             num = isinstance(v, int | float) and not isinstance(v, bool)
-            shown = fmt_prob(v) if num and is_percent_column(c) else fmt_cell(v)
+            if num and is_percent_column(c):
+                shown = fmt_prob(v)
+            elif isinstance(v, int) and c in _PLAIN_KEYS:  # a seed or year: no separators
+                shown = str(v)
+            else:
+                shown = fmt_cell(v)
             cells.append(f"<td class='num'>{shown}</td>" if num else f"<td>{shown}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     klass = f" class='{esc(cls)}'" if cls else ""
