@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,26 @@ from leapforecast.cli.run import (
     YearOpt,
     progress_bar,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - the command bodies import the library lazily
+    from collections.abc import Callable
+    from typing import TypedDict
+
+    from matplotlib.figure import Figure
+
+    from leapforecast.analysis.compare import Comparison
+    from leapforecast.analysis.sensitivity import SensitivityReport
+    from leapforecast.model.scenario import Scenario
+
+    class _SweepOptions(TypedDict):
+        """The options ``sweep`` passes to both ``analysis.sweep.sweep`` and ``solve``."""
+
+        target: int | None
+        year: int | None
+        paths: int | None
+        seed: int | None
+        jobs: int
+        progress: Callable[[int, int], None] | None
 
 
 class Response(StrEnum):
@@ -77,7 +97,7 @@ def _one_target(values: list[str] | None) -> int | None:
     return targets[0] if targets else None
 
 
-def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
+def _sources(*scenarios: Scenario) -> list[str]:
     return [f for sc in scenarios for f in sc.input_files]
 
 
@@ -150,7 +170,7 @@ def compare(
     )
 
 
-def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
+def _plot_compare(cmp: Comparison, year: int | None) -> Figure:
     from leapforecast.report.plots import comparison_figure
 
     return comparison_figure(cmp, year)
@@ -230,7 +250,7 @@ def sensitivity(
     )
 
 
-def _plot_tornado(report):  # noqa: ANN001, ANN202
+def _plot_tornado(report: SensitivityReport) -> Figure:
     from leapforecast.report.plots import tornado_figure
 
     return tornado_figure(report)
@@ -290,7 +310,7 @@ def sweep(
         )
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("sweeping") as progress:
-        options = dict(
+        options: _SweepOptions = dict(
             target=_one_target(target),
             year=year,
             paths=paths,
