@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -102,7 +102,14 @@ def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dic
     return out
 
 
-def check_actuals(actuals: Mapping[str | int, float] | MonthlyHistory | None) -> dict[int, float]:
+# Year-to-date actuals as callers give them: {"2026-01": units} or {month index: units} (a
+# Mapping is invariant in its key, so each key type is its own member), or a MonthlyHistory.
+Actuals: TypeAlias = (
+    Mapping[str, float] | Mapping[int, float] | Mapping[str | int, float] | MonthlyHistory
+)
+
+
+def check_actuals(actuals: Actuals | None) -> dict[int, float]:
     """Year-to-date actuals as {month index: units}; one year only, each month once, units > 0."""
     if actuals is None:
         return {}
@@ -348,7 +355,8 @@ class YearToDate:
         u = np.array(self.remaining_months, dtype=int) - 1
         log_ra = np.log(np.maximum(total, 1.0)) + _logsumexp(x_annual[:, u]) - _logsumexp(x_annual)
         obs = self.observed_features()
-        v_u = x_month[:, u] + (obs[None, :] - self.features(x_month)) @ self.weights.T
+        weights = _fitted(self.weights, "weights")
+        v_u = x_month[:, u] + (obs[None, :] - self.features(x_month)) @ weights.T
         return log_ra, v_u
 
     def draw(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -375,7 +383,7 @@ class YearToDate:
             log_r = np.where(
                 broad, (1.0 - self.broad_kappa) * wide + self.broad_kappa * log_rm, log_r
             )
-        v_u = v_u + (log_r - log_rm)[:, None] * self.beta[None, :]
+        v_u = v_u + (log_r - log_rm)[:, None] * _fitted(self.beta, "beta")[None, :]
         rest = np.exp(log_r)
         months[:, np.array(self.remaining_months) - 1] = rest[:, None] * np.exp(
             v_u - _logsumexp(v_u)[:, None]
@@ -384,6 +392,21 @@ class YearToDate:
 
     def __call__(self, total: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self.draw(total, rng)[0]
+
+
+def _fitted(value: np.ndarray | None, name: str) -> np.ndarray:
+    """``YearToDate.weights``/``beta``, which ``year_to_date`` sets whenever some months are
+    observed and some remain (the only case that reads them)."""
+    if value is None:  # pragma: no cover - year_to_date sets both
+        raise UsageError(f"YearToDate.{name} is unset: build it with year_to_date()")
+    return value
+
+
+def _kept_totals(result: SimulationResult) -> np.ndarray:
+    """The per-path totals of a run (``simulate`` keeps them; a merged result may not)."""
+    if result.totals is None:  # pragma: no cover - simulate always keeps totals
+        raise UsageError("the run kept no per-path totals")
+    return result.totals
 
 
 def _normal_pdf(x: float, var: float) -> float:
@@ -415,7 +438,7 @@ def annual_log_sd(scenario: Any, *, seed: int) -> float:
 def annual_log_moments(scenario: Any, *, seed: int) -> tuple[float, float]:
     """(mean, sd) of the log of the first forecast year's total under ``scenario`` (a
     ``PILOT`` run)."""
-    pilot = simulate(scenario, paths=PILOT, seed=seed).totals[:, 0].astype(float)
+    pilot = _kept_totals(simulate(scenario, paths=PILOT, seed=seed))[:, 0].astype(float)
     logs = np.log(np.maximum(pilot, 1.0))
     return float(np.mean(logs)), float(np.std(logs))
 
@@ -448,7 +471,7 @@ def scenario_seasonal(scenario: Any, seasonal: Sequence[float] | None) -> Sequen
 
 
 def year_to_date(
-    actuals: Mapping[str | int, float] | MonthlyHistory | None,
+    actuals: Actuals | None,
     *,
     scenario: Any = None,
     year: int | None = None,
@@ -625,9 +648,7 @@ def log_density(sample: np.ndarray, x: float) -> float:
 def ytd_log_sample(scenario: Scenario, ytd: YearToDate, *, seed: int, pilot: int) -> np.ndarray:
     """log year-to-date totals under ``scenario``: its first-year totals times the monthly
     model's share of the observed months."""
-    totals = simulate(scenario, paths=pilot, seed=seed).totals
-    if totals is None:  # pragma: no cover - simulate always keeps totals
-        raise UsageError("the pilot run kept no totals")
+    totals = _kept_totals(simulate(scenario, paths=pilot, seed=seed))
     d = np.log(np.maximum(totals[:, 0].astype(float), 1.0))
     rng = np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_LIKELIHOOD_STREAM,)))
@@ -639,7 +660,7 @@ def ytd_log_sample(scenario: Scenario, ytd: YearToDate, *, seed: int, pilot: int
 
 def update_weights(
     scenario: Scenario,
-    actuals: Mapping[str | int, float] | MonthlyHistory | None,
+    actuals: Actuals | None,
     *,
     seed: int | None = None,
     monthly: Any = None,
@@ -848,9 +869,9 @@ class NowcastResult(TabularMixin):
                     "probability": float(self.prob_ge[k]),
                     "se": float(self.se_ge[k]),
                     "ci95": list(wilson(int(self.count_ge[k]), self.paths)),
-                    "needed_per_month": None if self.needed[k] is None else round(self.needed[k]),
+                    "needed_per_month": None if needed is None else round(needed),
                 }
-                for k, t in enumerate(self.targets)
+                for k, (t, needed) in enumerate(zip(self.targets, self.needed, strict=True))
             ],
             "total": {"mean": round(self.mean), **qdict(self.quantiles)},
             "prior_total": qdict(self.prior_quantiles),
@@ -881,7 +902,7 @@ class NowcastResult(TabularMixin):
 
 
 def nowcast(
-    actuals: Mapping[str | int, float] | MonthlyHistory | None = None,
+    actuals: Actuals | None = None,
     *,
     scenario: Any = None,
     year: int | None = None,
@@ -927,7 +948,7 @@ def nowcast(
         options=options,
     )
     annual = simulate(sc, paths=paths, seed=seed)
-    prior = annual.totals[:, 0].astype(float)
+    prior = _kept_totals(annual)[:, 0].astype(float)
     totals, months = _draw_year(ytd, prior, seed)
     rem = [m - 1 for m in ytd.remaining_months]
     qs = np.asarray(QUANTILES) / 100.0
@@ -1003,7 +1024,7 @@ def _nowcast_mixture(
     kappa = log_sd = 0.0
     for k, comp in enumerate(mixture.components):
         ytd = post.conditions[comp.name]
-        prior_k = simulate(comp.scenario, paths=paths, seed=seed).totals[:, 0].astype(float)
+        prior_k = _kept_totals(simulate(comp.scenario, paths=paths, seed=seed))[:, 0].astype(float)
         totals_k, months_k = _draw_year(ytd, prior_k, seed)
         mask = index == k
         totals[mask], months[mask] = totals_k[mask], months_k[mask]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,26 @@ from leapforecast.cli.run import (
     YearOpt,
     progress_bar,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - the command bodies import the library lazily
+    from collections.abc import Callable
+    from typing import TypedDict
+
+    from matplotlib.figure import Figure
+
+    from leapforecast.analysis.compare import Comparison
+    from leapforecast.analysis.sensitivity import SensitivityReport
+    from leapforecast.model.scenario import Scenario
+
+    class _SweepOptions(TypedDict):
+        """The options ``sweep`` passes to both ``analysis.sweep.sweep`` and ``solve``."""
+
+        target: int | None
+        year: int | None
+        paths: int | None
+        seed: int | None
+        jobs: int
+        progress: Callable[[int, int], None] | None
 
 
 class Response(StrEnum):
@@ -79,7 +99,7 @@ def _one_target(values: list[str] | None) -> int | None:
     return targets[0] if targets else None
 
 
-def _sources(*scenarios) -> list[str]:  # noqa: ANN002 - Scenario objects
+def _sources(*scenarios: Scenario) -> list[str]:
     return [f for sc in scenarios for f in sc.input_files]
 
 
@@ -166,7 +186,7 @@ def _compare_sheets(shown: Any) -> list[Any]:
     return sheets
 
 
-def _plot_compare(cmp, year):  # noqa: ANN001, ANN202
+def _plot_compare(cmp: Comparison, year: int | None) -> Figure:
     from leapforecast.report.plots import comparison_figure
 
     return comparison_figure(cmp, year)
@@ -282,7 +302,7 @@ def _check_plot_file(path: Path | None, option: str) -> None:
     check_destination(path, option=option)
 
 
-def _plot_tornado(report: Any) -> Any:
+def _plot_tornado(report: SensitivityReport) -> Figure:
     from leapforecast.report.plots import tornado_figure
 
     return tornado_figure(report)
@@ -370,7 +390,7 @@ def sweep(
         )
     sc = load_scenario(scenario, overrides=set_ or [], horizon=horizon)
     with progress_bar("sweeping") as progress:
-        options = dict(
+        options: _SweepOptions = dict(
             target=_one_target(target),
             year=year,
             paths=paths,

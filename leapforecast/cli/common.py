@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
     from leapforecast.data.tabular import Tabular
 
 
@@ -108,7 +110,7 @@ def console_width() -> int | None:
     return value if 0 < value <= MAX_WIDTH else DEFAULT_WIDTH
 
 
-def make_console(**kwargs: Any):  # -> rich.console.Console
+def make_console(**kwargs: Any) -> Console:
     """Every console: control characters from input escaped (``report.safe``), no escape codes
     under NO_COLOR, a sane width whatever ``COLUMNS`` says."""
     from leapforecast.report.safe import safe_console
@@ -121,12 +123,12 @@ def make_console(**kwargs: Any):  # -> rich.console.Console
     return safe_console(**kwargs)
 
 
-def stdout_console(file: Any = None):  # -> rich.console.Console
+def stdout_console(file: Any = None) -> Console:
     """The one console for data on stdout (no colour when piped or when NO_COLOR is set)."""
     return make_console(file=file, highlight=False, soft_wrap=False)
 
 
-def stderr_console():
+def stderr_console() -> Console:
     return make_console(stderr=True, highlight=False)
 
 

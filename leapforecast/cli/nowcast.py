@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,11 @@ from leapforecast.cli.common import (
     emit,
     parse_targets,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - the command bodies import the library lazily
+    from leapforecast.analysis.nowcast import NowcastResult
+    from leapforecast.analysis.nowcast_backtest import NowcastBacktest
+    from leapforecast.model.scenario import Scenario
 
 
 def nowcast(
@@ -151,14 +156,14 @@ def nowcast(
             )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
-        result = _backtest(year, scenario, set_, history, profile, paths, seed, series)
+        report = _backtest(year, scenario, set_, history, profile, paths, seed, series)
         emit(
-            result.case_table() if cases else result,
+            report.case_table() if cases else report,
             written,
             output,
             inputs=inputs,
-            tables=lambda: _backtest_tables(result),
-            sheets=lambda: [("summary", result), ("cases", result.case_table())],
+            tables=lambda: _backtest_tables(report),
+            sheets=lambda: [("summary", report), ("cases", report.case_table())],
         )
         return
     from leapforecast.analysis.outside import nowcast_outside
@@ -193,15 +198,24 @@ def _parse_seasonal(text: str | None) -> list[float] | None:
     return values
 
 
-def _scenario(scenario: str | None, set_: list[str] | None) -> Any:
+def _scenario(scenario: str | None, set_: list[str] | None) -> Scenario:
     from leapforecast.model.scenario import load_scenario
 
     return load_scenario(scenario, overrides=set_ or [])
 
 
-def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
-    actuals, month, target, year, scenario, set_, history, profile, paths, seed
-) -> Any:  # -> (NowcastResult, Scenario)
+def _nowcast(
+    actuals: Path | None,
+    month: list[str] | None,
+    target: list[str] | None,
+    year: int | None,
+    scenario: str | None,
+    set_: list[str] | None,
+    history: str | None,
+    profile: list[float] | None,
+    paths: int | None,
+    seed: int | None,
+) -> tuple[NowcastResult, Scenario]:
     from leapforecast.analysis.nowcast import nowcast, read_actuals
     from leapforecast.data.monthly import load_monthly
 
@@ -219,9 +233,16 @@ def _nowcast(  # noqa: ANN001 - the command's parsed options, passed on
     ), sc
 
 
-def _backtest(  # noqa: ANN001 - the command's parsed options, passed on
-    year, scenario, set_, history, profile, paths, seed, series
-) -> Any:  # -> NowcastBacktest
+def _backtest(
+    year: int | None,
+    scenario: str | None,
+    set_: list[str] | None,
+    history: str | None,
+    profile: list[float] | None,
+    paths: int | None,
+    seed: int | None,
+    series: list[str] | None,
+) -> NowcastBacktest:
     from leapforecast.analysis.nowcast_backtest import backtest, load_series
 
     sc = _scenario(scenario, set_) if scenario or set_ else None

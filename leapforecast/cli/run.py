@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,9 @@ from leapforecast.cli.common import (
 )
 from leapforecast.cli.errors import flags
 from leapforecast.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover - rich is imported once a bar is drawn
+    from rich.progress import Progress, TaskID
 
 YearOpt = Annotated[
     int | None,
@@ -198,10 +201,11 @@ def progress_bar(
     ):
         yield None
         return
-    start, state = clock(), {}
+    start = clock()
+    drawn: list[tuple[Progress, TaskID]] = []  # the bar and its task, once drawn
 
     def update(done: int, total: int) -> None:
-        if "bar" not in state:
+        if not drawn:
             if clock() - start < delay or done >= total:
                 return
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -215,14 +219,15 @@ def progress_bar(
                 transient=True,
             )
             bar.start()
-            state["bar"], state["task"] = bar, bar.add_task(description, total=total)
-        state["bar"].update(state["task"], completed=done, total=total)
+            drawn.append((bar, bar.add_task(description, total=total)))
+        bar, task = drawn[0]
+        bar.update(task, completed=done, total=total)
 
     try:
         yield update
     finally:
-        if "bar" in state:
-            state["bar"].stop()
+        for bar, _ in drawn:
+            bar.stop()
 
 
 def run(

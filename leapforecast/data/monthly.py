@@ -168,7 +168,7 @@ def load_monthly(source: str | Path | None = None) -> MonthlyHistory:
         return MonthlyHistory(
             hist.months, hist.units, hist.source, hist.notes, BUILTIN_AGGREGATES.get(key, ())
         )
-    path = Path(source)
+    path = Path(text_source)
     return parse_monthly(read_text_file(path, HistoryError), source=file_label(path))
 
 

@@ -47,7 +47,7 @@ class TabularMixin:
 
     def frame_rows(self) -> list[dict[str, Any]]:
         """The rows ``frame()`` is built from (``rows()`` unless a result keeps finer values)."""
-        return self.rows()  # type: ignore[attr-defined, no-any-return]
+        return self.rows()  # type: ignore[attr-defined]
 
     def frame(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame (numeric dtypes, NaN for missing values)."""

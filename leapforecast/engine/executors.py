@@ -122,6 +122,9 @@ class DaskExecutor:
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=None,
+                        # the scheduler still serves HTTP (health, metrics); on port 8787 it
+                        # warned on stderr whenever another cluster held that port
+                        scheduler_kwargs={"dashboard_address": ":0"},
                         silence_logs=logging.CRITICAL,  # failures reach us as exceptions
                     )
                 client = client_type(cluster)

@@ -187,19 +187,22 @@ def sensitivity_tables(report: SensitivityReport) -> list[Any]:
     tor.add_column("swing", justify="left", no_wrap=True)
     tor.add_column("Δ median", justify="right", no_wrap=True)
     for r in report.inputs:
-        if r.prob_swing is None:
+        # the one-at-a-time runs set both probabilities and both medians of a row together; a
+        # row without them (the Sobol-only noise row) has no bar
+        swing, median_swing = r.prob_swing, r.median_swing
+        if swing is None or median_swing is None or r.prob_low is None or r.prob_high is None:
             continue
         bar = Text(f"{shown[r.name]:+5.1f} ")
         bar.append(
             "█" * (round(6 * abs(shown[r.name]) / scale) if scale > 0 else 0),
-            style="green" if r.prob_swing >= 0 else "red",
+            style="green" if swing >= 0 else "red",
         )
         tor.add_row(
             input_name(r.name),
             f"{compact_value(r.low)} → {compact_value(r.high)}",
             f"{100 * r.prob_low:.1f} → {100 * r.prob_high:.1f}",
             bar,
-            f"{r.median_swing / 1000:+,.1f}k",
+            f"{median_swing / 1000:+,.1f}k",
         )
     out.append(tor)
     out.append(

@@ -49,7 +49,8 @@ def result_tables(result: SimulationResult) -> list[RenderableType]:
         )
     years = [str(y) for y in result.years]
     ts = range(len(result.years))
-    units_groups = [[("mean", [thousands(result.mean[t]) for t in ts], None)]] + [
+    units_groups: list[list[Column]] = [[("mean", [thousands(result.mean[t]) for t in ts], None)]]
+    units_groups += [
         [(f"p{q}", [thousands(v) for v in result.quantiles[i]], "bold" if q == 50 else None)]
         for i, q in enumerate(QUANTILES)
     ]
@@ -71,7 +72,9 @@ def result_tables(result: SimulationResult) -> list[RenderableType]:
     out.append(FoldedTable(title, "year", years, prob_groups))
 
     dist = result.first_year_distribution()
-    first_groups = [[(str(y), [pct(r[str(y)]) for r in dist.values()], None)] for y in result.years]
+    first_groups: list[list[Column]] = [
+        [(str(y), [pct(r[str(y)]) for r in dist.values()], None)] for y in result.years
+    ]
     first_groups.append(
         [(f"not by {result.years[-1]}", [pct(r["never"]) for r in dist.values()], None)]
     )

@@ -17,8 +17,8 @@ MISSING = "`samples` needs pyarrow: pip install 'leapforecast[parquet]'"
 def require_parquet() -> None:
     """Refuse before a long run, not after it, when pyarrow is missing (one-line message)."""
     try:
-        import pyarrow  # type: ignore[import-untyped]  # noqa: F401
-        import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise UsageError(MISSING) from None
 
@@ -33,8 +33,8 @@ def parquet_bytes(result: SimulationResult) -> bytes:
     import numpy as np
 
     require_parquet()
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     if result.totals is None:
         raise UsageError("`samples`: this result does not keep its per-path totals")
