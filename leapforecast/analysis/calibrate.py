@@ -118,6 +118,11 @@ class Calibration(TabularMixin):
     def toml(self) -> str:
         """The ``[calibration]`` block to paste into the scenario (one factor per year ahead)."""
         counts = ", ".join(f"{r.cases} at h={r.horizon}" for r in self.rows_)
+        if not all(math.isfinite(k) for k in self.spread):
+            return (
+                "# no [calibration] block: some outcomes fell on a side where the scenario's "
+                "interval has no width,\n# so no spread factor widens it enough (" + counts + ")\n"
+            )
         values = ", ".join(f"{k:.2f}" for k in self.spread)
         return (
             "[calibration]\n"
@@ -295,6 +300,11 @@ def apply_calibration(
         spread = spread_for(spec.spread, years)
         return widen(result, spread, label=_label(spread, result.years, "from [calibration]")), []
     cal = calibrate(scenario, horizons=tuple(range(1, min(years, 3) + 1)), draws=draws)
+    if not all(math.isfinite(k) for k in cal.spread):
+        raise LeapforecastError(
+            f"{scenario.name} cannot be calibrated by spreading: some backtest outcomes fell "
+            "where its forecast interval has no width (see leapforecast calibrate)"
+        )
     spread = spread_for(cal.spread, years)
     cases = ", ".join(f"{r.cases} at h={r.horizon}" for r in cal.rows_)
     notes = [
