@@ -45,9 +45,9 @@ from leapforecast.analysis.scoring import (
     bootstrap_coverage_interval,
     calibration_verdict,
     conformal_factor,
-    deviation_score,
     covered,
     crps_samples,
+    deviation_score,
     interval_score,
     pit,
     pit_histogram,
@@ -575,7 +575,7 @@ def _score_calibrated(
     method's cases at its horizon whose target year differs from its own (leave one target
     year out), so a case never calibrates itself and cases sharing a year's shock neither."""
     raw: dict[tuple[str, int], list[tuple[int, float]]] = {}
-    for name, origin, h, method, x, y, _ in pending:
+    for _name, origin, h, method, x, y, _ in pending:
         q = np.quantile(x, [0.05, 0.5, 0.95])
         s = deviation_score(y, float(q[1]), (float(q[0]), float(q[2])))
         raw.setdefault((method, h), []).append((origin + h, s))

@@ -76,7 +76,10 @@ class CalibrationRow:
             "cases": self.cases,
             "target_years": self.years,
             "coverage_90": round(self.coverage_90, 4),
-            **{f"k{round(100 * lv)}": round(k, 4) for lv, k in zip(LEVELS, self.factors, strict=True)},
+            **{
+                f"k{round(100 * lv)}": round(k, 4)
+                for lv, k in zip(LEVELS, self.factors, strict=True)
+            },
             "k90_lo": round(lo, 4),
             "k90_hi": round(hi, 4),
             "k90_sd": round(self.k90_sd, 4),
@@ -161,7 +164,9 @@ def _scores(cases: Sequence[Case]) -> np.ndarray:
     return out
 
 
-def fit_rows(cases: Sequence[Case], *, seed: int, reps: int = BOOTSTRAP_REPS) -> list[CalibrationRow]:
+def fit_rows(
+    cases: Sequence[Case], *, seed: int, reps: int = BOOTSTRAP_REPS
+) -> list[CalibrationRow]:
     """Spread factors per horizon from one method's scored cases (see the module docstring)."""
     rows = []
     for h in sorted({c.horizon for c in cases}):
@@ -178,7 +183,7 @@ def fit_rows(cases: Sequence[Case], *, seed: int, reps: int = BOOTSTRAP_REPS) ->
             pick = rng.integers(0, len(groups), size=len(groups))
             boot[r] = conformal_factor(np.concatenate([groups[g] for g in pick]), 0.9)
         boot = boot[np.isfinite(boot)]
-        lo, hi = (np.quantile(boot, INTERVAL) if boot.size else (math.inf, math.inf))
+        lo, hi = np.quantile(boot, INTERVAL) if boot.size else (math.inf, math.inf)
         rows.append(
             CalibrationRow(
                 horizon=h,

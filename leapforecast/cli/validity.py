@@ -297,7 +297,10 @@ def calibrate(
     seed: Annotated[
         int,
         typer.Option(
-            "--seed", min=0, envvar="LEAPFORECAST_SEED", help="Random seed; same seed, same numbers."
+            "--seed",
+            min=0,
+            envvar="LEAPFORECAST_SEED",
+            help="Random seed; same seed, same numbers.",
         ),
     ] = 20260101,
     toml: Annotated[

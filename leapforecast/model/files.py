@@ -37,7 +37,8 @@ def bundled_scenarios() -> dict[str, Path]:
 
 def resolve_path(ref: str | Path | None) -> Path:
     """``None``: the bundled default (``DEFAULT_SCENARIO``: the one the calibration report
-    accepts, see the README's "Why this default"); ``builtin:NAME`` or a bare bundled name: that file; ``-``:
+    accepts, see the README's "Why this default"); ``builtin:NAME`` or a bare bundled name:
+    that file; ``-``:
     standard input (a scenario with no folder: its relative ``extends`` and history paths are
     read from the working directory); else a path."""
     if ref is None:
