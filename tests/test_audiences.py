@@ -334,7 +334,7 @@ def test_samples_parquet_holds_every_path_by_year(cli, tmp_path):
     code, csv_text, err = cli("run", "base", "-n", "3000", "--seed", "7", "--samples", str(out))
     assert code == 0, err
     frame = pd.read_parquet(out)
-    expected = lf.simulate(lf.load_scenario(), paths=3000, seed=7)
+    expected = lf.simulate(lf.load_scenario("base"), paths=3000, seed=7)
     assert list(frame.columns) == [str(y) for y in expected.years]
     assert frame.shape == (3000, len(expected.years))
     assert frame.dtypes.map(lambda d: d.kind == "f").all()

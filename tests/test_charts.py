@@ -20,7 +20,7 @@ BUNDLED = sorted(bundled_scenarios())
 
 @pytest.fixture(scope="module")
 def result():
-    return simulate(load_scenario(horizon=2030), paths=20_000, seed=1)
+    return simulate(load_scenario("base", horizon=2030), paths=20_000, seed=1)
 
 
 def test_axis_helpers():

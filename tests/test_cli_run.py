@@ -63,7 +63,7 @@ def test_json_metadata(cli):
     )
     doc = json.loads(out)
     meta = doc["metadata"]
-    assert meta["seed"] == 1 and meta["paths"] == 3000 and meta["scenario"] == "base"
+    assert meta["seed"] == 1 and meta["paths"] == 3000 and meta["scenario"] == "default"
     assert len(meta["scenario_sha256"]) == 64 and meta["version"]
     assert meta["history_source"] == "builtin:leapmotor"
     assert [r["year"] for r in doc["rows"]] == [2026, 2027, 2028, 2029, 2030]

@@ -19,7 +19,7 @@ BUNDLED = sorted(bundled_scenarios())
 
 
 def test_a_scenario_against_itself_differs_by_exactly_zero():
-    sc = load_scenario()
+    sc = load_scenario("base")
     cmp = compare([sc, sc], paths=5000, seed=3)
     assert cmp.labels == ["base #1", "base #2"]
     for year in cmp.years:
@@ -39,7 +39,7 @@ def test_each_scenario_is_the_plain_run_with_shared_seed_and_paths():
 def test_common_random_numbers_make_small_differences_precise():
     """A small change of assumption: the paired s.e. is far below the independent-draws s.e.,
     and the difference agrees with the difference of the two probabilities."""
-    base = load_scenario()
+    base = load_scenario("base")
     variant = base.with_overrides("growth.rate.mode=0.41")
     cmp = compare([base, variant], paths=40_000, seed=5)
     delta, se = cmp.difference(1, 1_000_000, 2027)

@@ -107,7 +107,7 @@ def test_warm_cache_run_needs_no_scipy(tmp_path):
     code = (
         "import sys\n"
         "from leapforecast.cli import main\n"
-        "sys.argv = ['leapforecast', 'run', '-n', '2000', '-f', 'csv']\n"
+        "sys.argv = ['leapforecast', 'run', 'base', '-n', '2000', '-f', 'csv']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "loaded = any(m.startswith('scipy') for m in sys.modules)\n"
         "sys.stderr.write('SCIPY' if loaded else 'CLEAN')\n"

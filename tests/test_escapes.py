@@ -223,7 +223,7 @@ def test_ctrl_c_with_the_dask_executor_is_one_line():
     """Ctrl-C reaches the whole process group: the workers must not print tracebacks or logs."""
     pytest.importorskip("distributed")
     proc = subprocess.Popen(
-        [*CLI, "run", "--executor", "dask", "--jobs", "2", "-n", "20000000", "-f", "csv"],
+        [*CLI, "run", "base", "--executor", "dask", "--jobs", "2", "-n", "20000000", "-f", "csv"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -79,7 +79,7 @@ def test_all_twelve_months_give_their_sum_with_no_spread(fit2025) -> None:
 
 
 def test_no_months_is_exactly_the_annual_model(fit2026) -> None:
-    sc = load_scenario()  # the bundled base, with capacity and events
+    sc = load_scenario("base")  # the bundled base, with capacity and events
     res = nowcast(None, scenario=sc, paths=3000, seed=5, monthly=fit2026)
     annual = simulate(sc, paths=3000, seed=5)
     assert res.year == annual.years[0] == 2026
@@ -114,7 +114,7 @@ def test_engine_hook_and_nowcast_agree(plain, fit2026) -> None:
 
 
 def test_base_scenario_hook_with_capacity_has_no_spread_for_a_full_year(fit2026) -> None:
-    sc = load_scenario()
+    sc = load_scenario("base")
     twelve = {f"2026-{m:02d}": 80_000 for m in range(1, 13)}
     run = simulate(
         sc, paths=1000, seed=2, condition=year_to_date(twelve, scenario=sc, monthly=fit2026)
@@ -147,7 +147,7 @@ def test_months_are_consistent_with_the_total(fit2026) -> None:
 def test_more_months_narrow_the_interval(fit2025) -> None:
     # a wide annual prior (as the old trend prior was): with base's narrow one, January alone
     # widens the interval (the monthly view's flat level prior; issue 15)
-    sc = load_scenario().with_overrides("growth.volatility=0.35")
+    sc = load_scenario("base").with_overrides("growth.volatility=0.35")
     widths = []
     for k in (0, 1, 6, 11):
         res = nowcast(_months(2025, k), scenario=sc, year=2025, paths=3000, seed=6, monthly=fit2025)
@@ -211,7 +211,7 @@ def test_year_and_scenario_mismatches(fit2026) -> None:
     with pytest.raises(UsageError, match="--year 2027: the actuals are for 2026"):
         nowcast({"2026-01": 5}, year=2027, monthly=fit2026)
     with pytest.raises(UsageError, match="first forecast year is 2026; set history.base_year=2024"):
-        year_to_date({"2025-01": 5}, scenario=load_scenario(), prior_log_sd=0.1)
+        year_to_date({"2025-01": 5}, scenario=load_scenario("base"), prior_log_sd=0.1)
 
 
 # --------------------------------------------------------------------------- backtest
@@ -271,7 +271,7 @@ def test_backtest_reproducible_and_series_and_scenario() -> None:
     b = nb.backtest(["nio"], paths=200, seed=1, year=2024, cutoffs=(0, 6))
     assert a.rows() == b.rows() and a.case_table().rows() == b.case_table().rows()
     assert a.makers == ("NIO",) and [c.months for c in a.cases] == [0, 6]
-    lm = nb.backtest(["Leapmotor"], scenario=load_scenario(), paths=200, cutoffs=(0, 3))
+    lm = nb.backtest(["Leapmotor"], scenario=load_scenario("base"), paths=200, cutoffs=(0, 3))
     assert lm.maker_years == (("Leapmotor", 2025),) and lm.scenario == "base"
     assert all(c.prior == "scenario base" for c in lm.cases)
     with pytest.raises(UsageError, match="unknown series 'Nokia'"):
@@ -343,7 +343,7 @@ def test_cli_actuals_file_and_output(cli, tmp_path) -> None:
         (("--backtest", "--month", "2026-01=5"), "drop --actuals/--month"),
         (("--target", "lots", "--month", "2026-01=5"), "number of units"),
         (("--seasonal", "1,2,3", "--month", "2026-01=5"), "twelve positive numbers"),
-        (("--month", "2027-01=5"), "cannot nowcast 2027 with scenario base"),
+        (("--month", "2027-01=5"), "cannot nowcast 2027 with scenario default"),
         (("--month", "2022-01=5"), "needs at least 3 months before 2022"),
     ],
 )

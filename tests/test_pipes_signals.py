@@ -55,7 +55,7 @@ LF = " ".join(shlex.quote(a) for a in CLI)
     [
         (["-f", "csv", "--horizon", "2075", *TARGETS], "scenario,year,mean,p5"),
         (["-f", "json", "--horizon", "2075", *TARGETS], "{"),  # 128 kB: the pipe closes early
-        (["--horizon", "2075", *TARGETS], "base  2,000 paths"),  # Rich tables
+        (["--horizon", "2075", *TARGETS], "default  2,000 paths"),  # Rich tables
     ],
     ids=["csv", "json", "table"],
 )

@@ -20,7 +20,7 @@ MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<?xml", "pdf": b"%PDF"}
 
 @pytest.fixture(scope="module")
 def result():
-    return simulate(load_scenario(), paths=5000, seed=2)
+    return simulate(load_scenario("base"), paths=5000, seed=2)
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
@@ -97,7 +97,7 @@ def test_input_labels_are_readable():
 
 
 def test_fan_chart_draws_the_history_before_the_base_year(result):
-    sc = load_scenario()
+    sc = load_scenario("base")
     ax = fan_chart(result, history=sc.history)
     line = next(line for line in ax.lines if line.get_label() == "history")
     years = list(line.get_xdata())
@@ -159,7 +159,7 @@ def test_tornado_labels_and_values_on_bars():
     from leapforecast.analysis.sensitivity import sensitivity
     from leapforecast.report.plots import tornado_figure
 
-    report = sensitivity(load_scenario(), target=1_000_000, year=2026, paths=1000, sobol=None)
+    report = sensitivity(load_scenario("base"), target=1_000_000, year=2026, paths=1000, sobol=None)
     fig = tornado_figure(report)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -176,7 +176,7 @@ def test_sweep_heat_map_and_curve():
     from leapforecast.analysis.sweep import sweep
     from leapforecast.report.plots import sweep_figure
 
-    sc = load_scenario()
+    sc = load_scenario("base")
     two = sweep(
         sc,
         ["growth.rate=0.5:1.1:0.2", "capacity.units=900000:1300000:200000"],

@@ -245,6 +245,7 @@ def test_sweep_and_sensitivity_plots(cli, tmp_path):
     heat = tmp_path / "heat.png"
     code, _, err = cli(
         "sweep",
+        "base",
         "--vary",
         "growth.rate=0.3:0.7:0.2",
         "--vary",
@@ -263,6 +264,7 @@ def test_sweep_and_sensitivity_plots(cli, tmp_path):
     tornado, spider = tmp_path / "t.png", tmp_path / "s.pdf"
     code, _, err = cli(
         "sensitivity",
+        "base",
         "-n",
         "500",
         "--sobol",

@@ -40,7 +40,7 @@ def test_grid_is_monotone_on_common_random_numbers():
     """Each point shares its draws, so P(>= 1M) rises with the growth rate without a single dip,
     even with few paths."""
     sw = sweep(
-        load_scenario(),
+        load_scenario("base"),
         ["growth.rate=0.3:1.1:0.05"],
         target=1_000_000,
         year=2026,
@@ -53,7 +53,7 @@ def test_grid_is_monotone_on_common_random_numbers():
 
 def test_two_keys_give_a_grid():
     sw = sweep(
-        load_scenario(),
+        load_scenario("base"),
         ["growth.rate=0.4:0.8:0.2", "capacity.units=0.9M:1.2M:0.3M"],
         paths=1000,
         seed=2,
@@ -130,7 +130,7 @@ def test_every_bundled_scenario_in_every_format(cli, name):
     # the reference growth model has no volatility key: vary its half-life instead
     key, values = (
         ("growth.reference.recent_weight", [4, 8, 12])
-        if name == "reference"
+        if name in ("reference", "default")
         else ("growth.volatility", [0.05, 0.1, 0.15])
     )
     span = f"{values[0]}:{values[-1]}:{values[1] - values[0]:g}"
@@ -160,6 +160,7 @@ def test_every_bundled_scenario_in_every_format(cli, name):
 def test_cli_solve_and_heat_map(cli):
     code, out, err = cli(
         "sweep",
+        "base",
         "--vary",
         "growth.rate=0.3:1.2",
         "--solve",
@@ -176,7 +177,14 @@ def test_cli_solve_and_heat_map(cli):
     row = pd.read_csv(io.StringIO(out)).iloc[0]
     assert row["key"] == "growth.rate" and 0.3 < row["value"] < 1.2 and row["level"] == 0.5
     code, out, err = cli(
-        "sweep", "-v", "growth.rate=0.4:0.8:0.2", "-v", "growth.volatility=0.05,0.2", "-n", "500"
+        "sweep",
+        "base",
+        "-v",
+        "growth.rate=0.4:0.8:0.2",
+        "-v",
+        "growth.volatility=0.05,0.2",
+        "-n",
+        "500",
     )
     assert code == 0, err
     assert "rows growth.rate, columns" in out

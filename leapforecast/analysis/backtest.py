@@ -44,8 +44,10 @@ from leapforecast.analysis.reference import ReferenceFit, fit_reference, growth_
 from leapforecast.analysis.scoring import (
     bootstrap_coverage_interval,
     calibration_verdict,
+    conformal_factor,
     covered,
     crps_samples,
+    deviation_score,
     interval_score,
     pit,
     pit_histogram,
@@ -64,6 +66,7 @@ from leapforecast.model.scenario import Scenario, load_scenario
 FIXED_METHODS = ("history", "fitted", "peers", "rw", "no-change", "last-growth", "reference")
 POINT_METHODS = ("no-change", "last-growth")
 BASELINE = "rw"
+CALIBRATED = "+calibrated"  # scenario:NAME+calibrated: widened by a leave-one-year-out spread
 LEVELS = (0.5, 0.8, 0.9)
 PIT_BINS = 10
 DEFAULT_DRAWS = 2000
@@ -137,6 +140,11 @@ class Case:
     crps: float
     interval_score_90: float | None
     in_sample: bool | None  # None: the method does not say what it had seen
+    # ln(median) and the ln bounds of each central interval (LEVELS), for ``calibrate``;
+    # None for a point forecast. Not in the CSV.
+    log_bounds: tuple[float, tuple[tuple[float, float], ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def year(self) -> int:
@@ -488,7 +496,9 @@ def load_method_scenarios(
                 f"unknown backtest method '{m}' (known: {', '.join(FIXED_METHODS)}, "
                 "scenario:NAME with a bundled name, a file or 'default')"
             )
-        name = m[len("scenario:") :]
+        name = m[len("scenario:") :].removesuffix(CALIBRATED)
+        if not name:
+            raise UsageError(f"backtest method '{m}' names no scenario (scenario:NAME{CALIBRATED})")
         out[m] = load_scenario(None if name == "default" else name, overrides=list(overrides))
     return out
 
@@ -527,6 +537,13 @@ def _score(
 ) -> Case:
     q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
     point = method in POINT_METHODS
+    bounds = None
+    if not point:
+        qs = np.quantile(x, [p for lv in LEVELS for p in ((1 - lv) / 2, (1 + lv) / 2)])
+        bounds = (
+            float(q50),
+            tuple((float(qs[2 * i]), float(qs[2 * i + 1])) for i in range(len(LEVELS))),
+        )
     return Case(
         series=name,
         origin=origin,
@@ -541,7 +558,34 @@ def _score(
         crps=float(crps_samples(x, y)),
         interval_score_90=None if point else float(interval_score(q05, q95, y, 0.1)),
         in_sample=in_sample,
+        log_bounds=bounds,
     )
+
+
+def _widened(x: np.ndarray, k: float) -> np.ndarray:
+    """Log draws ``x`` spread by ``k`` around their median (``calibrate.widen`` in logs)."""
+    med = float(np.quantile(x, 0.5))
+    return med + k * (x - med)
+
+
+def _score_calibrated(
+    pending: list[tuple[str, int, int, str, np.ndarray, float, bool | None]], seed: int
+) -> list[Case]:
+    """Score ``NAME+calibrated`` forecasts: each widened by the spread fitted on the same
+    method's cases at its horizon whose target year differs from its own (leave one target
+    year out), so a case never calibrates itself and cases sharing a year's shock neither."""
+    raw: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    for _name, origin, h, method, x, y, _ in pending:
+        q = np.quantile(x, [0.05, 0.5, 0.95])
+        s = deviation_score(y, float(q[1]), (float(q[0]), float(q[2])))
+        raw.setdefault((method, h), []).append((origin + h, s))
+    out = []
+    for name, origin, h, method, x, y, in_sample in pending:
+        others = [s for year, s in raw[(method, h)] if year != origin + h]
+        k = conformal_factor(others, 0.9) if others else 1.0
+        rng = _stream(seed, name, origin, method, "pit", h)
+        out.append(_score(name, origin, h, method, _widened(x, k), y, rng, in_sample))
+    return out
 
 
 def backtest(
@@ -607,6 +651,9 @@ def backtest(
             notes[m] = []
             funcs[m] = _scenario_method(sc, notes[m])
             seen[m] = sc.spec.scenario.seen_through
+    # NAME+calibrated draws exactly what NAME draws (same stream), then is widened
+    stream_key = {m: m.removesuffix(CALIBRATED) for m in all_methods}
+    pending: list[tuple[str, int, int, str, np.ndarray, float, bool | None]] = []
     dropped: dict[str, int] = {}
     cases: list[Case] = []
     for name in names:
@@ -621,7 +668,8 @@ def backtest(
             hs = tuple(h for h, _ in targets)
             forecasts: dict[str, np.ndarray] = {}
             for method in all_methods:
-                ctx = Context(name, cut, universe, hs, draws, _stream(seed, name, origin, method))
+                rng = _stream(seed, name, origin, stream_key[method])
+                ctx = Context(name, cut, universe, hs, draws, rng)
                 out = funcs[method](ctx)
                 if out is None:
                     dropped[method] = dropped.get(method, 0) + 1
@@ -637,9 +685,14 @@ def backtest(
                     in_sample = None if method in seen and through is None else False
                     if through is not None:
                         in_sample = origin + h <= through
+                    if method.endswith(CALIBRATED) and method not in custom:
+                        x = forecasts[method][:, j]
+                        pending.append((name, origin, h, method, x, y, in_sample))
+                        continue
                     cases.append(
                         _score(name, origin, h, method, forecasts[method][:, j], y, rng, in_sample)
                     )
+    cases.extend(_score_calibrated(pending, seed))
     if not cases:
         raise LeapforecastError(
             "no backtest case: no series has enough years before an outcome for every method "

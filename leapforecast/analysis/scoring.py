@@ -43,10 +43,12 @@ __all__ = [
     "bootstrap_coverage_interval",
     "calibration_verdict",
     "central_interval",
+    "conformal_factor",
     "covered",
     "crps_normal",
     "crps_samples",
     "crps_student_t",
+    "deviation_score",
     "interval_score",
     "pinball_loss",
     "pit",
@@ -518,3 +520,39 @@ def bootstrap_coverage_interval(
     rates = group_hits[draws].sum(axis=1) / group_cases[draws].sum(axis=1)
     lo, hi = np.quantile(rates, [(1.0 - confidence) / 2.0, (1.0 + confidence) / 2.0])
     return float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------- spread calibration
+
+
+def deviation_score(obs: float, median: float, bounds: tuple[float, float]) -> float:
+    """How far ``obs`` fell from ``median`` in units of the interval's half on its side.
+
+    With ``bounds`` the (lower, upper) ends of a central interval (all in logs), the score is
+    ``(obs - median) / (upper - median)`` above the median and ``(median - obs) / (median -
+    lower)`` below. Spreading the forecast by ``k`` around its median (``median + k * (x -
+    median)``) moves both ends by the same factor, so the widened interval covers ``obs``
+    exactly when the score is at most ``k``: the scores of past cases are the conformity scores
+    whose quantile is the spread that would have made the interval nominal. A zero-width side
+    scores infinity when missed (0 when ``obs`` sits on the median)."""
+    lo, hi = bounds
+    if obs >= median:
+        width, dev = hi - median, obs - median
+    else:
+        width, dev = median - lo, median - obs
+    if dev <= 0:
+        return 0.0
+    return dev / width if width > 0 else math.inf
+
+
+def conformal_factor(scores: Sequence[float] | npt.ArrayLike, level: float) -> float:
+    """Split-conformal quantile of ``scores`` for coverage ``level``: the ceil((n + 1) level)-th
+    smallest score (the finite-sample correction that makes coverage at least ``level`` for an
+    exchangeable new case). With too few scores for that rank (n < level / (1 - level)) the
+    largest score is returned, which then guarantees less than ``level``."""
+    _check_level(level, "level")
+    s = np.sort(np.asarray(scores, dtype=np.float64).ravel())
+    if s.size == 0:
+        raise ValueError("no scores to calibrate from")
+    rank = min(math.ceil((s.size + 1) * level), s.size)
+    return float(s[rank - 1])

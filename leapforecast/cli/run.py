@@ -251,6 +251,15 @@ def run(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     samples: SamplesOpt = None,
+    calibrated: Annotated[
+        bool,
+        typer.Option(
+            "--calibrated",
+            help="Widen each year's range around its median by the scenario's [calibration] "
+            "spread (fitted now from the backtest when the file has none; see "
+            "'leapforecast calibrate').",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario and show yearly quantiles and the probability of each target.
 
@@ -258,6 +267,7 @@ def run(
     Example: leapforecast run --month 2026-01=32059 --month 2026-02=28000 --target 1M
     Example: leapforecast run bull --plot fan.png --histogram hist.svg --year 2027
     Example: leapforecast run -o forecast.xlsx (or .html: a one-page report of the run)
+    Example: leapforecast run base --calibrated
     """
     from leapforecast.engine.run import run_scenario
     from leapforecast.model.scenario import load_scenario
@@ -316,6 +326,11 @@ def run(
         notes = [*notes, capped] if capped else notes
     if posterior is not None:
         posterior.annotate(result)
+    if calibrated:
+        from leapforecast.analysis.calibrate import apply_calibration
+
+        result, more = apply_calibration(result, sc)
+        notes = [*notes, *more]
     from leapforecast.analysis.outside import run_outside
 
     shown = run_outside(result, sc)

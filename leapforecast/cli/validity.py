@@ -274,7 +274,74 @@ def backtest(
     )
 
 
+def calibrate(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="Scenario file or bundled name (default: what 'run' uses).",
+            show_default=False,
+        ),
+    ] = None,
+    ahead: Annotated[
+        str,
+        typer.Option("--ahead", metavar="H[,H...]", help="Years ahead to fit, comma-separated."),
+    ] = "1,2,3",
+    series: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--series", metavar="NAME", help="Fit on this maker's cases only (repeatable)."
+        ),
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", min=100, max=1_000_000, help="Sample size of each forecast.")
+    ] = 2000,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            min=0,
+            envvar="LEAPFORECAST_SEED",
+            help="Random seed; same seed, same numbers.",
+        ),
+    ] = 20260101,
+    toml: Annotated[
+        bool, typer.Option("--toml", help="Print only the [calibration] block to paste.")
+    ] = False,
+    set_: SetOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Fit the spread a scenario needs for nominal intervals: the factor k on log deviations
+    from each year's median, per years ahead, from its rolling-origin backtest cases (rebased
+    onto every maker), with a bootstrap interval over target years and a [calibration] block
+    that 'run --calibrated' applies.
+
+    Example: leapforecast calibrate base --ahead 1,2 --toml >> my-base.toml
+    """
+    from leapforecast.analysis.calibrate import calibrate as fit
+    from leapforecast.model.scenario import load_scenario
+
+    sc = load_scenario(scenario, overrides=set_ or [])
+    cal = fit(
+        sc,
+        horizons=_horizons(ahead),
+        draws=draws,
+        seed=seed,
+        series=tuple(series) if series else None,
+    )
+    inputs: list[str | Path] = [s.label for s in sc.sources]
+    if toml:
+        from leapforecast.report.output import write_text
+
+        write_text(cal.toml(), output, inputs=inputs)
+        return
+    trailer = "Paste into the scenario:\n" + cal.toml()
+    emit(cal, fmt, output, inputs=inputs, trailer=trailer if fmt is Format.table else None)
+
+
 def register(app: typer.Typer) -> None:
     app.command("fit")(fit)
     app.command("peers")(peers)
     app.command("backtest")(backtest)
+    app.command("calibrate")(calibrate)

@@ -116,6 +116,7 @@ class SimulationResult(TabularMixin):
     rep_count_ge: np.ndarray | None = field(default=None, repr=False)
     rep_count_reached: np.ndarray | None = field(default=None, repr=False)
     conditioned_on: dict[str, float] = field(default_factory=dict)  # "2026-01" -> units
+    calibration: str | None = None  # how the totals were widened (run --calibrated), if they were
 
     # ------------------------------------------------------------------ probabilities
     @property
@@ -393,6 +394,8 @@ class SimulationResult(TabularMixin):
             "base_units": self.base_units,
             "targets": self.targets,
             "conditioned_on": dict(self.conditioned_on),
+            # only on a calibrated run, so other runs' JSON is unchanged
+            **({"calibration": self.calibration} if self.calibration else {}),
         }
 
 

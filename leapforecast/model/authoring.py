@@ -246,6 +246,7 @@ _MIXTURE_SCHEMA: dict[str, Any] = {
 
 _EXAMPLES: dict[str, list[Any]] = {  # "Table.key" -> examples an editor shows
     "ScenarioInfo.name": ["base", "bear-tariffs"],
+    "CalibrationSpec.spread": [2.4, [3.75, 4.32, 6.62]],
     "ScenarioInfo.description": ["Growth halves by 2028; EU tariffs hold back exports"],
     "ScenarioInfo.extends": ["base.toml", "builtin:base"],
     "ScenarioInfo.as_of": ["2025-12-31"],
@@ -342,6 +343,7 @@ _TOP_EXAMPLES: dict[str, list[Any]] = {
     "monthly": [{"seasonal": [0.75, 0.72, 1, 1, 1, 1, 1, 1.05, 1.2, 1.2, 1.2, 1.15]}],
     "segment": [{"overseas": {"base": 67_000}, "china": {}}],
     "correlation": [[{"between": ["growth.rate", "capacity.units"], "rho": 0.3}]],
+    "calibration": [{"spread": [3.75, 4.32, 6.62]}],
 }
 
 DISTRIBUTION = "Distribution"

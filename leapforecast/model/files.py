@@ -17,6 +17,8 @@ from leapforecast.errors import LeapforecastError, ScenarioError
 from leapforecast.model.spec import ScenarioSpec
 
 MAX_EXTENDS_DEPTH = 16
+# what `leapforecast run` with no scenario runs, and `backtest -m scenario:default` scores
+DEFAULT_SCENARIO = "default"
 
 
 def bundled_dir() -> Path:
@@ -34,11 +36,13 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def resolve_path(ref: str | Path | None) -> Path:
-    """``None``: bundled base; ``builtin:NAME`` or a bare bundled name: that file; ``-``:
+    """``None``: the bundled default (``DEFAULT_SCENARIO``: the one the calibration report
+    accepts, see the README's "Why this default"); ``builtin:NAME`` or a bare bundled name:
+    that file; ``-``:
     standard input (a scenario with no folder: its relative ``extends`` and history paths are
     read from the working directory); else a path."""
     if ref is None:
-        return bundled_dir() / "base.toml"
+        return bundled_dir() / f"{DEFAULT_SCENARIO}.toml"
     if is_stdin(ref):
         return Path("-")
     text = str(ref)

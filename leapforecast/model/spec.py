@@ -394,6 +394,18 @@ class Correlation(Model):
     rho: float = Field(ge=-1, le=1, description="Spearman rank correlation, -1 to 1")
 
 
+class CalibrationSpec(Model):
+    """Spread inflation fitted by ``leapforecast calibrate``, applied by ``run --calibrated``."""
+
+    spread: (
+        Annotated[float, Field(gt=0, le=100)]
+        | Annotated[list[Annotated[float, Field(gt=0, le=100)]], Field(min_length=1)]
+    ) = Field(
+        description="factor k on log deviations from each year's median (y' = median * "
+        "(y / median)^k): one number, or one per year ahead (later years use the last)"
+    )
+
+
 class ScenarioSpec(Model):
     """A whole scenario file."""
 
@@ -407,6 +419,7 @@ class ScenarioSpec(Model):
     monthly: MonthlySpec | None = None
     segment: dict[str, Segment] = Field(default_factory=dict)
     correlation: list[Correlation] = Field(default_factory=list)
+    calibration: CalibrationSpec | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ScenarioSpec:

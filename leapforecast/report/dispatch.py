@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import TYPE_CHECKING
 
+from leapforecast.analysis.calibrate import Calibration
 from leapforecast.analysis.compare import Comparison
 from leapforecast.analysis.fit import FitReport
 from leapforecast.analysis.monthly_report import MonthlyReport
@@ -44,6 +45,7 @@ tables_for.register(Sweep, analysis.sweep_tables)
 tables_for.register(BreakEven, analysis.break_even_tables)
 tables_for.register(FitReport, validity.fit_tables)
 tables_for.register(PeerReport, validity.peers_tables)
+tables_for.register(Calibration, validity.calibration_tables)
 tables_for.register(History, history.history_tables)
 tables_for.register(HistoryReport, history.history_tables)
 tables_for.register(MonthlyReport, history.monthly_tables)

@@ -40,6 +40,8 @@ def result_tables(result: SimulationResult) -> list[RenderableType]:
             f"base {result.base_year} = {result.base_units:,.0f}",
         )
     )
+    if result.calibration:
+        out.append(Text(f"calibrated: {result.calibration}"))
     if result.conditioned_on:
         out.append(
             Text(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
+from leapforecast.analysis.calibrate import Calibration
 from leapforecast.analysis.fit import SIZE_PARAMS, FitReport
 from leapforecast.data.peers import PeerReport, summarize
 from leapforecast.report.tables import report_table
@@ -134,4 +135,35 @@ def peers_tables(report: PeerReport) -> list[RenderableType]:
             + (f"; never: {', '.join(never)}" if never else "")
         )
     )
+    return out
+
+
+def calibration_tables(cal: Calibration) -> list[RenderableType]:
+    """Rich renderables: the spread factors per horizon with their bootstrap interval."""
+    from rich.text import Text
+
+    t = report_table(f"Spread calibration of {escape(cal.scenario)} (rolling origin, every maker)")
+    cols = ("ahead", "cases", "years", "90% cov", "k50", "k80", "k90", "k90 5-95%")
+    for col in cols:
+        t.add_column(col, justify="right", no_wrap=True)
+    for r in cal.rows_:
+        lo, hi = r.k90_interval
+        t.add_row(
+            str(r.horizon),
+            str(r.cases),
+            str(r.years),
+            f"{r.coverage_90:.0%}",
+            *(f"{k:.2f}" for k in r.factors),
+            f"{lo:.2f}-{hi:.2f}",
+        )
+    out: list[RenderableType] = [t]
+    out.append(
+        Text(
+            "k: factor on log deviations from each year's median that makes the central "
+            "50/80/90% interval nominal on the scenario's rebased backtest cases (split-conformal, "
+            "rank ceil((n+1) level)); 90% cov: coverage before widening; 5-95%: bootstrap over "
+            "target years. run --calibrated applies k90."
+        )
+    )
+    out.extend(Text(f"note: {n}") for n in cal.notes)
     return out
