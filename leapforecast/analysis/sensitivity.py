@@ -30,10 +30,13 @@ from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.driver import (
     check_cells,
     check_memory,
+    map_runs,
     run_bytes,
     run_chunks,
     run_settings,
+    split_jobs,
 )
+from leapforecast.engine.executors import Executor
 from leapforecast.engine.plan import Plan, compile_plan
 from leapforecast.engine.reduction import reduce_chunks
 from leapforecast.engine.results import SimulationResult
@@ -238,6 +241,27 @@ def held_values(
     return lo, hi, lo, hi
 
 
+@dataclass(frozen=True)
+class _HeldRun:
+    """What every held-input run of a tornado shares (sent once to each worker)."""
+
+    scenario: Scenario
+    paths: int | None
+    seed: int | None
+    jobs: int
+    target: int
+    year: int
+
+
+def _held_run(shared: _HeldRun, fixed: dict[str, float]) -> tuple[float, float]:
+    """P(>= target) and the median of the year with one input held (module-level: it runs in
+    any worker)."""
+    res = simulate(
+        shared.scenario, paths=shared.paths, seed=shared.seed, jobs=shared.jobs, fixed=fixed
+    )
+    return res.probability(shared.target, shared.year), res.quantile(50, shared.year)
+
+
 def tornado(
     scenario: Scenario,
     *,
@@ -248,6 +272,8 @@ def tornado(
     low: float = 0.1,
     high: float = 0.9,
     jobs: int = 1,
+    executor: str | Executor = "threads",
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[InputSensitivity], Any]:
     """Swing of P(>= target in year) and of the median with each input held at its ``low`` and
@@ -270,30 +296,33 @@ def tornado(
         + n * RANK_BYTES_PER_PATH,
         f"sensitivity at {n:,} paths with {len(names):,} uncertain inputs",
     )
-    done = [0]
+    base = simulate(scenario, paths=paths, seed=seed, jobs=jobs, keep_inputs=True)
+    if progress:
+        progress(1, total)
+    held = [held_values(plan, name, low, high) for name in names]
+    fixed = [{name: v} for name, h in zip(names, held, strict=True) for v in (h[2], h[3])]
+    outer, inner = split_jobs(jobs, len(fixed))
 
-    def run(fixed: dict[str, float] | None = None, keep: bool = False) -> SimulationResult:
-        res = simulate(scenario, paths=paths, seed=seed, jobs=jobs, fixed=fixed, keep_inputs=keep)
-        done[0] += 1
+    def step(done: int, _total: int) -> None:
         if progress:
-            progress(done[0], total)
-        return res
+            progress(1 + done, total)
 
-    base = run(keep=True)
+    swings = list(
+        map_runs(
+            _held_run,
+            _HeldRun(scenario, paths, seed, inner, target, year),
+            fixed,
+            jobs=outer,
+            executor=executor,
+            scheduler=scheduler,
+            progress=step,
+        )
+    )
     rows = []
-    for name in names:
-        shown_lo, shown_hi, v_lo, v_hi = held_values(plan, name, low, high)
-        res_lo, res_hi = run({name: v_lo}), run({name: v_hi})
+    for i, (name, (shown_lo, shown_hi, _, _)) in enumerate(zip(names, held, strict=True)):
+        (prob_lo, median_lo), (prob_hi, median_hi) = swings[2 * i], swings[2 * i + 1]
         rows.append(
-            InputSensitivity(
-                name,
-                shown_lo,
-                shown_hi,
-                res_lo.probability(target, year),
-                res_hi.probability(target, year),
-                res_lo.quantile(50, year),
-                res_hi.quantile(50, year),
-            )
+            InputSensitivity(name, shown_lo, shown_hi, prob_lo, prob_hi, median_lo, median_hi)
         )
     # every row built here has both swings
     rows.sort(key=lambda r: (-abs(r.prob_swing or 0.0), -abs(r.median_swing or 0.0)))
@@ -457,6 +486,8 @@ def sensitivity(
     sobol: int | None = 2048,
     response: str = "probability",
     jobs: int = 1,
+    executor: str | Executor = "threads",
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityReport:
     """Tornado, rank correlations and (unless ``sobol`` is None or 0) Sobol indices.
@@ -482,6 +513,8 @@ def sensitivity(
         low=low,
         high=high,
         jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
         progress=progress,
     )
     notes: list[str] = []

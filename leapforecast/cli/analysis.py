@@ -17,10 +17,13 @@ from leapforecast.cli.common import (
     parse_targets,
 )
 from leapforecast.cli.run import (
+    Executor,
+    ExecutorOpt,
     HorizonOpt,
     JobsOpt,
     PlotOpt,
     ScenarioArg,
+    SchedulerOpt,
     SeedOpt,
     YearOpt,
     progress_bar,
@@ -111,6 +114,8 @@ def compare(
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.threads,
+    scheduler: SchedulerOpt = None,
     plot: PlotOpt = None,
     year: YearOpt = None,
     fmt: FormatOpt = Format.table,
@@ -134,6 +139,8 @@ def compare(
             seed=seed,
             targets=parse_targets(target),
             jobs=jobs,
+            executor=executor.value,
+            scheduler=scheduler,
             progress=progress,
         )
     from leapforecast.analysis.outside import comparison_outside
@@ -182,6 +189,8 @@ def sensitivity(
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.threads,
+    scheduler: SchedulerOpt = None,
     plot: PlotOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
@@ -217,6 +226,8 @@ def sensitivity(
             sobol=sobol,
             response=response.value,
             jobs=jobs,
+            executor=executor.value,
+            scheduler=scheduler,
             progress=progress,
         )
     emit(
@@ -270,6 +281,8 @@ def sweep(
     horizon: HorizonOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.threads,
+    scheduler: SchedulerOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -301,7 +314,7 @@ def sweep(
         res = (
             sw.solve(sc, vary[0], level=level, **options)
             if solve
-            else sw.sweep(sc, vary, **options)
+            else sw.sweep(sc, vary, executor=executor.value, scheduler=scheduler, **options)
         )
     emit(res, fmt, output, inputs=_sources(sc))
 
