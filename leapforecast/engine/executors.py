@@ -16,7 +16,7 @@ import re
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
@@ -77,6 +77,8 @@ class ProcessExecutor:
         self.jobs = jobs
 
     def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
+        from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when used
+
         pool = ProcessPoolExecutor(max_workers=self.jobs)
         batch = max(1, len(tasks) // (4 * self.jobs))
         return _drain(pool, pool.map(fn, repeat(shared), tasks, chunksize=batch))
