@@ -218,7 +218,7 @@ def parallel_rows(repeats: int, grid: int) -> list[tuple[str, str, str]]:
         one, two, proc = t[(name, "1")][2], t[(name, "2")][2], t[(name, "2p")][2]
         rows.append(
             (
-                f"`{name}` -j 2 / -j 1 (threads; processes)",
+                f"`{name}` -j 2 / -j 1 (default executor; processes)",
                 f"{two / one:.2f}",
                 f"processes {proc / one:.2f}; {two:.2f} s / {one:.2f} s"
                 + (" (goal <= 0.6)" if name.startswith("sweep") else ""),
