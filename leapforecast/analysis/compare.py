@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from leapforecast.data.tabular import TabularMixin
-from leapforecast.engine.driver import check_cells, check_memory, run_bytes, run_settings
+from leapforecast.engine.driver import (
+    check_cells,
+    check_memory,
+    map_runs,
+    run_bytes,
+    run_settings,
+    split_jobs,
+)
+from leapforecast.engine.executors import Executor
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.results import SimulationResult, replicate_se
@@ -185,6 +193,12 @@ def _labels(scenarios: list[Scenario]) -> list[str]:
     return unique
 
 
+def _run_one(shared: tuple[list[Scenario], int, int], index: int) -> SimulationResult:
+    """Scenario ``index`` of a comparison, serially (module-level: it runs in any worker)."""
+    scenarios, paths, seed = shared
+    return simulate(scenarios[index], paths=paths, seed=seed)
+
+
 def compare(
     scenarios: list[Scenario],
     *,
@@ -192,6 +206,8 @@ def compare(
     seed: int | None = None,
     targets: list[int] | None = None,
     jobs: int = 1,
+    executor: str | Executor = "threads",
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Simulate every scenario with one seed and path count (default: the first scenario's).
@@ -218,16 +234,40 @@ def compare(
             check_cells(plan, paths, jobs=jobs)
             needed += run_bytes(plan, paths, jobs=jobs)
     check_memory(needed, f"comparing {len(scenarios)} scenarios at {paths:,} paths")
-    per = len(chunk_sizes(paths)) if paths > 0 else 1
-    results = []
-    for i, sc in enumerate(scenarios):
-        step = None
-        if progress is not None:
+    outer, inner = split_jobs(jobs, len(scenarios))
+    if outer > 1:  # one scenario per worker, each run serial inside
+        results = list(
+            map_runs(
+                _run_one,
+                (scenarios, paths, seed),
+                range(len(scenarios)),
+                jobs=outer,
+                executor=executor,
+                scheduler=scheduler,
+                progress=progress,
+            )
+        )
+    else:
+        per = len(chunk_sizes(paths)) if paths > 0 else 1
+        results = []
+        for i, sc in enumerate(scenarios):
+            step = None
+            if progress is not None:
 
-            def step(done: int, total: int, _i: int = i) -> None:
-                progress(_i * per + done, len(scenarios) * per)
+                def step(done: int, total: int, _i: int = i) -> None:
+                    progress(_i * per + done, len(scenarios) * per)
 
-        results.append(simulate(sc, paths=paths, seed=seed, jobs=jobs, progress=step))
+            results.append(
+                simulate(
+                    sc,
+                    paths=paths,
+                    seed=seed,
+                    jobs=inner,
+                    executor=executor,
+                    scheduler=scheduler,
+                    progress=step,
+                )
+            )
     years = sorted({y for r in results for y in r.years})
     return Comparison(_labels(scenarios), results, union, years, paths, seed)
 

@@ -137,7 +137,8 @@ def fit_log_growth(history: History, *, level: float = 0.90) -> LogGrowthFit:
     they say nothing about the model being wrong (a trend that changes); with few points the
     report warns that the numbers are fragile.
     """
-    from scipy import stats
+    # the kernels scipy.stats.t.ppf and chi2.ppf call, without importing scipy.stats (0.3 s)
+    from scipy.special import gammaincinv, stdtrit
 
     _check_level(level)
     if len(history.years) < 2:
@@ -156,9 +157,9 @@ def fit_log_growth(history: History, *, level: float = 0.90) -> LogGrowthFit:
         s2 = float(np.sum((delta - mu * d) ** 2 / d) / (n - 1))
         s = math.sqrt(s2)
         se = s / math.sqrt(span)
-        t = float(stats.t.ppf(1 - alpha / 2, n - 1))
+        t = float(stdtrit(n - 1, 1 - alpha / 2))
         mean = Estimate("mean_log_growth", mu, mu - t * se, mu + t * se, level, f"t, {n - 1} dof")
-        lo_q, hi_q = stats.chi2.ppf([1 - alpha / 2, alpha / 2], n - 1)
+        lo_q, hi_q = 2 * gammaincinv((n - 1) / 2, np.array([1 - alpha / 2, alpha / 2]))
         sd = Estimate(
             "sd_log_growth",
             s,
@@ -292,10 +293,10 @@ def _interval_estimates(
     transforms: Sequence[Callable[[float], float]],
     notes: Sequence[str],
 ) -> list[Estimate]:
-    from scipy import stats
+    from scipy.special import stdtrit  # scipy.stats.t.ppf's own kernel
 
     out = []
-    t = float(stats.t.ppf(1 - (1 - level) / 2, dof)) if dof > 0 else float("nan")
+    t = float(stdtrit(dof, 1 - (1 - level) / 2)) if dof > 0 else float("nan")
     for i, name in enumerate(names):
         f = transforms[i]
         if cov is None or not cov[i, i] >= 0:

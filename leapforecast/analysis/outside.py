@@ -24,17 +24,19 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from leapforecast.analysis.compare import Comparison
-from leapforecast.analysis.nowcast import NowcastResult
 from leapforecast.data.history import History
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.results import QUANTILES, SimulationResult
 from leapforecast.model.reference import fit_for_scenario
 from leapforecast.model.scenario import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover (annotations only: `run` need not load the monthly model)
+    from leapforecast.analysis.compare import Comparison
+    from leapforecast.analysis.nowcast import NowcastResult
 
 __all__ = [
     "NARROW",

@@ -187,7 +187,13 @@ class MonthlyFit:
         comp = rng.choice(len(weights), size=n, p=weights / weights.sum())
         means, chols, noises = self._stacked
         z = rng.standard_normal((n, means.shape[1]))
-        state = means[comp] + np.einsum("nij,nj->ni", chols[comp], z)
+        # one product per grid component, not a gathered (n, 14, 14) stack of Cholesky
+        # factors: the same sums in the same order (bit-identical), ten times faster
+        state = np.empty_like(z)
+        for k in range(len(weights)):
+            rows = comp == k
+            if rows.any():
+                state[rows] = means[k] + np.einsum("ij,nj->ni", chols[k], z[rows])
         noise = noises[comp]
         return {
             "level": state[:, 0],

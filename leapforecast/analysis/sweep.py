@@ -17,6 +17,8 @@ import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
 from leapforecast.data.tabular import TabularMixin
+from leapforecast.engine.driver import map_runs, split_jobs
+from leapforecast.engine.executors import Executor
 from leapforecast.engine.results import binomial_se
 from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
@@ -106,6 +108,31 @@ def _variant(scenario: Scenario, assignments: dict[str, float]) -> Scenario:
     )
 
 
+@dataclass(frozen=True)
+class _PointRun:
+    """What every grid point shares (sent once to each worker)."""
+
+    scenario: Scenario
+    target: int
+    year: int
+    paths: int
+    seed: int
+    jobs: int
+
+
+def _sweep_point(
+    shared: _PointRun, point: dict[str, float]
+) -> tuple[float, float, float, float, float]:
+    """One grid point: (P(>= target), its s.e., p10, p50, p90 of the year). Module-level so a
+    process pool or Dask worker can run it."""
+    res = simulate(
+        _variant(shared.scenario, point), paths=shared.paths, seed=shared.seed, jobs=shared.jobs
+    )
+    k, t = res._index(shared.target, shared.year)
+    p10, p50, p90 = (res.quantile(q, shared.year) for q in (10, 50, 90))
+    return res.prob_ge[k, t], res.se_ge[k, t], p10, p50, p90
+
+
 @dataclass
 class Sweep(TabularMixin):
     """P(units >= target in year), its s.e. and quantiles of that year over a grid of values."""
@@ -168,12 +195,16 @@ def sweep(
     paths: int | None = DEFAULT_PATHS,
     seed: int | None = None,
     jobs: int = 1,
+    executor: str | Executor = "processes",
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Sweep:
     """Simulate every point of a one- or two-key grid with the same seed and path count.
 
     ``axes`` are ``Axis`` objects or ``key.path=start:stop:step`` strings. ``paths=None`` uses the
-    scenario's (the default is a lighter 20,000 a point).
+    scenario's (the default is a lighter 20,000 a point). With ``jobs`` > 1 the grid points are
+    spread over ``jobs`` workers of ``executor`` (processes by default: a point's time is mostly
+    Python, which threads cannot run at once); the result is the same to the byte.
     """
 
     grid = [a if isinstance(a, Axis) else axis(a) for a in axes]
@@ -189,15 +220,23 @@ def sweep(
     paths = scenario.spec.simulation.paths if paths is None else int(paths)
     prob, se, p10, p50, p90 = (np.empty(shape) for _ in range(5))
     cells = list(np.ndindex(shape))
-    for done, index in enumerate(cells, start=1):
-        point = {a.key: a.values[i] for a, i in zip(grid, index, strict=True)}
-        variant = _variant(scenario, point)
-        res = simulate(variant, paths=paths, seed=seed, jobs=jobs)
-        k, t = res._index(target, year)
-        prob[index], se[index] = res.prob_ge[k, t], res.se_ge[k, t]
-        p10[index], p50[index], p90[index] = (res.quantile(q, year) for q in (10, 50, 90))
-        if progress:
-            progress(done, len(cells))
+    points = [{a.key: a.values[i] for a, i in zip(grid, index, strict=True)} for index in cells]
+    outer, inner = split_jobs(jobs, len(points))
+    shared = _PointRun(scenario, target, year, paths, seed, inner)
+    for index, values in zip(
+        cells,
+        map_runs(
+            _sweep_point,
+            shared,
+            points,
+            jobs=outer,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+        ),
+        strict=True,
+    ):
+        prob[index], se[index], p10[index], p50[index], p90[index] = values
     return Sweep(scenario.name, target, year, paths, seed, grid, prob, se, p10, p50, p90)
 
 

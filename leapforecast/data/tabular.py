@@ -9,7 +9,6 @@ implement it without importing upwards.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -101,7 +100,9 @@ def html_cell(value: Any) -> str:
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return html.escape(str(value))
+    from html import escape  # only for notebooks' HTML (html.entities is a large import)
+
+    return escape(str(value))
 
 
 def html_table(
@@ -109,7 +110,9 @@ def html_table(
 ) -> str:
     """A plain HTML table (escaped; numbers right-aligned) for ``_repr_html_``. The data layer
     cannot use ``report.html`` (it sits above), and a notebook needs nothing more than this."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    from html import escape
+
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     body = []
     for row in rows:
         cells = []
@@ -119,7 +122,7 @@ def html_table(
             style = " style='text-align:right'" if numeric else ""
             cells.append(f"<td{style}>{html_cell(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (
         f"<table class='leapforecast'>{cap}<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"

@@ -9,6 +9,7 @@ hands the kernel's work function to the executor; executors never import the ker
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,6 +31,9 @@ MAX_MEMORY = 4_000_000_000
 BYTES_PER_DRAW = 16  # measured: 1,000 events (2,000 draws) at 65,536 paths peaked at 1.7 GB
 
 Progress = Callable[[int, int], None]
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def run_settings(
@@ -138,6 +142,41 @@ def run_chunks(
             progress(done, len(tasks))
 
 
+def split_jobs(jobs: int, runs: int) -> tuple[int, int]:
+    """(workers across runs, jobs within each run) for ``runs`` independent simulations.
+
+    Many small runs (a sweep's grid points, compare's scenarios, a tornado's held inputs) are
+    spread over the workers one run each, every run serial inside; a single run keeps the jobs
+    for its chunks. Neither choice changes a byte: a run's result depends only on its inputs.
+    """
+    return (jobs, 1) if runs > 1 and jobs > 1 else (1, jobs)
+
+
+def map_runs(
+    fn: Callable[[S, T], R],
+    shared: S,
+    tasks: Sequence[T],
+    *,
+    jobs: int = 1,
+    executor: str | Executor = "threads",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[R]:
+    """``fn(shared, task)`` for every task on ``jobs`` workers of ``executor``, in task order.
+
+    The same executors as ``run_chunks`` (threads, processes, a Dask scheduler), handed a
+    whole-run work function instead of the kernel's: for processes and Dask, ``fn`` must be a
+    module-level function and ``shared`` and the tasks must pickle.
+    """
+    if jobs < 1:
+        raise LeapforecastError(f"`jobs` must be at least 1, got {jobs}")
+    runner = get_executor(executor, jobs=jobs, scheduler=scheduler, tasks=len(tasks))
+    for done, out in enumerate(runner.map(fn, shared, tasks), 1):
+        yield out
+        if progress:
+            progress(done, len(tasks))
+
+
 def run_plan(
     plan: Plan,
     paths: int,
@@ -166,4 +205,12 @@ def run_plan(
     return reducer.result(seed=seed, jobs=jobs)
 
 
-__all__ = ["MAX_CELLS", "check_cells", "run_chunks", "run_plan", "run_settings"]
+__all__ = [
+    "MAX_CELLS",
+    "check_cells",
+    "map_runs",
+    "run_chunks",
+    "run_plan",
+    "run_settings",
+    "split_jobs",
+]

@@ -16,10 +16,10 @@ import re
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
-from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast, runtime_checkable
 
 from leapforecast.errors import LeapforecastError
 
@@ -77,9 +77,33 @@ class ProcessExecutor:
         self.jobs = jobs
 
     def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
-        pool = ProcessPoolExecutor(max_workers=self.jobs)
+        from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when used
+
+        # ``fn`` and ``shared`` go to each worker once, when it starts, not with every task
+        # (a sweep's scenario was pickled again for each of its 2,500 grid points)
+        pool = ProcessPoolExecutor(
+            max_workers=self.jobs, initializer=_set_worker_job, initargs=(fn, shared)
+        )
         batch = max(1, len(tasks) // (4 * self.jobs))
-        return _drain(pool, pool.map(fn, repeat(shared), tasks, chunksize=batch))
+        results = cast(Iterator[R], pool.map(_run_worker_job, tasks, chunksize=batch))
+        return _drain(pool, results)
+
+
+_WORKER_JOB: tuple[Callable[[object, object], object], object] | None = None
+
+
+def _set_worker_job(fn: Callable[[S, T], R], shared: S) -> None:
+    """In a process-pool worker: keep the work function and its shared argument."""
+    global _WORKER_JOB
+    _WORKER_JOB = (fn, shared)  # type: ignore[assignment]
+
+
+def _run_worker_job(task: object) -> object:
+    """In a process-pool worker: run one task with the function and argument set at start."""
+    if _WORKER_JOB is None:  # pragma: no cover (the pool's initializer always ran)
+        raise LeapforecastError("process worker started without its work function")
+    fn, shared = _WORKER_JOB
+    return fn(shared, task)
 
 
 class DaskExecutor:

@@ -29,7 +29,7 @@ U_MIN = 1e-12  # designs clip uniforms to [U_MIN, 1 - U_MIN] (sampling.py)
 LOG_REACH = 700.0  # a lognormal's log-scale reach: exp(709) is the largest float
 Z_MAX = 7.034483825301131  # -ndtri(U_MIN): the most extreme normal quantile a run can draw
 
-STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
 
 
 def _ndtri(u: np.ndarray) -> np.ndarray:

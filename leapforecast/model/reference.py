@@ -360,10 +360,10 @@ class ReferenceFit:
         if not 0 < coverage < 1:
             raise ValueError(f"coverage: must be in (0, 1), got {coverage!r}")
         lv = _positive_array(level, "level")
-        from scipy import stats
+        from scipy.special import stdtrit  # scipy.stats.t.ppf's kernel, without scipy.stats
 
         df, loc, scale = self.predictive(np.log(lv))
-        half = stats.t.ppf(0.5 + coverage / 2.0, df) * scale
+        half = stdtrit(df, 0.5 + coverage / 2.0) * scale
         return loc - half, loc + half
 
     # -- multi-year simulation ------------------------------------------------------------------

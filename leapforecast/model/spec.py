@@ -16,7 +16,7 @@ from leapforecast.data.history import DEFAULT_SOURCE
 from leapforecast.model.distributions import Dist, Fixed
 from leapforecast.units import parse_units
 
-CFG = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
+CFG = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
 MAX_PATHS = 50_000_000
 YEAR = Annotated[int, Field(ge=1900, le=2200)]
 

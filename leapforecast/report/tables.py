@@ -117,6 +117,9 @@ class FoldedTable:
             width = Measurement.get(console, natural, self.table(groups, None)).maximum
             return width <= options.max_width
 
+        if fits(self.groups):  # the usual case, measured once: every narrower prefix fits too
+            yield self.table(self.groups, self.title)
+            return
         packs: list[list[Any]] = [[]]
         for group in self.groups:
             if packs[-1] and not fits(packs[-1] + [group]):
