@@ -156,18 +156,26 @@ class DaskExecutor:
             raise LeapforecastError(
                 f"cannot reach Dask scheduler {self.scheduler}: {exc}"
             ) from None
+        # A local cluster's scheduler runs in this process: its logs (a comm closed by Ctrl-C
+        # before our handler runs, say) are not news to the user, since every failure reaches
+        # us as an exception from ``future.result()``. Silenced for the run, then restored.
+        logger = logging.getLogger("distributed")
+        level = logger.level
+        if cluster is not None:
+            logger.setLevel(logging.CRITICAL + 1)
         try:
             remote = client.scatter(shared, broadcast=True)
             futures = [client.submit(fn, remote, task, pure=False) for task in tasks]
             for future in futures:  # in task order
                 yield future.result()
         except KeyboardInterrupt:  # tearing the cluster down now logs closed comms: not news
-            logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+            logger.setLevel(logging.CRITICAL + 1)
             raise
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+                logger.setLevel(level)
 
 
 @contextmanager
