@@ -208,7 +208,7 @@ def test_month_values() -> None:
 
 
 def test_year_and_scenario_mismatches(fit2026) -> None:
-    with pytest.raises(UsageError, match="--year 2027: the actuals are for 2026"):
+    with pytest.raises(UsageError, match="`year` 2027: the actuals are for 2026"):
         nowcast({"2026-01": 5}, year=2027, monthly=fit2026)
     with pytest.raises(UsageError, match="first forecast year is 2026; set history.base_year=2024"):
         year_to_date({"2025-01": 5}, scenario=load_scenario("base"), prior_log_sd=0.1)

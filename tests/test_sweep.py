@@ -119,7 +119,7 @@ def test_break_even_falling_curve_and_errors(write_scenario):
     assert abs(be.value - exact) < 0.01
     with pytest.raises(UsageError, match="does not cross"):
         solve(sc, "event.shock.impact=-0.5:-0.4", paths=1000)
-    with pytest.raises(UsageError, match="--level"):
+    with pytest.raises(UsageError, match="`level` must be between 0 and 1"):
         solve(sc, "event.shock.impact=-0.5:0", level=1.5, paths=1000)
     with pytest.raises(UsageError, match="range"):
         solve(sc, "event.shock.impact=-0.5,0", paths=1000)

@@ -158,7 +158,7 @@ def _resolve_year(observed: dict[int, float], year: int | None, default: int) ->
     if observed:
         actual_year = next(iter(observed)) // 12
         if year is not None and year != actual_year:
-            raise UsageError(f"--year {year}: the actuals are for {actual_year}")
+            raise UsageError(f"`year` {year}: the actuals are for {actual_year}")
         return actual_year
     return default if year is None else int(year)
 
@@ -456,7 +456,7 @@ def read_actuals(path: str | Path | None = None, months: Iterable[str] = ()) -> 
         given.update({month_label(m): u for m, u in zip(hist.months, hist.units, strict=True)})
     for label, units in parse_month_values(months).items():
         if label in given:
-            raise UsageError(f"--month {label}: that month is also in --actuals {path}")
+            raise UsageError(f"`month` {label}: that month is also in `actuals` {path}")
         given[label] = units
     check_actuals(given)
     return given

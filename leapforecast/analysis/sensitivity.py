@@ -81,7 +81,7 @@ class SobolIndex:
 def _check_n(n: int) -> None:
     if n < 16 or n & (n - 1):
         raise UsageError(
-            f"--sobol {n}: the Sobol base sample must be a power of two >= 16, e.g. 1024"
+            f"`sobol` {n}: the Sobol base sample must be a power of two >= 16, e.g. 1024"
         )
 
 

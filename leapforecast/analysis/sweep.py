@@ -67,7 +67,7 @@ def parse_vary(
 
     Returns (key, start, stop, step or None, explicit values or None).
     """
-    where = f"--vary {text}"
+    where = f"`vary` {text}"
     key, sep, spec = text.partition("=")
     key = key.strip()
     if not sep or not key or not spec.strip():
@@ -94,10 +94,10 @@ def axis(text: str) -> Axis:
     key, start, stop, step, values = parse_vary(text)
     if values is None:
         if step is None:  # pragma: no cover - parse_vary requires a step unless values are listed
-            raise UsageError(f"--vary {text}: expected START:STOP:STEP")
+            raise UsageError(f"`vary` {text}: expected START:STOP:STEP")
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
         if count > MAX_GRID_CELLS:
-            raise UsageError(f"--vary {text}: {count:,} values; at most {MAX_GRID_CELLS:,}")
+            raise UsageError(f"`vary` {text}: {count:,} values; at most {MAX_GRID_CELLS:,}")
         values = [start + i * step for i in range(count)]
     return Axis(key, tuple(_clean(v) for v in values))
 
@@ -211,7 +211,7 @@ def sweep(
     if not 1 <= len(grid) <= 2:
         raise UsageError(f"sweep varies one or two keys, got {len(grid)}")
     if len(grid) == 2 and grid[0].key == grid[1].key:
-        raise UsageError(f"--vary {grid[0].key} is given twice")
+        raise UsageError(f"`vary` {grid[0].key} is given twice")
     shape = tuple(len(a.values) for a in grid)
     if math.prod(shape) > MAX_GRID_CELLS:
         raise UsageError(f"the grid has {math.prod(shape):,} points; at most {MAX_GRID_CELLS:,}")
@@ -340,11 +340,11 @@ def solve(
 
     key, lo, hi, _, values = parse_vary(vary, need_step=False)
     if values is not None:
-        raise UsageError(f"--vary {vary}: --solve needs a range START:STOP to search")
+        raise UsageError(f"`vary` {vary}: `solve` needs a range START:STOP to search")
     if not 0 < level < 1:
-        raise UsageError(f"--level must be between 0 and 1, got {level}")
+        raise UsageError(f"`level` must be between 0 and 1, got {level}")
     if hi <= lo:
-        raise UsageError(f"--vary {vary}: --solve needs START < STOP")
+        raise UsageError(f"`vary` {vary}: `solve` needs START < STOP")
     scenario, target, year = resolve_target_year(scenario, target, year)
     seed = scenario.spec.simulation.seed if seed is None else int(seed)
     paths = scenario.spec.simulation.paths if paths is None else int(paths)
@@ -365,7 +365,7 @@ def solve(
     p_lo, p_hi = prob_at(lo), prob_at(hi)
     if (p_lo >= level) == (p_hi >= level):
         raise UsageError(
-            f"--vary {vary}: P(>= {target:,} in {year}) goes from {p_lo:.3f} to {p_hi:.3f} over "
+            f"`vary` {vary}: P(>= {target:,} in {year}) goes from {p_lo:.3f} to {p_hi:.3f} over "
             f"the range, so it does not cross {level:g}; widen the range"
         )
     rising = p_hi >= level
