@@ -244,16 +244,22 @@ def exceedance_curve(
         label=label or f"{result.scenario} {year}",
     )
     if mark_targets:
+        high = 0  # labels below their point near the top are stacked, not drawn on each other
         for target in result.targets:
             p = result.probability(target, year)
             ax.axvline(target, color=TARGET, linewidth=0.8, linestyle=":")
             ax.plot([target], [p], marker="o", color=TARGET)
             # left of the line when the point is near the right edge, below it near the top
             right = target >= units[-1] - 0.15 * (units[-1] - units[0])
+            dy = 6
+            if p > 0.9:
+                dy = -12 - 11 * high
+                high += 1
+            shown = ">99.9%" if 0.999 < p < 1 else "<0.1%" if 0 < p < 0.001 else f"{100 * p:.1f}%"
             ax.annotate(
-                f"P(≥{short_units(target)}) = {100 * p:.1f}%",
+                f"P(≥{short_units(target)}) = {shown}",
                 (target, p),
-                xytext=(-5 if right else 5, -12 if p > 0.9 else 6),
+                xytext=(-5 if right else 5, dy),
                 textcoords="offset points",
                 ha="right" if right else "left",
                 color=TARGET,
