@@ -950,14 +950,44 @@ def nowcast(
     annual = simulate(sc, paths=paths, seed=seed)
     prior = _kept_totals(annual)[:, 0].astype(float)
     totals, months = _draw_year(ytd, prior, seed)
-    rem = [m - 1 for m in ytd.remaining_months]
+    return _from_draws(
+        sc,
+        target_year,
+        ytd,
+        seed=seed,
+        totals=totals,
+        months=months,
+        prior=prior,
+        prior_log_sd=ytd.prior_log_sd,
+        months_weight=ytd.kappa if ytd.remaining_months else 1.0,
+        rep_sizes=annual.rep_sizes,
+    )
+
+
+def _from_draws(
+    sc: Scenario,
+    year: int,
+    ytd: YearToDate,
+    *,
+    seed: int,
+    totals: np.ndarray,
+    months: np.ndarray,
+    prior: np.ndarray,
+    prior_log_sd: float,
+    months_weight: float,
+    rep_sizes: np.ndarray | None = None,
+    mixture: list[dict[str, Any]] | None = None,
+) -> NowcastResult:
+    """A nowcast's summary from its drawn totals and remaining months (one scenario's or a
+    mixture's): quantiles, target counts and each remaining month's quantiles."""
     qs = np.asarray(QUANTILES) / 100.0
     tgt = np.asarray(sc.targets, float)
+    rem = bool(ytd.remaining_months)
     return NowcastResult(
-        year=target_year,
+        year=year,
         scenario=sc.name,
         scenario_sha256=sc.sha256,
-        paths=paths,
+        paths=len(totals),
         seed=seed,
         targets=list(sc.targets),
         observed=dict(ytd.observed),
@@ -972,10 +1002,11 @@ def nowcast(
         else np.empty((0, len(qs))),
         sigma_e=ytd.fit.sigma_e,
         tau=ytd.fit.tau,
-        prior_log_sd=ytd.prior_log_sd,
-        months_weight=ytd.kappa if ytd.remaining_months else 1.0,
+        prior_log_sd=prior_log_sd,
+        months_weight=months_weight,
         totals=totals,
-        rep_sizes=annual.rep_sizes,
+        rep_sizes=rep_sizes,
+        mixture=mixture,
     )
 
 
@@ -1044,28 +1075,15 @@ def _nowcast_mixture(
                 **{f"prob_ge_{t}": round(float(p), 6) for t, p in probs.items()},
             }
         )
-    qs = np.asarray(QUANTILES) / 100.0
-    return NowcastResult(
-        year=target_year,
-        scenario=sc.name,
-        scenario_sha256=sc.sha256,
-        paths=paths,
+    return _from_draws(
+        sc,
+        target_year,
+        first,
         seed=seed,
-        targets=list(sc.targets),
-        observed=dict(first.observed),
-        remaining=first.remaining_months,
-        mean=float(totals.mean()),
-        quantiles=np.quantile(totals, qs),
-        count_ge=(totals[None, :] >= tgt[:, None]).sum(axis=1),
-        prior_quantiles=np.quantile(prior, qs),
-        month_mean=months.mean(axis=0, dtype=np.float64) if rem else np.empty(0),
-        month_quantiles=np.quantile(months, qs, axis=0).T.astype(float)
-        if rem
-        else np.empty((0, len(qs))),
-        sigma_e=first.fit.sigma_e,
-        tau=first.fit.tau,
+        totals=totals,
+        months=months,
+        prior=prior,
         prior_log_sd=log_sd,
         months_weight=kappa,
-        totals=totals,
         mixture=parts,
     )
