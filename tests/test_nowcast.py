@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 from leapforecast.analysis import nowcast_backtest as nb
 from leapforecast.analysis.nowcast import (
+    DEFAULT_OPTIONS,
     check_actuals,
     kriging_weights,
     nowcast,
     parse_month_values,
     year_to_date,
 )
-from leapforecast.analysis.seasonal import fit_monthly
+from leapforecast.analysis.seasonal import MonthlyOptions, fit_monthly
 from leapforecast.data.monthly import load_monthly, month_index
 from leapforecast.engine.run import simulate
 from leapforecast.errors import UsageError
@@ -78,9 +80,29 @@ def test_all_twelve_months_give_their_sum_with_no_spread(fit2025) -> None:
     assert res.remaining == () and res.needed == [None] * 4
 
 
-def test_no_months_is_exactly_the_annual_model(fit2026) -> None:
+def test_no_months_is_the_level_prior(fit2026) -> None:
+    """With no month observed the nowcast is its level prior: each path keeps the scenario's
+    total, or (with probability ``conflict``) takes the outside view's instead."""
     sc = load_scenario("base")  # the bundled base, with capacity and events
     res = nowcast(None, scenario=sc, paths=3000, seed=5, monthly=fit2026)
+    annual = simulate(sc, paths=3000, seed=5)
+    kept = res.totals == annual.totals[:, 0].astype(float)
+    assert abs(kept.mean() - (1 - DEFAULT_OPTIONS.conflict)) < 4 * math.sqrt(0.25 / 3000)
+    # the outside view of base is wider than base: the mixture's 90% range is wider too
+    assert res.quantiles[-1] / res.quantiles[0] > res.prior_quantiles[-1] / res.prior_quantiles[0]
+    assert res.month_mean.sum() == pytest.approx(res.mean, rel=1e-6)
+
+
+def test_no_months_without_the_outside_view_is_exactly_the_annual_model(fit2026) -> None:
+    sc = load_scenario("base")  # the bundled base, with capacity and events
+    res = nowcast(
+        None,
+        scenario=sc,
+        paths=3000,
+        seed=5,
+        monthly=fit2026,
+        options=MonthlyOptions(conflict=0.0),
+    )
     annual = simulate(sc, paths=3000, seed=5)
     assert res.year == annual.years[0] == 2026
     assert np.array_equal(res.totals, annual.totals[:, 0].astype(float))
@@ -98,7 +120,7 @@ def test_engine_hook_limits(plain, fit2026) -> None:
     assert np.all(conditioned.totals[:, 0] == sum(twelve.values()))
     later = conditioned.totals[:, 1]
     assert later.std() > 0 and np.median(later) > sum(twelve.values())  # grows from the actuals
-    none = year_to_date({}, scenario=sc, monthly=fit2026)
+    none = year_to_date({}, scenario=sc, monthly=fit2026, options=MonthlyOptions(conflict=0.0))
     assert np.array_equal(
         simulate(sc, paths=2000, seed=3, condition=none).totals,
         simulate(sc, paths=2000, seed=3).totals,
@@ -225,14 +247,16 @@ def monthly_report() -> nb.NowcastBacktest:
 def test_backtest_covers_every_maker_year_and_cut_off(monthly_report) -> None:
     r = monthly_report
     assert set(r.makers) == {"Leapmotor", "NIO", "XPeng", "Li Auto"}
-    assert ("Leapmotor", 2025) in r.maker_years and len(r.maker_years) == 12
-    assert "Li Auto 2022" in r.skipped  # its annual history starts in 2020
-    assert len(r.cases) == 12 * 12
+    # the reference prior needs only the year before (the trend prior skips Li Auto 2022)
+    assert ("Leapmotor", 2025) in r.maker_years and len(r.maker_years) == 13
+    assert ("Li Auto", 2022) in r.maker_years and not r.skipped
+    assert r.prior == "reference" and r.metadata()["prior"] == "reference"
+    assert len(r.cases) == 13 * 12
     groups = {g.group: g for g in r.groups}
     assert list(groups) == ["0", "1-2", "3-5", "6-8", "9-11"]
-    assert [g.cases for g in r.groups] == [12, 24, 36, 36, 36]
-    assert groups["0"].month_cases == 12 * 12 and groups["9-11"].month_cases == 12 * 6
-    assert sum(g.month_cases for g in r.groups) == 12 * 78
+    assert [g.cases for g in r.groups] == [13, 26, 39, 39, 39]
+    assert groups["0"].month_cases == 13 * 12 and groups["9-11"].month_cases == 13 * 6
+    assert sum(g.month_cases for g in r.groups) == 13 * 78
     for g in r.groups:
         row = g.row()
         assert list(row) == nb.COLUMNS
@@ -248,7 +272,7 @@ def test_backtest_cases_are_honest_about_what_was_known(monthly_report) -> None:
     nio = [c for c in monthly_report.cases if c.maker == "NIO" and c.year == 2023]
     assert [c.months for c in nio] == list(range(12))
     assert all(c.actual == 160_038 for c in nio)  # NIO's 2023 deliveries (monthly sum)
-    assert nio[0].prior.startswith("trend N(")
+    assert nio[0].prior == "reference"
     for c in nio:
         assert len(c.month_in_80) == 12 - c.months
         assert all(a <= b for a, b in zip(c.month_in_90, c.month_in_90, strict=True))

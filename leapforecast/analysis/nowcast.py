@@ -23,6 +23,7 @@ their sum with no spread. Everything is vectorised over paths and seeded through
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from leapforecast.analysis.seasonal import (
     MonthlyOptions,
     NoiseKey,
     fit_monthly,
+    mixture_noise_prior,
     noise_loglik,
     pooled_noise_weights,
 )
@@ -64,6 +66,7 @@ from leapforecast.engine.results import (
 from leapforecast.engine.run import simulate
 from leapforecast.engine.sampling import stream
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
+from leapforecast.model.reference import fit_for_scenario
 from leapforecast.model.scenario import Scenario, load_scenario, mixture_of
 from leapforecast.units import parse_units
 
@@ -73,6 +76,7 @@ PILOT = 20_000  # paths behind the weights (fixed, so they never depend on the r
 DEFAULT_OPTIONS = MonthlyOptions()
 __all__ = ["DEFAULT_OPTIONS", "LEGACY", "MonthlyOptions", "nowcast", "year_to_date"]
 _PILOT_STREAM = 0x6E6F7763  # spawn key of the pilot's shape stream
+_OUTSIDE_STREAM = 0x6F7574  # spawn key of the outside view's totals ("out")
 
 
 def parse_month_values(values: Iterable[str], *, option: str = "--month") -> dict[str, float]:
@@ -210,13 +214,18 @@ def fit_before_year(
             f"monthly history {hist.source}: the nowcast of {year} needs at least 3 months before "
             f"{year} to learn seasonality and noise, found {len(before.months)}"
         )
+    noise_prior = None
     if opts.pooled and noise_weights is None:
-        noise_weights = pooled_weights_before(
-            [before, *(load_monthly_peers(None).values() if pool is None else pool)],
-            year,
-            cny=opts.cny and seasonal is None,
-            damping=opts.damping,
+        others = list(load_monthly_peers(None).values() if pool is None else pool)
+        lls = noise_logliks_before(
+            [before, *others], year, cny=opts.cny and seasonal is None, damping=opts.damping
         )
+        if opts.partial:
+            noise_prior = mixture_noise_prior([ll for h, ll in lls[1:] if not _same(h, before)])
+        else:
+            noise_weights = pooled_noise_weights([ll for _, ll in lls])
+    elif opts.pooled and opts.partial:
+        noise_prior, noise_weights = noise_weights, None
     fit = fit_monthly(
         before,
         end=end,
@@ -224,6 +233,7 @@ def fit_before_year(
         cny=opts.cny,
         noise_weights=noise_weights if opts.pooled else None,
         damping=opts.damping,
+        noise_prior=noise_prior,
     )
     return fit.ahead(tail_df=opts.tail_df)
 
@@ -233,13 +243,27 @@ def pooled_weights_before(
 ) -> dict[NoiseKey, float]:
     """Noise levels shared by every history's months before ``year`` (those with at least a
     year of months then): nothing from ``year`` on is used, so a backtest stays out of sample."""
+    lls = noise_logliks_before(histories, year, cny=cny, damping=damping)
+    return pooled_noise_weights([ll for _, ll in lls])
+
+
+def noise_logliks_before(
+    histories: Iterable[MonthlyHistory], year: int, *, cny: bool, damping: float = 1.0
+) -> list[tuple[MonthlyHistory, dict[NoiseKey, float]]]:
+    """(months before ``year``, their ``noise_loglik``) of every history with at least a year
+    of months then."""
     end = month_index(year, 1) - 1
-    logliks = []
+    out = []
     for h in histories:
         before = h.upto(end)
         if len(before.months) >= 12:
-            logliks.append(noise_loglik(before, end=end, cny=cny, damping=damping))
-    return pooled_noise_weights(logliks)
+            out.append((before, noise_loglik(before, end=end, cny=cny, damping=damping)))
+    return out
+
+
+def _same(a: MonthlyHistory, b: MonthlyHistory) -> bool:
+    """The same maker's months (the pool may hold the history being fitted)."""
+    return a.months == b.months and a.units == b.units
 
 
 @dataclass(frozen=True)
@@ -308,6 +332,9 @@ class YearToDate:
     broad_weight: float = 0.0  # posterior weight of the wide component of the level prior
     broad_kappa: float = 0.0  # the monthly view's weight under that component
     annual_centre: float = 0.0  # mean of the annual view's log remaining total
+    # the outside view's log totals of the year (a sample): with it, the wide component of the
+    # level prior is the outside view itself, not the annual view widened (``options.conflict``)
+    outside: np.ndarray | None = None
     observed_months: tuple[int, ...] = field(init=False)
     remaining_months: tuple[int, ...] = field(init=False)
 
@@ -364,7 +391,13 @@ class YearToDate:
         total = np.asarray(total, float)
         if not self.observed:
             x = self.shapes(len(total), rng)
-            return total.copy(), total[:, None] * np.exp(x - _logsumexp(x)[:, None])
+            total = total.copy()
+            if self.outside is not None and self.broad_weight > 0.0:
+                # the level prior's outside-view component, before any actual has spoken
+                broad = rng.random(len(total)) < self.broad_weight
+                ov = np.exp(self.outside[rng.integers(0, len(self.outside), len(total))])
+                total = np.where(broad, ov, total)
+            return total, total[:, None] * np.exp(x - _logsumexp(x)[:, None])
         months = np.empty((len(total), 12))
         months[:, np.array(self.observed_months) - 1] = [
             self.observed[m] for m in self.observed_months
@@ -375,11 +408,16 @@ class YearToDate:
         log_rm = _logsumexp(v_u)
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
         if self.broad_weight > 0.0:
-            # the wide component of the level prior: the annual view's spread times the scale,
-            # which the actuals outweigh sooner (exact for Gaussian views, as the main one)
+            # the wide component of the level prior: the outside view (the reference model's
+            # total, spread over the months as the annual view's), or the annual view's spread
+            # times the scale; the actuals outweigh it sooner (exact for Gaussian views)
             broad = rng.random(len(total)) < self.broad_weight
-            c = self.options.conflict_scale
-            wide = self.annual_centre + c * (log_ra - self.annual_centre)
+            if self.outside is not None:
+                ov = self.outside[rng.integers(0, len(self.outside), len(total))]
+                wide = log_ra - np.log(np.maximum(total, 1.0)) + ov
+            else:
+                c = self.options.conflict_scale
+                wide = self.annual_centre + c * (log_ra - self.annual_centre)
             log_r = np.where(
                 broad, (1.0 - self.broad_kappa) * wide + self.broad_kappa * log_rm, log_r
             )
@@ -428,6 +466,23 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
     inv_one = np.linalg.solve(c_oo, ones)
     simple = np.linalg.solve(c_oo, c_uo.T).T
     return simple + (1.0 - simple @ ones)[:, None] * (inv_one / (ones @ inv_one))[None, :]
+
+
+def scenario_outside(scenario: Scenario, *, seed: int, draws: int = PILOT) -> np.ndarray | None:
+    """Totals of ``scenario``'s first forecast year under its outside view (the pooled reference
+    model fitted on the peers and its history up to its base year, from its base level), or
+    None when no reference fit is possible (too little history)."""
+    try:
+        fit = fit_for_scenario(scenario.history, scenario.base_year)
+    except ValueError:
+        return None
+    rng = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_OUTSIDE_STREAM,)))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the growth bound; rare, harmless
+        levels = fit.simulate(scenario.base_units, 1, draws=draws, rng=rng)
+    return np.asarray(levels[0], float)
 
 
 def annual_log_sd(scenario: Any, *, seed: int) -> float:
@@ -482,6 +537,7 @@ def year_to_date(
     pilot: int = PILOT,
     options: MonthlyOptions | None = None,
     prior_log_mean: float | None = None,
+    outside: np.ndarray | None = None,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -496,7 +552,9 @@ def year_to_date(
     model's choices (default ``DEFAULT_OPTIONS``; ``LEGACY`` is the model before issue 15).
     ``prior_log_mean``: mean of the log of the year's total under the annual model (estimated
     with ``prior_log_sd`` when that is not given); it lets the actuals outweigh an annual view
-    they contradict (``options.conflict``).
+    they contradict (``options.conflict``). ``outside``: totals of the year under the outside
+    view (a sample); when given, the level prior's wide component is that view, so actuals that
+    contradict the scenario hand the year's level to the reference model and the months.
     """
     opts = DEFAULT_OPTIONS if options is None else options
     observed = check_actuals(actuals)
@@ -519,6 +577,8 @@ def year_to_date(
     if not math.isfinite(prior_log_sd) or prior_log_sd < 0:
         raise UsageError(f"prior_log_sd must be a non-negative number, got {prior_log_sd}")
     fit = fit_before_year(monthly, target_year, scenario_seasonal(sc, seasonal), options=opts)
+    if outside is None and sc is not None and opts.conflict > 0.0:
+        outside = scenario_outside(sc, seed=seed, draws=pilot)
     ytd = YearToDate(
         target_year,
         {m % 12 + 1: u for m, u in observed.items()},
@@ -527,7 +587,10 @@ def year_to_date(
         options=opts,
         events=month_events(sc, target_year),
         prior_log_mean=prior_log_mean,
+        outside=None if outside is None else np.log(np.maximum(np.asarray(outside, float), 1.0)),
     )
+    if not ytd.observed and ytd.outside is not None:
+        ytd.broad_weight = opts.conflict
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
@@ -545,10 +608,23 @@ def year_to_date(
         ytd.kappa = var_annual / (var_annual + var_month)
         if opts.conflict > 0.0 and prior_log_mean is not None:
             ytd.annual_centre = prior_log_mean + float(np.mean(log_ra))
-            gap = float(np.mean(log_rm)) - ytd.annual_centre
-            var_wide = opts.conflict_scale**2 * var_annual
-            narrow = (1.0 - opts.conflict) * _normal_pdf(gap, var_annual + var_month)
-            wide = opts.conflict * _normal_pdf(gap, var_wide + var_month)
+            # which component of the level prior do the actuals favour? The year to date is
+            # each component's total times the shape's share of the observed months: a sharp
+            # test (the share is known far better than the months still to come)
+            o = np.array(ytd.observed_months) - 1
+            log_share = _logsumexp(x[:, o]) - _logsumexp(x)
+            var_share = float(np.var(log_share))
+            gap = math.log(ytd.ytd) - float(np.mean(log_share)) - prior_log_mean
+            if ytd.outside is not None:
+                var_wide = float(np.var(ytd.outside)) + float(np.var(log_ra))
+                var_wide_total = float(np.var(ytd.outside))
+                gap_wide = gap + prior_log_mean - float(np.mean(ytd.outside))
+            else:
+                var_wide = opts.conflict_scale**2 * var_annual
+                var_wide_total = opts.conflict_scale**2 * prior_log_sd**2
+                gap_wide = gap
+            narrow = (1.0 - opts.conflict) * _normal_pdf(gap, prior_log_sd**2 + var_share)
+            wide = opts.conflict * _normal_pdf(gap_wide, var_wide_total + var_share)
             ytd.broad_weight = wide / (narrow + wide) if narrow + wide > 0 else 1.0
             ytd.broad_kappa = var_wide / (var_wide + var_month)
         if opts.level_shift:  # the annual view informs the year's level: every month alike

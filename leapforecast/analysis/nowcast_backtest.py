@@ -27,6 +27,7 @@ cut-offs), so Wilson intervals are optimistic; the per-case rows say which case 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,9 @@ from leapforecast._version import __version__
 from leapforecast.analysis.nowcast import (
     DEFAULT_OPTIONS,
     MonthlyOptions,
+    _same,
     fit_before_year,
-    pooled_weights_before,
+    noise_logliks_before,
     scenario_for_year,
     year_to_date,
 )
@@ -51,6 +53,7 @@ from leapforecast.analysis.scoring import (
     pit_uniformity_pvalue,
     wilson_interval,
 )
+from leapforecast.analysis.seasonal import mixture_noise_prior, pooled_noise_weights
 from leapforecast.data.history import History, load_history
 from leapforecast.data.monthly import MonthlyHistory, load_monthly, load_monthly_peers, month_index
 from leapforecast.data.peers import load_peers
@@ -58,6 +61,7 @@ from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.results import QUANTILES
 from leapforecast.engine.run import simulate
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
+from leapforecast.model.reference import fit_for_scenario
 from leapforecast.model.scenario import Scenario
 
 SUBJECT = "Leapmotor"
@@ -70,6 +74,7 @@ GROUPS: tuple[tuple[str, int, int], ...] = (
 )
 PIT_BINS = 5  # quintiles: a group holds tens of totals, too few for deciles
 DEFAULT_PATHS = 2000
+PRIORS = ("reference", "trend")  # the annual prior of a maker-year without a scenario
 DEFAULT_SEED = 20260101
 TAUS = tuple(q / 100 for q in QUANTILES)
 COLUMNS = [
@@ -214,6 +219,7 @@ class NowcastBacktest(TabularMixin):
     seed: int
     scenario: str | None
     skipped: dict[str, str] = field(default_factory=dict)  # "maker year" -> why
+    prior: str = "reference"  # the annual prior of the makers without a scenario
 
     def columns(self) -> list[str]:
         return list(COLUMNS)
@@ -231,6 +237,7 @@ class NowcastBacktest(TabularMixin):
             "paths": self.paths,
             "seed": self.seed,
             "scenario": self.scenario,
+            "prior": self.prior,
             "units": "log units (CRPS and pinball of the log annual total)",
             "naive_crps": "the lower of the run-rate and y/y baselines",
             "version": __version__,
@@ -343,6 +350,25 @@ def trend_prior(
     return totals, f"trend t{dof}({mean:.2f}, {sd:.2f})"
 
 
+def reference_prior(
+    annual: History, year: int, paths: int, rng: np.random.Generator
+) -> tuple[np.ndarray, str]:
+    """Totals for ``year`` from the pooled reference model (the outside view, and the growth
+    of the default scenario) fitted on the bundled peers and ``annual`` with growth ending by
+    ``year - 1`` only, simulated from the maker's ``year - 1`` level."""
+    hist = annual.upto(year - 1)
+    if hist.years[-1] != year - 1:
+        raise HistoryError(f"a reference prior for {year} needs the annual total of {year - 1}")
+    try:
+        fit = fit_for_scenario(hist, year - 1)
+    except ValueError as exc:
+        raise HistoryError(f"no reference prior for {year}: {exc}") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the growth bound; rare, harmless
+        levels = fit.simulate(hist.units[-1], 1, draws=paths, rng=rng)
+    return np.asarray(levels[0], float), "reference"
+
+
 def naive_forecasts(last_year: dict[int, float], observed: dict[int, float]) -> tuple[float, float]:
     """(run rate, y/y) totals for the year from its first months and last year's months."""
     ly_total = sum(last_year.values())
@@ -373,6 +399,7 @@ def backtest(
     options: MonthlyOptions | None = None,
     pool: Sequence[MonthlyHistory] | None = None,
     pooled_prior: bool = False,
+    prior: str = "reference",
 ) -> NowcastBacktest:
     """Score the nowcast on every maker-year of ``data`` (default: ``load_series(series)``)
     with a complete previous year, at every cut-off in ``cutoffs`` (months observed, 0-11).
@@ -387,6 +414,9 @@ def backtest(
     default False: each maker's own, the yardstick of issue 15).
     """
     opts = DEFAULT_OPTIONS if options is None else options
+    prior_kind = prior
+    if prior_kind not in PRIORS:
+        raise UsageError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
     if paths < 100:
         raise UsageError(f"paths must be at least 100, got {paths}")
     cuts = sorted(set(cutoffs))
@@ -414,21 +444,35 @@ def backtest(
             years = [y for y in years if y == year]
         for y in years:
             rng = np.random.default_rng([seed, maker_no, y])
+            outside = None
             try:
                 if scenario is not None and maker == SUBJECT:
                     sc = scenario_for_year(scenario, y)
                     run = simulate(sc, paths=paths, seed=seed)
                     prior = np.asarray(run.totals, dtype=float)[:, 0]
                     label = f"scenario {sc.name}"
+                elif prior_kind == "reference":
+                    prior, label = reference_prior(annual, y, paths, rng)
                 else:
                     prior, label = trend_prior(annual, y, paths, rng, pool=annual_pool)
+                if opts.conflict > 0.0:  # the level prior's other component: the outside view
+                    try:
+                        outside = reference_prior(annual, y, paths, rng)[0]
+                    except HistoryError:
+                        outside = None
                 weights = None
                 if opts.pooled:
                     if y not in pooled:
-                        pooled[y] = pooled_weights_before(
+                        pooled[y] = noise_logliks_before(
                             pool, y, cny=opts.cny and seasonal is None, damping=opts.damping
                         )
-                    weights = pooled[y]
+                    if opts.partial:  # the other makers' noise levels as a prior
+                        own = monthly.upto(month_index(y, 1) - 1)
+                        weights = mixture_noise_prior(
+                            [ll for h, ll in pooled[y] if not _same(h, own)]
+                        )
+                    else:
+                        weights = pooled_noise_weights([ll for _, ll in pooled[y]])
                 fit = fit_before_year(monthly, y, seasonal, options=opts, noise_weights=weights)
             except (HistoryError, UsageError) as exc:
                 skipped[f"{maker} {y}"] = str(exc)
@@ -450,6 +494,7 @@ def backtest(
                     seed=seed + k,
                     pilot=paths,
                     options=opts,
+                    outside=outside,
                 )
                 totals, draws = ytd.draw(prior, rng)
                 rest = list(range(k + 1, 13))
@@ -489,6 +534,7 @@ def backtest(
         seed,
         None if scenario is None else scenario.name,
         skipped,
+        prior_kind,
     )
 
 

@@ -73,8 +73,9 @@ class MonthlyOptions:
     pooled: bool = True
     jan_feb: bool = True
     level_shift: bool = True
-    conflict: float = 0.1
+    conflict: float = 0.5
     conflict_scale: float = 3.0
+    partial: bool = True
 
     def __post_init__(self) -> None:
         if not (isinstance(self.damping, int | float) and 0.0 < self.damping <= 1.0):
@@ -98,6 +99,7 @@ LEGACY = MonthlyOptions(
     jan_feb=False,
     level_shift=False,
     conflict=0.0,
+    partial=False,
 )
 
 
@@ -293,6 +295,26 @@ def pooled_noise_weights(logliks: Sequence[Mapping[NoiseKey, float]]) -> dict[No
     return {k: float(sum(ll[k] for ll in logliks)) for k in sorted(keys)}
 
 
+def mixture_noise_prior(logliks: Sequence[Mapping[NoiseKey, float]]) -> dict[NoiseKey, float]:
+    """Log prior weights of the noise levels for one maker from the others (partial pooling):
+    the average of each other maker's posterior over the grid (flat prior), so a maker with a
+    short or smooth record borrows the others' noise levels only as far as its own months do not
+    speak for themselves. ``fit_monthly(noise_prior=...)`` multiplies it by the maker's own
+    marginal likelihood."""
+    if not logliks:
+        raise HistoryError("a pooled noise prior needs at least one other maker's months")
+    keys = set(logliks[0])
+    for ll in logliks[1:]:
+        keys &= set(ll)
+    order = sorted(keys)
+    posts = []
+    for ll in logliks:
+        norm = _lse([ll[k] for k in order])
+        posts.append([ll[k] - norm for k in order])
+    m = math.log(len(posts))
+    return {k: _lse([p[i] for p in posts]) - m for i, k in enumerate(order)}
+
+
 def _lse(values: Sequence[float]) -> float:
     top = max(values)
     return top + math.log(sum(math.exp(v - top) for v in values))
@@ -306,6 +328,7 @@ def fit_monthly(
     cny: bool = False,
     noise_weights: Mapping[NoiseKey, float] | None = None,
     damping: float = 1.0,
+    noise_prior: Mapping[NoiseKey, float] | None = None,
 ) -> MonthlyFit:
     """Fit the structural model to the months up to ``end`` (default: the last month).
 
@@ -318,6 +341,8 @@ def fit_monthly(
     ``pooled_noise_weights`` of several makers) replace this history's own marginal likelihood
     of the noise levels; the seasonal prior sd is still weighted by this history. ``damping``
     (0 < phi <= 1): the slope decays by phi a month between its shocks (1: a random walk).
+    ``noise_prior`` (log prior weights over the noise levels, ``mixture_noise_prior``) is added
+    to this history's own marginal likelihood instead (partial pooling).
     """
     if not 0.0 < damping <= 1.0:
         raise UsageError(f"damping must be in (0, 1], got {damping!r}")
@@ -334,6 +359,13 @@ def fit_monthly(
             (f[0] - own[(f[1], f[2], f[3])] + noise_weights[(f[1], f[2], f[3])], *f[1:])
             for f in fits
         ]
+    if noise_prior is not None:
+        if noise_weights is not None:
+            raise UsageError("give noise_weights or noise_prior, not both")
+        missing = [f[1:4] for f in fits if (f[1], f[2], f[3]) not in noise_prior]
+        if missing:
+            raise HistoryError(f"the pooled noise prior lacks the grid point {missing[0]}")
+        fits = [(f[0] + noise_prior[(f[1], f[2], f[3])], *f[1:]) for f in fits]
     end_ = history.months[-1] if end is None else end
     hist = history.upto(end_)
     use_cny = cny and seasonal is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +22,13 @@ if TYPE_CHECKING:  # pragma: no cover - the command bodies import the library la
     from leapforecast.analysis.nowcast import NowcastResult
     from leapforecast.analysis.nowcast_backtest import NowcastBacktest
     from leapforecast.model.scenario import Scenario
+
+
+class BacktestPrior(str, Enum):
+    """The annual prior of the backtest's maker-years without a scenario."""
+
+    reference = "reference"
+    trend = "trend"
 
 
 def nowcast(
@@ -128,6 +136,15 @@ def nowcast(
         bool,
         typer.Option("--cases", help="With --backtest: one row per nowcast (CSV/JSON)."),
     ] = False,
+    prior: Annotated[
+        BacktestPrior,
+        typer.Option(
+            "--prior",
+            help="With --backtest: the annual prior of the makers without --scenario: the "
+            "pooled reference model (the default scenario's growth) or a trend of the maker's "
+            "own annual history.",
+        ),
+    ] = BacktestPrior.reference,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -147,8 +164,8 @@ def nowcast(
     inputs = [str(p) for p in (actuals,) if p is not None]
     inputs += [p for p in (history, scenario) if p]  # never written over by --output
     profile = _parse_seasonal(seasonal)
-    if (series or cases) and not backtest:
-        raise UsageError("--series and --cases go with --backtest")
+    if (series or cases or prior != BacktestPrior.reference) and not backtest:
+        raise UsageError("--series, --cases and --prior go with --backtest")
     if backtest:
         if actuals is not None or month:
             raise UsageError(
@@ -156,7 +173,7 @@ def nowcast(
             )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
-        report = _backtest(year, scenario, set_, history, profile, paths, seed, series)
+        report = _backtest(year, scenario, set_, history, profile, paths, seed, series, prior.value)
         emit(
             report.case_table() if cases else report,
             written,
@@ -242,6 +259,7 @@ def _backtest(
     paths: int | None,
     seed: int | None,
     series: list[str] | None,
+    prior: str = "reference",
 ) -> NowcastBacktest:
     from leapforecast.analysis.nowcast_backtest import backtest, load_series
 
@@ -254,6 +272,7 @@ def _backtest(
         paths=2000 if paths is None else paths,
         seed=20260101 if seed is None else seed,
         seasonal=profile,
+        prior=prior,
     )
 
 

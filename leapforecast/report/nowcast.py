@@ -131,12 +131,17 @@ def _backtest_tables(result: Any) -> list[Any]:
         f"{m} {'/'.join(str(y)[2:] for mm, y in result.maker_years if mm == m)}"
         for m in result.makers
     )
-    prior = (
-        f"scenario {result.scenario} for Leapmotor, a trend of its own annual history for "
-        "the others"
-        if result.scenario
-        else "a trend of each maker's own annual history"
+    others = (
+        "the pooled reference model (the outside view) fitted up to the year before"
+        if result.prior == "reference"
+        else "a trend of the maker's own annual history"
     )
+    prior = (
+        f"scenario {result.scenario} for Leapmotor, for the others {others}"
+        if result.scenario
+        else others
+    )
+    prior += "; every level prior is half the outside view (the actuals decide)"
     out: list[Any] = [
         Text.assemble(
             ("Nowcast backtest (monthly calibration)", "bold"),
