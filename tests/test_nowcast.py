@@ -432,6 +432,27 @@ def test_cli_backtest_csv_contract(cli) -> None:
     assert max(len(line) for line in out.splitlines()) <= 100
     code, _, err = cli("nowcast", "--series", "NIO", "--month", "2026-01=5")
     assert code == 2 and "go with --backtest" in err
+    code, _, err = cli("nowcast", "--prior", "trend", "--month", "2026-01=5")
+    assert code == 2 and "go with --backtest" in err
+    code, _, err = cli("nowcast", "--backtest", "--prior", "trnd")
+    assert code == 2 and "trnd" in err and "\n" not in err.strip()
+
+
+def test_cli_backtest_prior_choice(cli) -> None:
+    """``--prior trend``: each maker's own annual trend (it needs three annual years, so Li
+    Auto 2022 is skipped and said so); the default is the reference model."""
+    args = ("nowcast", "--backtest", "--series", "Li Auto", "--paths", "200", "-f", "json")
+    code, out, err = cli(*args, "--prior", "trend")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["metadata"]["prior"] == "trend" and "Li Auto 2022" in doc["skipped"]
+    code, out, err = cli(*args)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["metadata"]["prior"] == "reference" and not doc["skipped"]
+    assert "Li Auto 2022" in doc["metadata"]["maker_years"]
+    with pytest.raises(UsageError, match="prior must be one of"):
+        nb.backtest("NIO", prior="flat", paths=200)
 
 
 def test_cli_user_history_and_year_without_actuals(cli, tmp_path) -> None:
