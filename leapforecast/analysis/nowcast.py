@@ -214,7 +214,7 @@ def fit_before_year(
             f"monthly history {hist.source}: the nowcast of {year} needs at least 3 months before "
             f"{year} to learn seasonality and noise, found {len(before.months)}"
         )
-    noise_prior = None
+    noise_prior: Mapping[NoiseKey, float] | None = None
     if opts.pooled and noise_weights is None:
         others = list(load_monthly_peers(None).values() if pool is None else pool)
         lls = noise_logliks_before(

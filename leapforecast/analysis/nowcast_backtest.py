@@ -449,13 +449,13 @@ def backtest(
                 if scenario is not None and maker == SUBJECT:
                     sc = scenario_for_year(scenario, y)
                     run = simulate(sc, paths=paths, seed=seed)
-                    prior = np.asarray(run.totals, dtype=float)[:, 0]
+                    prior_totals = np.asarray(run.totals, dtype=float)[:, 0]
                     label = f"scenario {sc.name}"
                 elif prior_kind == "reference":
-                    prior, label = reference_prior(annual, y, paths, rng)
+                    prior_totals, label = reference_prior(annual, y, paths, rng)
                 else:
-                    prior, label = trend_prior(annual, y, paths, rng, pool=annual_pool)
-                if opts.conflict > 0.0:  # the level prior's other component: the outside view
+                    prior_totals, label = trend_prior(annual, y, paths, rng, pool=annual_pool)
+                if opts.conflict > 0.0:  # the level prior's other half: the outside view
                     try:
                         outside = reference_prior(annual, y, paths, rng)[0]
                     except HistoryError:
@@ -478,8 +478,8 @@ def backtest(
                 skipped[f"{maker} {y}"] = str(exc)
                 continue
             maker_years.append((maker, y))
-            prior = np.maximum(prior, 1.0)
-            spread = float(np.std(np.log(prior)))
+            prior_totals = np.maximum(prior_totals, 1.0)
+            spread = float(np.std(np.log(prior_totals)))
             months = monthly.year(y)
             last = monthly.year(y - 1)
             actual = float(sum(months.values()))
@@ -490,13 +490,13 @@ def backtest(
                     year=y,
                     monthly=fit,
                     prior_log_sd=spread,
-                    prior_log_mean=float(np.mean(np.log(prior))),
+                    prior_log_mean=float(np.mean(np.log(prior_totals))),
                     seed=seed + k,
                     pilot=paths,
                     options=opts,
                     outside=outside,
                 )
-                totals, draws = ytd.draw(prior, rng)
+                totals, draws = ytd.draw(prior_totals, rng)
                 rest = list(range(k + 1, 13))
                 q = np.quantile(draws[:, [m - 1 for m in rest]], [0.05, 0.1, 0.9, 0.95], axis=0)
                 a = np.array([months[m] for m in rest])
