@@ -192,10 +192,12 @@ class MonthlyFit:
         # one product per grid component, not a gathered (n, 14, 14) stack of Cholesky
         # factors: the same sums in the same order (bit-identical), ten times faster
         state = np.empty_like(z)
-        for k in range(len(weights)):
-            rows = comp == k
-            if rows.any():
-                state[rows] = means[k] + np.einsum("ij,nj->ni", chols[k], z[rows])
+        counts = np.bincount(comp, minlength=len(weights))
+        order = np.argsort(comp, kind="stable")  # each component's paths, in path order
+        stops = np.cumsum(counts)
+        for k in np.flatnonzero(counts):  # only the components drawn (of up to ~100)
+            rows = order[stops[k] - counts[k] : stops[k]]
+            state[rows] = means[k] + np.einsum("ij,nj->ni", chols[k], z[rows])
         noise = noises[comp]
         return {
             "level": state[:, 0],
@@ -277,7 +279,7 @@ def noise_loglik(
     """Log marginal likelihood of each grid point of noise levels (sigma_e, eta, tau), the
     seasonal prior sd integrated out (flat over its grid): what ``pooled_noise_weights`` adds
     up across makers."""
-    fits = _grid_fits(history, end, seasonal, cny, damping)
+    fits = _cached_grid_fits(history, end, seasonal, cny, damping)
     out: dict[NoiseKey, list[float]] = {}
     for f in fits:
         out.setdefault((f[1], f[2], f[3]), []).append(f[0])
@@ -346,7 +348,7 @@ def fit_monthly(
     """
     if not 0.0 < damping <= 1.0:
         raise UsageError(f"damping must be in (0, 1], got {damping!r}")
-    fits = _grid_fits(history, end, seasonal, cny, damping)
+    fits = _cached_grid_fits(history, end, seasonal, cny, damping)
     if noise_weights is not None:
         groups: dict[NoiseKey, list[float]] = {}
         for f in fits:
@@ -409,6 +411,37 @@ def _first_month(hist: MonthlyHistory) -> int:
 
 
 _Fit = tuple[float, float, float, float, float, np.ndarray, np.ndarray]
+
+
+_GRID_CACHE: dict[tuple[object, ...], list[_Fit]] = {}
+_GRID_CACHE_SIZE = 16  # fits kept (each ~0.6 MB): a backtest reuses each maker-year's twice
+
+
+def _cached_grid_fits(
+    history: MonthlyHistory,
+    end: int | None,
+    seasonal: Sequence[float] | None,
+    cny: bool,
+    damping: float = 1.0,
+) -> list[_Fit]:
+    """``_grid_fits``, remembered for the last few histories: the pooled noise levels and the
+    maker's own fit need the same grid of the same months (the fits are read, never changed)."""
+    key = (
+        history.months,
+        history.units,
+        history.aggregates,
+        end,
+        None if seasonal is None else tuple(float(v) for v in seasonal),
+        bool(cny),
+        float(damping),
+    )
+    hit = _GRID_CACHE.pop(key, None)
+    if hit is None:
+        hit = _grid_fits(history, end, seasonal, cny, damping)
+    _GRID_CACHE[key] = hit  # most recent last
+    while len(_GRID_CACHE) > _GRID_CACHE_SIZE:
+        del _GRID_CACHE[next(iter(_GRID_CACHE))]
+    return hit
 
 
 def _grid_fits(
