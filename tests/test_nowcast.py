@@ -479,3 +479,40 @@ def test_cli_user_history_and_year_without_actuals(cli, tmp_path) -> None:
     assert (
         "actual," not in out and sum(line.startswith("month,") for line in out.splitlines()) == 12
     )
+
+
+def test_result_reports_the_outside_views_weight(fit2026) -> None:
+    """The level prior's weight on the outside view, before and after the actuals, is in the
+    result, its JSON and its table: a first quarter far above what bear expects hands it the
+    year (one month alone is weak evidence: the share of a single month varies a lot)."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leapforecast.report import tables_for
+
+    bear = load_scenario("bear")
+    q1 = {"2026-01": 90_000, "2026-02": 80_000, "2026-03": 110_000}
+    far = nowcast(q1, scenario=bear, paths=2000, seed=1, monthly=fit2026)
+    assert far.outside_prior_weight == DEFAULT_OPTIONS.conflict
+    assert far.outside_weight is not None and far.outside_weight > 0.7
+    last = load_monthly().year(2025)
+    near = {f"2026-0{m}": 1.1 * last[m] for m in (1, 2, 3)}  # as a modest year would start
+    modest = nowcast(near, scenario=bear, paths=2000, seed=1, monthly=fit2026)
+    assert modest.outside_weight is not None and modest.outside_weight < 0.5
+    doc = far.document()
+    assert doc["model"]["outside_weight"] == round(far.outside_weight, 4)
+    console = Console(file=StringIO(), width=100, color_system=None)
+    for t in tables_for(far):
+        console.print(t)
+    assert "after the actuals the outside view holds" in console.file.getvalue()
+    off = nowcast(
+        q1,
+        scenario=bear,
+        paths=2000,
+        seed=1,
+        monthly=fit2026,
+        options=MonthlyOptions(conflict=0.0),
+    )
+    assert off.outside_weight is None and off.document()["model"]["outside_weight"] is None
+    assert np.median(off.totals) < np.median(far.totals)

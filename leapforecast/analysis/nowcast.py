@@ -800,7 +800,9 @@ class NowcastResult(TabularMixin):
     (0 when the actuals already reach it; None when no month remains); ``month_quantiles``
     (remaining months x 7); ``prior_quantiles`` the annual model's own view of the year;
     ``months_weight`` the weight of the monthly view of the remaining total against the annual
-    model's (0 with no actuals, near 1 late in the year).
+    model's (0 with no actuals, near 1 late in the year); ``outside_weight`` the level prior's
+    weight on the outside view once the actuals have spoken (its prior weight is
+    ``options.conflict``; None when the scenario has no outside view).
     """
 
     year: int
@@ -823,6 +825,8 @@ class NowcastResult(TabularMixin):
     months_weight: float
     totals: np.ndarray = field(repr=False)
     mixture: list[dict[str, Any]] | None = None
+    outside_weight: float | None = None
+    outside_prior_weight: float | None = None  # before the actuals (``options.conflict``)
     # the annual run's replicate blocks when it used a Latin hypercube or Sobol design: the
     # nowcast keeps its paths in order, so the s.e. comes from the blocks' spread
     rep_sizes: np.ndarray | None = field(default=None, repr=False)
@@ -964,6 +968,9 @@ class NowcastResult(TabularMixin):
                 "tau": round(self.tau, 4),
                 "prior_log_sd": round(self.prior_log_sd, 4),
                 "months_weight": round(self.months_weight, 4),
+                "outside_weight": None
+                if self.outside_weight is None
+                else round(self.outside_weight, 4),
             },
             **self._mixture_document(),
         }
@@ -1037,6 +1044,7 @@ def nowcast(
         prior_log_sd=ytd.prior_log_sd,
         months_weight=ytd.kappa if ytd.remaining_months else 1.0,
         rep_sizes=annual.rep_sizes,
+        outside_weight=ytd.broad_weight if ytd.outside is not None else None,
     )
 
 
@@ -1053,6 +1061,7 @@ def _from_draws(
     months_weight: float,
     rep_sizes: np.ndarray | None = None,
     mixture: list[dict[str, Any]] | None = None,
+    outside_weight: float | None = None,
 ) -> NowcastResult:
     """A nowcast's summary from its drawn totals and remaining months (one scenario's or a
     mixture's): quantiles, target counts and each remaining month's quantiles."""
@@ -1083,6 +1092,8 @@ def _from_draws(
         totals=totals,
         rep_sizes=rep_sizes,
         mixture=mixture,
+        outside_weight=outside_weight,
+        outside_prior_weight=None if outside_weight is None else ytd.options.conflict,
     )
 
 
@@ -1128,7 +1139,8 @@ def _nowcast_mixture(
     prior = np.empty(paths)
     tgt = np.asarray(sc.targets, float)
     parts: list[dict[str, Any]] = []
-    kappa = log_sd = 0.0
+    kappa = log_sd = outside_w = 0.0
+    has_outside = True
     for k, comp in enumerate(mixture.components):
         ytd = post.conditions[comp.name]
         prior_k = _kept_totals(simulate(comp.scenario, paths=paths, seed=seed))[:, 0].astype(float)
@@ -1139,6 +1151,8 @@ def _nowcast_mixture(
         w = post.posterior[k]
         kappa += w * (ytd.kappa if ytd.remaining_months else 1.0)
         log_sd += w * ytd.prior_log_sd
+        has_outside = has_outside and ytd.outside is not None
+        outside_w += w * ytd.broad_weight
         probs = dict(zip(sc.targets, (totals_k[None, :] >= tgt[:, None]).mean(axis=1), strict=True))
         parts.append(
             {
@@ -1162,4 +1176,5 @@ def _nowcast_mixture(
         prior_log_sd=log_sd,
         months_weight=kappa,
         mixture=parts,
+        outside_weight=outside_w if has_outside else None,
     )

@@ -85,7 +85,15 @@ def nowcast_tables(result: NowcastResult) -> list[Any]:
             f"weight of the actuals against the annual model for the rest of the year: "
             f"{result.months_weight:.0%}\nmonthly model noise (log, a month): irregular "
             f"{result.sigma_e:.3f}, slope {result.tau:.3f}; annual model spread "
-            f"{result.prior_log_sd:.3f} (log)",
+            f"{result.prior_log_sd:.3f} (log)"
+            + (
+                ""
+                if result.outside_weight is None
+                else "\nlevel prior: the scenario or its outside view, "
+                f"{1 - (result.outside_prior_weight or 0.0):.0%}/"
+                f"{result.outside_prior_weight or 0.0:.0%}; after the actuals the outside view "
+                f"holds {result.outside_weight:.0%}"
+            ),
             style="dim",
         )
     )
