@@ -153,3 +153,28 @@ def test_several_scenarios_compared_with_outside_view():
     assert "vs base (paired)" in text
     assert "<td class='num outside'>3.1%</td>" in text
     assert text.count("<svg") == 2 + 1 + 2 + 1  # fans, exceedance, histograms, comparison
+
+
+def test_assumptions_never_show_where_the_author_keeps_files(tmp_path, monkeypatch) -> None:
+    """A report is sent on: bundled files show as scenarios/NAME.toml, files under the working
+    directory relative to it, others by name alone; no absolute path reaches the page."""
+    from leapforecast.report.html import shown_path
+
+    rows = assumptions(load_scenario("bear"))
+    assert rows and all(r["source"].startswith("scenarios/") for r in rows)
+    assert any(r["source"].startswith("scenarios/bear.toml:") for r in rows)
+    mine = tmp_path / "work" / "mine.toml"
+    mine.parent.mkdir()
+    mine.write_text(
+        'extends = "base"\n[scenario]\nname = "mine"\n[growth]\nrate = 0.3  # my guess\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert shown_path(str(mine)) == "work/mine.toml"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert shown_path(str(mine)) == "mine.toml"
+    assert shown_path("relative/given.toml") == "relative/given.toml"
+    rows = assumptions(load_scenario(str(mine)))
+    assert not any(str(tmp_path) in r["source"] for r in rows)
+    assert {r["source"].split(":")[0] for r in rows} >= {"mine.toml", "scenarios/base.toml"}

@@ -408,6 +408,25 @@ def _lookup(doc: Any, path: Sequence[str]) -> Any:
     return doc
 
 
+def shown_path(label: str) -> str:
+    """A scenario file's name as a report sent on shows it: a bundled file as
+    ``scenarios/NAME.toml``, a file under the working directory relative to it, any other by
+    its name alone (an absolute path says where the author keeps their files, nothing more)."""
+    from pathlib import Path
+
+    from leapforecast.model.files import bundled_dir
+
+    path = Path(label)
+    if not path.is_absolute():
+        return label
+    for base, prefix in ((bundled_dir(), "scenarios/"), (Path.cwd(), "")):
+        try:
+            return prefix + path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
 def assumptions(scenario: Scenario) -> list[dict[str, str]]:
     """Every number the scenario files set, with where it is and the comment that explains it.
 
@@ -463,7 +482,7 @@ def assumptions(scenario: Scenario) -> list[dict[str, str]]:
                 {
                     "key": ".".join(shown).replace(".[", " ["),
                     "value": str(value) if path[-1] in _PLAIN_KEYS else format_value(value),
-                    "source": f"{source.label}:{lineno}",
+                    "source": f"{shown_path(source.label)}:{lineno}",
                     "comment": own,
                     "inherited": inherited,
                 }
