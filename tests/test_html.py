@@ -166,7 +166,7 @@ def test_assumptions_never_show_where_the_author_keeps_files(tmp_path, monkeypat
     mine = tmp_path / "work" / "mine.toml"
     mine.parent.mkdir()
     mine.write_text(
-        'extends = "base"\n[scenario]\nname = "mine"\n[growth]\nrate = 0.3  # my guess\n'
+        '[scenario]\nname = "mine"\nextends = "builtin:base"\n[growth]\nrate = 0.3  # my guess\n'
     )
     monkeypatch.chdir(tmp_path)
     assert shown_path(str(mine)) == "work/mine.toml"
