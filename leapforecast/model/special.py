@@ -385,7 +385,8 @@ def _gammainccinv(a: np.ndarray, q: np.ndarray) -> np.ndarray:
         s[active] = sa - step
         # done at full precision, or once rounding noise stops the steps from shrinking
         size = np.abs(step)
-        going = (size > 4e-16 * np.maximum(1.0, np.abs(sa))) & ((size >= 1.0) | (size < 0.5 * last[active]))
+        shrinking = (size >= 1.0) | (size < 0.5 * last[active])
+        going = (size > 4e-16 * np.maximum(1.0, np.abs(sa))) & shrinking
         last[active] = size
         active = active[going]
         if not active.size:
