@@ -306,22 +306,23 @@ def _log_gamma_pq(
     upper = ~lower
     if upper.any():
         au, xu = a[upper], x[upper]
-        tiny = 1e-300
+        # For x >= a + 1 every b_i = x + 2i + 1 - a is at least 2, so Lentz's guards against
+        # a zero denominator are not needed.
         b = xu + 1.0 - au
-        c = np.full_like(xu, 1.0 / tiny)
+        c = np.full_like(xu, np.inf)  # c_0 = 1 / tiny, and an / c_0 = 0
         d = 1.0 / b
         h = d.copy()
         i = 0.0
+        delta = np.empty_like(xu)
         while True:
             i += 1.0
             an = -i * (i - au)
-            b = b + 2.0
-            d = an * d + b
-            d = np.where(np.abs(d) < tiny, tiny, d)
+            b += 2.0
+            d *= an
+            d += b
+            np.divide(1.0, d, out=d)
             c = b + an / c
-            c = np.where(np.abs(c) < tiny, tiny, c)
-            d = 1.0 / d
-            delta = d * c
+            np.multiply(d, c, out=delta)
             h *= delta
             if i >= 5000 or not (np.abs(delta - 1.0) > 3e-16).any():  # one ulp is converged
                 break
@@ -385,8 +386,10 @@ def _gammainccinv(a: np.ndarray, q: np.ndarray) -> np.ndarray:
         s[active] = sa - step
         # done at full precision, or once rounding noise stops the steps from shrinking
         size = np.abs(step)
+        # Halley's error after a step of size e is about e**3: a step below 1e-6 leaves
+        # nothing a float can hold, so the next evaluation is skipped
         shrinking = (size >= 1.0) | (size < 0.5 * last[active])
-        going = (size > 4e-16 * np.maximum(1.0, np.abs(sa))) & shrinking
+        going = (size > 1e-6) & shrinking
         last[active] = size
         active = active[going]
         if not active.size:
