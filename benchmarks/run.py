@@ -376,6 +376,12 @@ def main() -> None:
     parser.add_argument(
         "--grid", type=int, default=None, help="sweep grid side (default 20, quick 10)"
     )
+    parser.add_argument(
+        "--only",
+        choices=["startup", "commands", "segments", "parallel"],
+        action="append",
+        help="with --goals: only these groups of goals (repeatable)",
+    )
     opts = parser.parse_args()
     # Time the package as installed from a wheel, with bytecode: pip compiles it, while an
     # editable checkout under PYTHONDONTWRITEBYTECODE would recompile every module per process.
@@ -387,10 +393,17 @@ def main() -> None:
     large = 2_000_000 if opts.quick else 10_000_000
     rows: list[tuple[str, str, str]] = []
     load_before = load()
-    rows += startup_rows(repeats)
-    rows += command_rows(1 if opts.quick else 3)
-    rows += segment_rows(repeats)
-    rows += parallel_rows(1 if opts.quick else 3, opts.grid or (10 if opts.quick else 20))
+    only = set(opts.only or ["startup", "commands", "segments", "parallel"])
+    if "startup" in only:
+        rows += startup_rows(repeats)
+    if "commands" in only:
+        rows += command_rows(1 if opts.quick else 3)
+    if "segments" in only:
+        rows += segment_rows(repeats)
+    if "parallel" in only:
+        rows += parallel_rows(1 if opts.quick else 3, opts.grid or (10 if opts.quick else 20))
+    if opts.only and not opts.goals:
+        parser.error("--only goes with --goals")
     if opts.goals:
         report(rows, load_before)
         return

@@ -11,6 +11,9 @@ process):
   threshold, so glibc handed them back to the kernel after every chunk and the next chunk
   page-faulted them in again (370,000 faults for 10M paths). Raising the trim and mmap thresholds
   keeps them in the heap; peak memory is unchanged.
+* Pydantic plugins: looking them up scans every installed distribution's entry points
+  (``importlib.metadata``, ~10 ms of each start-up); the command line uses none. A value the
+  user set is kept.
 """
 
 import os
@@ -23,6 +26,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 def _tune_process() -> None:
     for name in _THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     if not sys.platform.startswith("linux"):
         return
     try:

@@ -94,7 +94,7 @@ def scenarios(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
 
     Example: leapforecast scenarios --format csv
     """
-    from leapforecast.model.authoring import scenario_catalog
+    from leapforecast.model.catalog import scenario_catalog
 
     emit(scenario_catalog(), fmt, output)
 

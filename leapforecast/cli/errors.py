@@ -166,6 +166,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         except ImportError:  # pragma: no cover
             from click import exceptions as cx
 
+    from leapforecast.cli.startup import command_for
     from leapforecast.data._files import reset_reads
     from leapforecast.errors import LeapforecastError, ScenarioError
 
@@ -179,7 +180,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         # Drive the Click command directly rather than through ``app(...)``: Typer's main loop
         # turns Ctrl-C into a silent exit 130 and a closed pipe into ``sys.exit(1)``, and both
         # must reach the handlers below (one line ``interrupted``; a closed pipe is success).
-        command = typer.main.get_command(app)
+        command = command_for(app, list(args))  # only the command being run, when named
         # a shell asking for completions (the script --install-completion writes sets this)
         command._main_shell_completion({}, "leapforecast")  # exits when it completes
         with command.make_context("leapforecast", list(args)) as ctx:

@@ -21,6 +21,7 @@ import numpy as np
 from leapforecast.errors import UsageError
 from leapforecast.model.checks import SOBOL_MAX_DIM
 from leapforecast.model.distributions import U_MIN
+from leapforecast.model.special import ndtr, ndtri
 
 
 def name_key(name: str) -> tuple[int, ...]:
@@ -118,7 +119,5 @@ def _block(
 
 def correlate(u: np.ndarray, rows: list[int], factor: np.ndarray) -> None:
     """Impose the copula on the given rows (inputs) of a design ``u`` in place."""
-    from scipy.special import ndtr, ndtri
-
     z = ndtri(u[rows])
     u[rows] = np.clip(ndtr(factor @ z), U_MIN, 1 - U_MIN)

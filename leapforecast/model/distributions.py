@@ -2,7 +2,8 @@
 
 Drawing every path-level input as ``ppf(u)`` lets random, Latin hypercube and Sobol designs and
 the rank-correlation copula share one code path: only the uniforms ``u`` change.
-Only ``scipy.special`` is used here, so a run never pays for importing ``scipy.stats``.
+The normal quantile comes from ``model.special`` (NumPy only), so a run never pays for importing
+SciPy.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from leapforecast.model._beta import _betaincinv
+from leapforecast.model.special import ndtri
 from leapforecast.units import parse_units
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
@@ -33,8 +35,6 @@ STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=Tru
 
 
 def _ndtri(u: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtri
-
     return ndtri(u)
 
 

@@ -10,11 +10,13 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leapforecast.data._files import BUILTIN_PREFIX, STDIN_LABEL, is_stdin, read_text_file
 from leapforecast.errors import LeapforecastError, ScenarioError
-from leapforecast.model.spec import ScenarioSpec
+
+if TYPE_CHECKING:  # pragma: no cover - named in a signature only: listing needs no Pydantic
+    from leapforecast.model.spec import ScenarioSpec
 
 MAX_EXTENDS_DEPTH = 16
 # what `leapforecast run` with no scenario runs, and `backtest -m scenario:default` scores

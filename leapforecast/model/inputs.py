@@ -23,6 +23,7 @@ import numpy as np
 from leapforecast.errors import ScenarioError
 from leapforecast.model.distributions import U_MIN, DistBase, Fixed, Normal
 from leapforecast.model.spec import ScenarioSpec
+from leapforecast.model.special import gammainccinv
 
 Problem = tuple[list[str], str]  # (key path, message)
 
@@ -54,8 +55,6 @@ class ReferenceSigma(DistBase):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         if self.shape is None or self.scale is None:
             raise RuntimeError("reference growth used before its posterior was fitted")
-        from scipy.special import gammainccinv
-
         # sigma^2 = scale / G with G ~ Gamma(shape): its u-quantile is scale / (upper-tail
         # u-quantile of G), increasing in u
         return np.sqrt(self.scale / gammainccinv(self.shape, np.asarray(u, float)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from leapforecast.model.authoring import ScenarioCatalog
+from leapforecast.model.catalog import ScenarioCatalog
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType

@@ -38,7 +38,7 @@ _BUILDERS: dict[str, str] = {
     "leapforecast.analysis.monthly_report.MonthlyReport": "history:monthly_tables",
     "leapforecast.data.targets.TrackRecord": "history:track_record_tables",
     "leapforecast.analysis.nowcast.NowcastResult": "nowcast:nowcast_tables",
-    "leapforecast.model.authoring.ScenarioCatalog": "catalog:catalog_tables",
+    "leapforecast.model.catalog.ScenarioCatalog": "catalog:catalog_tables",
 }
 
 

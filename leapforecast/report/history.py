@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
-from leapforecast.analysis.monthly_report import MonthlyReport
 from leapforecast.data.history import History, HistoryReport
 from leapforecast.data.monthly import month_label
 from leapforecast.data.targets import Target, TrackRecord
 from leapforecast.report.tables import report_table
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - the monthly view's type (NumPy) is only named here
     from rich.console import RenderableType
     from rich.table import Table
+
+    from leapforecast.analysis.monthly_report import MonthlyReport
 
 
 def monthly_tables(report: MonthlyReport) -> list[RenderableType]:

@@ -1,0 +1,81 @@
+"""Start-up (issue 18): commands load only what they use, and the CLI's trimmed start-up (one
+command's group, deferred Typer coercion) behaves as the whole group does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def _loaded(args: list[str]) -> tuple[set[str], str]:
+    code = (
+        "import sys\n"
+        "from leapforecast._entry import main\n"
+        f"sys.argv = ['leapforecast', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('numpy', 'scipy', 'pandas', 'pydantic') if m in sys.modules]\n"
+        "sys.stderr.write('\\nMODULES ' + ','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
+    )
+    line = out.stderr.rsplit("MODULES ", 1)[-1].strip()
+    return set(line.split(",")) - {""}, out.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history"],
+        ["history", "--targets"],
+        ["history", "-f", "csv"],
+        ["scenarios"],
+        ["scenarios", "-f", "json"],
+    ],
+)
+def test_listing_commands_import_no_numpy_scipy_or_pandas(args):
+    loaded, stdout = _loaded(args)
+    assert stdout.strip()  # the command did run
+    assert not loaded & {"numpy", "scipy", "pandas"}
+    if "-f" not in args:  # a value given on the command line is coerced by Typer's Pydantic
+        assert "pydantic" not in loaded
+
+
+def test_validate_imports_no_scipy_or_pandas():
+    loaded, stdout = _loaded(["validate", "base"])
+    assert "ok" in stdout
+    assert not loaded & {"scipy", "pandas"}
+
+
+def test_one_command_group_behaves_as_the_whole(cli):
+    # a misspelt command still gets the whole group's suggestion
+    code, out, err = cli("rnu")
+    assert code == 2 and "Did you mean 'run'?" in err
+    # global flags before the command, and a bad value still coerced by Typer
+    code, out, err = cli("-q", "run", "--jobs", "0")
+    assert code == 2 and "--jobs" in err
+    code, out, err = cli("--debug", "history", "-f", "csv")
+    assert code == 0 and out.startswith("year,")
+
+
+def test_deferred_coercion_leaves_typer_values_alone():
+    from leapforecast.cli import app
+    from leapforecast.cli.startup import _command_name, command_for
+
+    assert _command_name(["-q", "--debug", "run", "x"]) == "run"
+    assert _command_name(["--help", "run"]) is None
+    assert _command_name([]) is None
+    whole = command_for(app, ["--help"])
+    assert len(whole.commands) > 10  # type: ignore[attr-defined]
+    one = command_for(app, ["run"])
+    assert list(one.commands) == ["run"]  # type: ignore[attr-defined]
+    with one.make_context("leapforecast", ["run", "-n", "5", "-j", "2", "-f", "csv"]) as ctx:
+        sub = one.commands["run"]  # type: ignore[attr-defined]
+        sub_ctx = sub.make_context("run", ["-n", "5", "-j", "2", "-f", "csv"], parent=ctx)
+        params = sub_ctx.params
+    assert params["paths"] == 5 and params["jobs"] == 2 and params["fmt"].value == "csv"
+    assert params["month"] is None or params["month"] == ()
+    assert params["executor"].value == "threads" and params["scenario"] is None
