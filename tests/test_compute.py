@@ -28,3 +28,30 @@ def test_reference_sigma_memo_returns_the_computed_values_and_a_private_copy():
     for k in range(inputs._SIGMA_MEMO_ENTRIES + 5):
         dist.ppf(np.full(2000, (k + 1) / 100))
     assert len(inputs._sigma_memo) == inputs._SIGMA_MEMO_ENTRIES
+
+
+def test_simulate_totals_are_simulates_totals():
+    """The backtest's totals-only runs (engine.run.simulate_totals) hold exactly the draws of
+    simulate(), for a plain scenario, a two-segment one and a mixture."""
+    from leapforecast.engine.run import simulate, simulate_totals
+    from leapforecast.model.files import bundled_scenarios
+    from leapforecast.model.scenario import load_scenario
+
+    names = ["base", "bear", "default"]
+    mixtures = [n for n in bundled_scenarios() if load_scenario(n).mixture is not None]
+    for name in names + mixtures[:1]:
+        sc = load_scenario(name)
+        full = simulate(sc, paths=70_000, seed=11).totals
+        assert full is not None
+        mine = simulate_totals(sc, paths=70_000, seed=11)
+        assert mine.dtype == np.float32 and np.array_equal(mine, full), name
+
+
+def test_builtin_peers_are_parsed_once_and_handed_out_as_copies():
+    from leapforecast.data.peers import load_peers
+
+    first = load_peers()
+    first.pop(next(iter(first)))
+    again = load_peers("builtin:peers")
+    assert len(again) == len(first) + 1
+    assert again == load_peers()
