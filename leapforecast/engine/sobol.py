@@ -72,22 +72,26 @@ def direction_numbers(d: int) -> np.ndarray | None:
 def _initial_directions(poly: np.ndarray, vinit: np.ndarray, d: int) -> np.ndarray:
     """Bratley & Fox's recurrence (Algorithm 659, as Joe & Kuo use it): each dimension's
     first ``m`` numbers from the table (``m`` the degree of its primitive polynomial), the rest
-    from the polynomial's coefficients; then column ``j`` is scaled by 2^(BITS - 1 - j)."""
+    from the polynomial's coefficients; then column ``j`` is scaled by 2^(BITS - 1 - j).
+    Dimensions of one degree are computed together (up to 21,201 dimensions in milliseconds)."""
     v = np.zeros((d, BITS), np.int64)
     if d == 0:
         return v.astype(np.uint32)
     v[0] = 1
-    for dim in range(1, d):
-        p = int(poly[dim])
-        m = p.bit_length() - 1
-        row = [int(x) for x in vinit[dim, :m]] + [0] * (BITS - m)
+    degree = np.array([int(p).bit_length() - 1 for p in poly[1:d]], np.int64)
+    for m in np.unique(degree):
+        m = int(m)
+        dims = 1 + np.flatnonzero(degree == m)
+        p = poly[dims].astype(np.int64)
+        rows = np.zeros((dims.size, BITS), np.int64)
+        rows[:, :m] = vinit[dims, :m]
         for j in range(m, BITS):
-            new = row[j - m]
+            new = rows[:, j - m].copy()
             for k in range(m):
-                if (p >> (m - 1 - k)) & 1:
-                    new ^= row[j - k - 1] << (k + 1)
-            row[j] = new
-        v[dim] = row
+                on = ((p >> (m - 1 - k)) & 1).astype(bool)
+                new[on] ^= rows[on, j - k - 1] << (k + 1)
+            rows[:, j] = new
+        v[dims] = rows
     v <<= np.arange(BITS - 1, -1, -1, dtype=np.int64)
     return v.astype(np.uint32)
 
@@ -99,16 +103,17 @@ def _scrambled(v: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.
     d = v.shape[0]
     shift_bits = rng.integers(2, size=(d, BITS), dtype=np.uint32)
     shift = shift_bits.astype(np.int64) @ (np.int64(1) << np.arange(BITS, dtype=np.int64))
-    ltm = np.tril(rng.integers(2, size=(d, BITS, BITS), dtype=np.uint32)).astype(np.int64)
+    ltm = np.tril(rng.integers(2, size=(d, BITS, BITS), dtype=np.uint32))
     ltm[:, np.arange(BITS), np.arange(BITS)] = 1
-    # bit k of a number, k = 0 (least significant) .. BITS-1
-    powers = np.arange(BITS, dtype=np.int64)
-    vbits = (v.astype(np.int64)[:, :, None] >> powers) & 1  # (d, j, k)
-    # row p of a dimension's matrix, read as a number whose bit k is ltm[p, BITS-1-k]
-    rows = ltm[:, :, ::-1]  # (d, p, k)
-    parity = np.einsum("djk,dpk->djp", vbits, rows) & 1  # (d, j, p)
-    weights = np.int64(1) << (BITS - 1 - np.arange(BITS, dtype=np.int64))  # row p -> bit
-    sv = (parity * weights).sum(axis=2)
+    # Row p of a dimension's matrix as a number whose bit k is ltm[p, BITS-1-k]; scrambled
+    # number j has bit BITS-1-p = parity(row p AND direction number j).
+    high_first = np.uint32(1) << np.arange(BITS - 1, -1, -1, dtype=np.uint32)
+    rows = (ltm.astype(np.uint32) * high_first).sum(axis=2, dtype=np.uint32)  # (d, p)
+    both = v[:, :, None] & rows[:, None, :]  # (d, j, p)
+    for step in (16, 8, 4, 2, 1):  # fold to the parity in the lowest bit
+        both ^= both >> np.uint32(step)
+    both &= np.uint32(1)
+    sv = (both * high_first).sum(axis=2, dtype=np.uint32)
     return sv.astype(np.uint32), shift.astype(np.uint32)
 
 
