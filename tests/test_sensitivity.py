@@ -194,7 +194,7 @@ def test_saltelli_design_and_indices_are_salibs_numbers(k, n):
     assert Z_95 == norm.ppf(0.975)
 
 
-@pytest.mark.parametrize("d", [1, 2, 7, 20])
+@pytest.mark.parametrize("d", [1, 2, 7, 20, 500])
 @pytest.mark.parametrize("n", [1, 5, 64, 1000])
 def test_scrambled_sobol_is_scipys_sequence(d, n):
     """engine.sobol gives qmc.Sobol's points bit for bit, from an integer seed (a fresh
