@@ -45,10 +45,10 @@ UNIT_UNIFORM = UnitUniform(value=0.5)
 
 
 # ReferenceSigma.ppf remembers its last results by content: gammainccinv costs ~0.3 us a value
-# (0.3 s of a 0.45 s default `sensitivity`), and the runs of a tornado, a sweep or a Sobol
-# design draw the same uniforms for sigma again and again (common random numbers). A hit is
-# checked value for value, so it returns exactly what the computation would. Bounded: up to
-# 32 chunk-sized entries (about 32 MB).
+# (0.3 s of the 0.45 s a default `sensitivity` spent in the library), and the runs of a tornado,
+# a sweep or a Sobol design draw the same uniforms for sigma again and again (common random
+# numbers). A hit is checked value for value, so it returns exactly what the computation would.
+# Bounded: up to 32 chunk-sized entries (about 32 MB).
 _SIGMA_MEMO_MIN = 1024
 _SIGMA_MEMO_ENTRIES = 32
 _sigma_memo: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
