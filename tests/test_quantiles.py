@@ -32,7 +32,9 @@ def _cases(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 10, 4095, 4096, 5000, 65_536, 300_007])
+@pytest.mark.parametrize(
+    "n", [1, 2, 3, 10, 2499, 2500, 4095, 4096, 5000, 20_000, 65_536, 300_007, 1_100_000]
+)
 def test_bit_for_bit_numpy(n):
     rng = np.random.default_rng(n)
     for name, values in _cases(n, rng).items():

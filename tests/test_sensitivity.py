@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import subprocess
 import sys
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from leapforecast.analysis.saltelli import Z_95, saltelli_design, saltelli_indices
 from leapforecast.analysis.sensitivity import (
     NOISE,
     rank_correlations,
@@ -21,6 +23,7 @@ from leapforecast.analysis.sensitivity import (
     sobol_indices,
     tornado,
 )
+from leapforecast.engine.sobol import scrambled_sobol
 from leapforecast.model.files import bundled_scenarios
 from leapforecast.model.scenario import load_scenario
 
@@ -34,7 +37,7 @@ def _uniform(lo: float, hi: float):
 
 def test_ishigami_indices_match_the_analytic_values():
     """Ishigami (a=7, b=0.1) on [-pi, pi]^3: S1 = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424,
-    0.2437) (Sobol' & Levitan 1999). This checks the SALib sampling/analysis wiring."""
+    0.2437) (Sobol' & Levitan 1999). This checks the Saltelli sampling/analysis."""
     a, b = 7.0, 0.1
 
     def ishigami(x: np.ndarray) -> np.ndarray:
@@ -154,13 +157,61 @@ def test_rank_correlations_need_kept_inputs():
         rank_correlations(res, 2026)
 
 
-def test_without_salib_the_sobol_part_is_skipped_with_a_note(monkeypatch):
+def test_sobol_indices_need_neither_salib_nor_scipy_stats(monkeypatch):
+    """The design and estimators are NumPy (analysis.saltelli): a missing SALib changes nothing
+    and the default command never imports it or scipy.stats (0.9 s of a 1.5 s command)."""
     for name in ("SALib", "SALib.analyze", "SALib.sample"):
         monkeypatch.setitem(sys.modules, name, None)
     report = sensitivity(load_scenario(), paths=2000, sobol=64)
-    assert report.sobol_n is None
-    assert any("leapforecast[sensitivity]" in n for n in report.notes)
-    assert all(r.sobol is None for r in report.inputs)
+    assert report.sobol_n == 64
+    assert all(r.sobol is not None for r in report.inputs)
+    code = (
+        "import sys; from leapforecast.analysis.sensitivity import sensitivity; "
+        "from leapforecast.model.scenario import load_scenario; "
+        "sensitivity(load_scenario(), paths=500, sobol=32); "
+        "print(sorted(m for m in ('SALib', 'scipy.stats', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+@pytest.mark.parametrize("n", [16, 256])
+def test_saltelli_design_and_indices_are_salibs_numbers(k, n):
+    """Value for value what SALib's sample and analyze (calc_second_order=False) give."""
+    salib_sample = pytest.importorskip("SALib.sample.sobol")
+    salib_analyze = pytest.importorskip("SALib.analyze.sobol")
+    problem = {"num_vars": k, "names": [f"x{i}" for i in range(k)], "bounds": [[0.0, 1.0]] * k}
+    theirs = salib_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=77)
+    ours = saltelli_design(k, n, seed=77)
+    assert np.array_equal(ours.reshape(-1, k), theirs)
+    y = np.sin(3 * ours[..., 0]) + ours.sum(axis=-1) ** 2 + (ours[..., -1] > 0.7)
+    res = salib_analyze.analyze(problem, y.ravel(), calc_second_order=False, seed=91)
+    mine = saltelli_indices(y, k, seed=91)
+    for key, value in (("S1", mine.s1), ("S1_conf", mine.s1_conf), ("ST", mine.st)):
+        assert np.array_equal(value, res[key]), key
+    assert np.array_equal(mine.st_conf, res["ST_conf"])
+    assert Z_95 == norm.ppf(0.975)
+
+
+@pytest.mark.parametrize("d", [1, 2, 7, 20, 500])
+@pytest.mark.parametrize("n", [1, 5, 64, 1000])
+def test_scrambled_sobol_is_scipys_sequence(d, n):
+    """engine.sobol gives qmc.Sobol's points bit for bit, from an integer seed (a fresh
+    default_rng) and from a Generator (SciPy spawns a child and leaves the parent alone)."""
+    import warnings
+
+    from scipy.stats import qmc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # n not a power of two
+        for seed in (0, 5, 2**40 + 3):
+            expected = qmc.Sobol(d, scramble=True, seed=seed).random(n)
+            assert np.array_equal(scrambled_sobol(d, n, seed=seed), expected)
+            theirs, mine = np.random.default_rng(seed), np.random.default_rng(seed)
+            expected = qmc.Sobol(d, scramble=True, seed=theirs).random(n)
+            assert np.array_equal(scrambled_sobol(d, n, seed=mine), expected)
+            assert theirs.random() == mine.random()
 
 
 @pytest.mark.parametrize("name", BUNDLED)

@@ -45,7 +45,6 @@ from leapforecast.analysis.scoring import (
     bootstrap_coverage_interval,
     calibration_verdict,
     conformal_factor,
-    covered,
     crps_samples,
     deviation_score,
     interval_score,
@@ -58,7 +57,7 @@ from leapforecast.analysis.scoring import (
 from leapforecast.data.history import History, load_history
 from leapforecast.data.peers import load_peers, peer_intervals
 from leapforecast.data.tabular import TabularMixin
-from leapforecast.engine.run import simulate
+from leapforecast.engine.run import simulate_totals
 from leapforecast.errors import LeapforecastError, ScenarioError, UsageError
 from leapforecast.model.files import bundled_scenarios
 from leapforecast.model.scenario import Scenario, load_scenario
@@ -455,8 +454,8 @@ def _scenario_method(scenario: Scenario, notes: list[str]) -> Forecaster:
             if n not in notes:
                 notes.append(n)
         seed = int(ctx.rng.integers(0, 2**62))
-        result = simulate(rebased.scenario, paths=ctx.draws, seed=seed)
-        totals = np.maximum(np.asarray(result.totals, float), 1.0)
+        totals = simulate_totals(rebased.scenario, paths=ctx.draws, seed=seed)
+        totals = np.maximum(np.asarray(totals, float), 1.0)
         return np.log(totals[:, [h - 1 for h in ctx.horizons]])
 
     return run
@@ -535,15 +534,25 @@ def _score(
     rng: np.random.Generator,
     in_sample: bool | None,
 ) -> Case:
-    q05, q50, q95 = np.quantile(x, [0.05, 0.5, 0.95])
     point = method in POINT_METHODS
-    bounds = None
+    # One sort serves every quantile, the CRPS and the PIT (each is computed exactly as on the
+    # unsorted draws: a quantile of several probabilities is each one's own value).
+    x = np.sort(x)
+    probs = [0.05, 0.5, 0.95]
     if not point:
-        qs = np.quantile(x, [p for lv in LEVELS for p in ((1 - lv) / 2, (1 + lv) / 2)])
+        probs += [p for lv in LEVELS for p in ((1 - lv) / 2, (1 + lv) / 2)]
+    q = np.quantile(x, probs)
+    q05, q50, q95 = q[0], q[1], q[2]
+    bounds = None
+    inside = None
+    if not point:
+        qs = q[3:]
         bounds = (
             float(q50),
             tuple((float(qs[2 * i]), float(qs[2 * i + 1])) for i in range(len(LEVELS))),
         )
+        # scoring.covered: the central interval's ends included
+        inside = tuple(bool(qs[2 * i] <= y <= qs[2 * i + 1]) for i in range(len(LEVELS)))
     return Case(
         series=name,
         origin=origin,
@@ -554,7 +563,7 @@ def _score(
         p5=math.exp(q05),
         p95=math.exp(q95),
         pit=float(pit(x, y, rng=rng)),
-        covered=None if point else tuple(bool(covered(x, y, lv)) for lv in LEVELS),
+        covered=inside,
         crps=float(crps_samples(x, y)),
         interval_score_90=None if point else float(interval_score(q05, q95, y, 0.1)),
         in_sample=in_sample,

@@ -8,17 +8,17 @@ Three views of one question, each answering it differently:
 * **Rank correlation / contribution to variance** (as Crystal Ball reports it) from one run:
   Spearman correlation of each input with the units of that year; its square, normalised, is the
   input's share.
-* **Sobol indices** (Saltelli sampling and estimators from SALib): first-order S1 (the share of
-  the response's variance explained by the input alone) and total-order ST (including its
-  interactions). The year-to-year noise enters as one more factor, ``noise``, so the indices
-  account for all the variance. Inputs are sampled independently: correlations in the scenario
-  are ignored here (Sobol indices assume independent inputs).
+* **Sobol indices** (Saltelli sampling and estimators: SALib's numbers, computed in NumPy by
+  ``analysis.saltelli``): first-order S1 (the share of the response's variance explained by the
+  input alone) and total-order ST (including its interactions). The year-to-year noise enters
+  as one more factor, ``noise``, so the indices account for all the variance. Inputs are sampled
+  independently: correlations in the scenario are ignored here (Sobol indices assume
+  independent inputs).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from leapforecast.analysis._target import resolve_target_year
+from leapforecast.analysis.saltelli import saltelli_design, saltelli_indices
 from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.driver import (
     check_cells,
@@ -48,22 +49,12 @@ NOISE = "noise"  # the year-to-year noise on log growth, as one Sobol factor
 RESPONSES = ("probability", "units")
 
 
-# --------------------------------------------------------------------------- Sobol via SALib
-
-
-def _salib() -> tuple[Any, Any]:
-    try:
-        from SALib.analyze import sobol as analyze
-        from SALib.sample import sobol as sample
-    except ImportError:
-        raise LeapforecastError(
-            "Sobol indices need SALib: pip install 'leapforecast[sensitivity]'"
-        ) from None
-    return sample, analyze
+# --------------------------------------------------------------------------- Sobol indices
 
 
 def _salib_seed(seed: int, stream: int) -> int:
-    """A non-zero seed for SALib (it treats 0 as 'no seed')."""
+    """A non-zero seed for the design and the bootstrap (SALib's convention: 0 meant 'no
+    seed'; kept so the indices are the numbers SALib gave)."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1, np.uint32)[0]) | 1
 
 
@@ -87,33 +78,20 @@ def _check_n(n: int) -> None:
 
 def _design(k: int, n: int, seed: int) -> np.ndarray:
     """Saltelli's design in the unit cube, shaped (n, k + 2, k): rows A, AB_1..AB_k, B."""
-    sample, _ = _salib()
-    problem = {"num_vars": k, "names": [f"x{i}" for i in range(k)], "bounds": [[0.0, 1.0]] * k}
-    u = sample.sample(problem, n, calc_second_order=False, scramble=True, seed=_salib_seed(seed, 1))
-    return np.clip(u, 1e-12, 1 - 1e-12).reshape(n, k + 2, k)
+    u = saltelli_design(k, n, seed=_salib_seed(seed, 1))
+    return np.clip(u, 1e-12, 1 - 1e-12)
 
 
 def _analyze(names: list[str], y: np.ndarray, seed: int, resamples: int) -> list[SobolIndex]:
-    """SALib's estimators (Saltelli 2010 first order, Jansen total) on outputs in design order."""
-    _, analyze = _salib()
-    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
-    with warnings.catch_warnings():
-        # SALib warns when a factor changes nothing (its indices are then exactly 0)
-        warnings.simplefilter("ignore", UserWarning)
-        res = analyze.analyze(
-            problem,
-            np.ascontiguousarray(y, float).ravel(),
-            calc_second_order=False,
-            num_resamples=resamples,
-            seed=_salib_seed(seed, 2),
-        )
+    """Saltelli 2010 first order and Jansen total order, on outputs in design order."""
+    res = saltelli_indices(y, len(names), seed=_salib_seed(seed, 2), resamples=resamples)
     return [
         SobolIndex(
             name,
-            float(res["S1"][i]),
-            float(res["S1_conf"][i]),
-            float(res["ST"][i]),
-            float(res["ST_conf"][i]),
+            float(res.s1[i]),
+            float(res.s1_conf[i]),
+            float(res.st[i]),
+            float(res.st_conf[i]),
         )
         for i, name in enumerate(names)
     ]
@@ -492,7 +470,7 @@ def sensitivity(
 ) -> SensitivityReport:
     """Tornado, rank correlations and (unless ``sobol`` is None or 0) Sobol indices.
 
-    When SALib is not installed the Sobol part is skipped with a note.
+    A Sobol analysis that cannot be made (a response that does not vary) is skipped with a note.
     """
     if scenario.mixture is not None:
         raise UsageError(

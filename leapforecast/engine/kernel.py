@@ -330,7 +330,8 @@ def simulate_chunk(
                         one_add = np.zeros((S, n)) if one_add is None else one_add
                         one_add[s] += part / len(ev.segments)
         if one_mult is None and one_add is None:
-            demand = level.copy() if S > 1 or t == 0 and plan.condition is not None else level
+            # a copy only where the level moves before demand is last read (conditioning)
+            demand = level.copy() if t == 0 and plan.condition is not None else level
         else:
             demand = level * one_mult if one_mult is not None else level.copy()
             if one_add is not None:
@@ -347,7 +348,8 @@ def simulate_chunk(
                 key = plan.schedule_keys[t]
                 capacity = x[f"capacity.schedule.{key}"] if key is not None else math.inf
             bound[t] = int(np.count_nonzero(total > capacity))
-            sales = np.minimum(total, capacity)
+            # nothing above capacity: min(total, capacity) is total, value for value
+            sales = np.minimum(total, capacity) if bound[t] else total
         else:
             sales = total
         if t == 0 and plan.condition is not None:
@@ -379,8 +381,11 @@ def simulate_chunk(
             count_first[k, t] = now - reached[k]
             reached[k] = now
         if seg_totals is not None:
-            scale = np.divide(sales, total, out=np.ones(n), where=total > 0)
-            seg_totals[:, t, :] = demand * scale
+            if sales is total:  # nothing capped or conditioned: each segment sells its demand
+                seg_totals[:, t, :] = demand
+            else:
+                scale = np.divide(sales, total, out=np.ones(n), where=total > 0)
+                np.multiply(demand, scale, out=seg_totals[:, t, :])
     return ChunkOut(
         n=n,
         totals=totals,

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from leapforecast.engine.driver import check_cells, run_plan, run_settings
+from leapforecast.engine.driver import check_cells, run_plan, run_settings, run_totals
 from leapforecast.engine.executors import Executor
 from leapforecast.engine.kernel import chunk_sizes
 from leapforecast.engine.plan import compile_plan
@@ -152,6 +152,22 @@ def simulate_mixture(
     )
 
 
+def mixture_totals(scenario: Scenario, *, paths: int, seed: int) -> np.ndarray:
+    """The (paths, T) float32 units of ``simulate_mixture(scenario, paths=paths, seed=seed)``
+    without its summaries or the components' results (see ``driver.run_totals``)."""
+    mixture = scenario.mixture
+    if mixture is None:
+        raise UsageError(f"scenario {scenario.name} is not a mixture")
+    index = component_index(mixture.weights, paths, seed)
+    totals = np.empty((paths, len(scenario.years)), np.float32)
+    for k, comp in enumerate(mixture.components):
+        plan = compile_plan(comp.scenario)
+        check_cells(plan, paths)
+        mask = index == k
+        totals[mask] = run_totals(plan, paths, seed=seed).T[mask]
+    return totals
+
+
 def mixture_to_precision(
     scenario: Scenario,
     *,
@@ -177,4 +193,10 @@ def mixture_to_precision(
     return result, Convergence(precision, max_paths, paths, se, se <= precision, worst, steps)
 
 
-__all__ = ["MIXTURE_STREAM", "component_index", "mixture_to_precision", "simulate_mixture"]
+__all__ = [
+    "MIXTURE_STREAM",
+    "component_index",
+    "mixture_to_precision",
+    "mixture_totals",
+    "simulate_mixture",
+]

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_BINS = 1 << 16
-_SMALL = 4096  # below this a plain partition is as fast
+_SMALL = 2500  # below this a plain partition is as fast (measured)
 _INF = 0x7F800000  # the bit pattern of float32 +inf, the largest key that orders like its value
 
 
@@ -58,11 +57,14 @@ def order_statistics(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
     low, high = int(keys.min()), int(keys.max())
     if high > _INF:  # NaN, or a set sign bit (a negative value or -0.0): not ordered by keys
         return _by_partition(values, ks)
-    # bins over the keys actually present, as fine as 2^16 bins allow
-    shift = max(0, (high - low).bit_length() - 16)
+    # bins over the keys actually present: 2^10 for a thousand values up to 2^14 for a million
+    # (measured fastest: finer bins cost more to count than they save in the partition, and a
+    # 2^16-bin histogram was most of the time for 20,000 values)
+    bits = min(14, max(10, values.size.bit_length() // 2 + 4))
+    shift = max(0, (high - low).bit_length() - bits)
     top = np.subtract(keys, low, dtype=np.intp)  # intp, as bincount and take want it
     top >>= shift
-    hist = np.bincount(top, minlength=_BINS)
+    hist = np.bincount(top, minlength=1 << bits)
     cum = np.cumsum(hist)
     bins = np.searchsorted(cum, ks, side="right")  # the bin holding each order statistic
     need = np.unique(bins)

@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from leapforecast.engine.driver import MAX_CELLS, check_cells, run_plan, run_settings
+import numpy as np
+
+from leapforecast.engine.driver import (
+    MAX_CELLS,
+    check_cells,
+    run_plan,
+    run_settings,
+    run_totals,
+)
 from leapforecast.engine.executors import Executor
-from leapforecast.engine.mixture import mixture_to_precision, simulate_mixture
+from leapforecast.engine.mixture import mixture_to_precision, mixture_totals, simulate_mixture
 from leapforecast.engine.plan import compile_plan
 from leapforecast.engine.precision import DEFAULT_MAX_PATHS, simulate_to_precision
 from leapforecast.engine.results import SimulationResult, resolve_year
@@ -73,6 +81,19 @@ def simulate(
     )
 
 
+def simulate_totals(
+    scenario: Scenario, *, paths: int | None = None, seed: int | None = None
+) -> np.ndarray:
+    """Each path's units by year, (paths, T) float32: exactly ``simulate(...).totals``, in this
+    thread, without the summaries a caller that scores the draws itself does not need."""
+    paths, seed = run_settings(scenario, paths=paths, seed=seed, jobs=1)
+    if scenario.mixture is not None:
+        return mixture_totals(scenario, paths=paths, seed=seed)
+    plan = compile_plan(scenario)
+    check_cells(plan, paths)
+    return run_totals(plan, paths, seed=seed).T
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -123,4 +144,4 @@ def run_scenario(
     return result, [report.message() if report.converged else f"warning: {report.message()}"]
 
 
-__all__ = ["MAX_CELLS", "MAX_PATHS", "run_scenario", "simulate"]
+__all__ = ["MAX_CELLS", "MAX_PATHS", "run_scenario", "simulate", "simulate_totals"]

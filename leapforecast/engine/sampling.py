@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from leapforecast.engine.sobol import scrambled_sobol
 from leapforecast.errors import UsageError
 from leapforecast.model.checks import SOBOL_MAX_DIM
 from leapforecast.model.distributions import U_MIN
@@ -102,15 +103,13 @@ def _block(
     """Fill ``out`` (inputs x points) with one replicate: a Latin hypercube or a Sobol design."""
     n = out.shape[1]
     if method == "sobol":
-        from scipy.stats import qmc
-
         rng = replicate_stream(seed, chunk, block, "__sobol__")
-        sampler = qmc.Sobol(d=len(names), scramble=True, seed=rng)
         # Balance needs n = 2^m: true in full chunks, not always in a partial last one, whose
-        # blocks take the first n points of the next 2^m (what ``random(n)`` gives, without its
-        # warning: silencing it with ``catch_warnings`` is not thread-safe).
-        # Sobol points are ordered by dimension, so keep a fixed order of names.
-        out[:] = sampler.random_base2(max(0, math.ceil(math.log2(n))))[:n].T
+        # blocks take the first n points of the next 2^m (what ``random(n)`` gives).
+        # Sobol points are ordered by dimension, so keep a fixed order of names. The points
+        # are scipy.stats.qmc.Sobol's (engine.sobol), without importing scipy.stats.
+        m = max(0, math.ceil(math.log2(n)))
+        out[:] = scrambled_sobol(len(names), 2**m, seed=rng)[:n].T
     else:
         for j, name in enumerate(names):
             rng = replicate_stream(seed, chunk, block, name)
