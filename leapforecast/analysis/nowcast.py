@@ -218,7 +218,11 @@ def fit_before_year(
     if opts.pooled and noise_weights is None:
         others = list(load_monthly_peers(None).values() if pool is None else pool)
         lls = noise_logliks_before(
-            [before, *others], year, cny=opts.cny and seasonal is None, damping=opts.damping
+            [before, *others],
+            year,
+            cny=opts.cny and seasonal is None,
+            damping=opts.damping,
+            working_days=opts.working_days,
         )
         if opts.partial:
             noise_prior = mixture_noise_prior([ll for h, ll in lls[1:] if not _same(h, before)])
@@ -234,30 +238,42 @@ def fit_before_year(
         noise_weights=noise_weights if opts.pooled else None,
         damping=opts.damping,
         noise_prior=noise_prior,
+        working_days=opts.working_days,
     )
     return fit.ahead(tail_df=opts.tail_df)
 
 
 def pooled_weights_before(
-    histories: Iterable[MonthlyHistory], year: int, *, cny: bool, damping: float = 1.0
+    histories: Iterable[MonthlyHistory],
+    year: int,
+    *,
+    cny: bool,
+    damping: float = 1.0,
+    working_days: bool = False,
 ) -> dict[NoiseKey, float]:
     """Noise levels shared by every history's months before ``year`` (those with at least a
     year of months then): nothing from ``year`` on is used, so a backtest stays out of sample."""
-    lls = noise_logliks_before(histories, year, cny=cny, damping=damping)
+    lls = noise_logliks_before(histories, year, cny=cny, damping=damping, working_days=working_days)
     return pooled_noise_weights([ll for _, ll in lls])
 
 
 def noise_logliks_before(
-    histories: Iterable[MonthlyHistory], year: int, *, cny: bool, damping: float = 1.0
+    histories: Iterable[MonthlyHistory],
+    year: int,
+    *,
+    cny: bool,
+    damping: float = 1.0,
+    working_days: bool = False,
 ) -> list[tuple[MonthlyHistory, dict[NoiseKey, float]]]:
     """(months before ``year``, their ``noise_loglik``) of every history with at least a year
-    of months then."""
+    of months then (each fitted with the same calendar regressors as the maker it informs)."""
     end = month_index(year, 1) - 1
     out = []
     for h in histories:
         before = h.upto(end)
         if len(before.months) >= 12:
-            out.append((before, noise_loglik(before, end=end, cny=cny, damping=damping)))
+            ll = noise_loglik(before, end=end, cny=cny, damping=damping, working_days=working_days)
+            out.append((before, ll))
     return out
 
 

@@ -464,7 +464,11 @@ def backtest(
                 if opts.pooled:
                     if y not in pooled:
                         pooled[y] = noise_logliks_before(
-                            pool, y, cny=opts.cny and seasonal is None, damping=opts.damping
+                            pool,
+                            y,
+                            cny=opts.cny and seasonal is None,
+                            damping=opts.damping,
+                            working_days=opts.working_days,
                         )
                     if opts.partial:  # the other makers' noise levels as a prior
                         own = monthly.upto(month_index(y, 1) - 1)

@@ -1,7 +1,8 @@
 """leapforecast.analysis.seasonal: the structural model of log monthly deliveries.
 
 ``fit_monthly`` fits level + slope (a random walk) + level shifts + twelve seasonal factors
-(+ optionally a Chinese New Year regressor) as a mixture over a grid of noise levels;
+(+ optionally calendar regressors: Chinese New Year, working days) as a mixture over a grid of
+noise levels;
 ``MonthlyFit.simulate`` carries it forward (optionally with a damped slope and Student-t
 irregular noise). ``MonthlyOptions`` holds the choices the nowcast makes about that model;
 ``pooled_noise_weights`` estimates the noise levels across several makers at once.
@@ -10,13 +11,14 @@ irregular noise). ``MonthlyOptions`` holds the choices the nowcast makes about t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
 from leapforecast.data.calendar import cny_years, holiday_regressors
+from leapforecast.data.calendar import working_days as count_working_days
 from leapforecast.data.monthly import MonthlyHistory, month_label, reduce_aggregates
 from leapforecast.errors import HistoryError, UsageError
 
@@ -44,6 +46,11 @@ _PINNED = 1e-6  # prior sd of the seasonal coordinates around a profile set by h
 
 _CNY_VAR = 1.0  # prior variance of the Chinese New Year coefficient (log effect of a full window)
 
+
+# prior variance of the working-day coefficient: the elasticity of a month's deliveries to its
+# working days (1 = proportional to them, 0 = no effect), as vague as the holiday's
+_WORKING_DAYS_VAR = 1.0
+
 NoiseKey = tuple[float, float, float]  # (sigma_e, eta, tau): the noise levels pooled across makers
 
 
@@ -64,7 +71,10 @@ class MonthlyOptions:
     ``conflict``/``conflict_scale``: the annual view's level prior is a contaminated normal,
     with probability ``conflict`` its spread times ``conflict_scale``; when the actuals disagree
     with it, that wider component gains weight and the actuals take over sooner (0: a plain
-    normal prior). Fixed a priori (0.1, 3), not tuned to the backtest.
+    normal prior). Fixed a priori (0.1, 3), not tuned to the backtest. ``working_days``: a
+    regressor, the log of each month's Monday-to-Friday days over that calendar month's long-run
+    average (``working_day_regressor``), with an estimated coefficient (issue 15: scored, not
+    adopted; docs/nowcast.md, "Choosing the default").
     """
 
     cny: bool = True
@@ -76,8 +86,13 @@ class MonthlyOptions:
     conflict: float = 0.5
     conflict_scale: float = 3.0
     partial: bool = True
+    working_days: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.working_days, bool):
+            raise UsageError(
+                f"monthly working_days must be True or False, got {self.working_days!r}"
+            )
         if not (isinstance(self.damping, int | float) and 0.0 < self.damping <= 1.0):
             raise UsageError(f"monthly damping must be in (0, 1], got {self.damping!r}")
         if self.tail_df is not None and not (
@@ -122,7 +137,7 @@ class Component:
     eta: float
     tau: float
     sigma_s: float
-    mean: np.ndarray  # (13,) or (14,) with the Chinese New Year coefficient last
+    mean: np.ndarray  # (13 + regressors,): the regressors' coefficients last, in their order
     chol: np.ndarray  # lower Cholesky factor of the covariance
 
 
@@ -154,9 +169,15 @@ class MonthlyFit:
     n_aggregates: int
     components: tuple[Component, ...]
     source: str = ""
-    cny: bool = False  # the state's last coordinate is the Chinese New Year coefficient
+    cny: bool = False  # the state holds the Chinese New Year coefficient (after the seasonal ones)
     damping: float = 1.0  # of the slope, a month (1 = random walk); the fit and ``simulate``
     tail_df: float | None = None  # Student-t irregular noise ahead; None = Gaussian
+    working_days: bool = False  # the state holds the working-day coefficient (after the holiday's)
+
+    @property
+    def regressors(self) -> tuple[str, ...]:
+        """The calendar regressors in the state, in the order of their coordinates."""
+        return regressor_names(cny=self.cny, working_days=self.working_days)
 
     def ahead(self, *, tail_df: float | None = None) -> MonthlyFit:
         """The same fit, simulated forward with Student-t irregular noise (the fit itself is
@@ -199,21 +220,25 @@ class MonthlyFit:
             rows = order[stops[k] - counts[k] : stops[k]]
             state[rows] = means[k] + np.einsum("ij,nj->ni", chols[k], z[rows])
         noise = noises[comp]
-        return {
+        out = {
             "level": state[:, 0],
             "slope": state[:, 1],
             "seasonal": state[:, 2:13] @ _BASIS.T,
-            "cny": state[:, 13] if self.cny else np.zeros(n),
+            **{name: np.zeros(n) for name in REGRESSORS},  # a regressor not fitted has no effect
             "sigma_e": noise[:, 0],
             "eta": noise[:, 1],
             "tau": noise[:, 2],
         }
+        for j, name in enumerate(self.regressors):
+            out[name] = state[:, 13 + j]
+        return out
 
     def simulate(self, n: int, rng: np.random.Generator, horizon: int) -> np.ndarray:
         """(n, horizon) log deliveries of months end+1 ... end+horizon: the slope takes a random
         walk (damped by ``damping`` a month when below 1), the level integrates it plus its own
-        shifts; seasonal factors, the Chinese New Year effect and noise (Student-t when
-        ``tail_df`` is set, with the fitted variance) are added."""
+        shifts; seasonal factors, the calendar effects (each path's coefficients times the
+        months' own regressors) and noise (Student-t when ``tail_df`` is set, with the fitted
+        variance) are added."""
         st = self.sample_state(n, rng)
         shocks = rng.standard_normal((n, horizon)) * st["tau"][:, None]
         shifts = rng.standard_normal((n, horizon)) * st["eta"][:, None]
@@ -236,8 +261,8 @@ class MonthlyFit:
             df = float(self.tail_df)
             noise *= np.sqrt((df - 2.0) / rng.chisquare(df, (n, horizon)))
         out = level + st["seasonal"][:, cal] + noise
-        if self.cny:
-            out += st["cny"][:, None] * cny_regressor(self.end + 1, horizon)[None, :]
+        for name in self.regressors:
+            out += st[name][:, None] * REGRESSORS[name].values(self.end + 1, horizon)[None, :]
         return out
 
     def profile(self, *, draws: int = 4000, seed: int = 0) -> SeasonalProfile:
@@ -268,6 +293,53 @@ def cny_regressor(first: int, n: int) -> np.ndarray:
     return np.asarray(flat[first - y0 * 12 : first - y0 * 12 + n], dtype=float)
 
 
+# Weekdays repeat every 28 years between 1901 and 2099 (every fourth year a leap year), so the
+# mean over 2001-2028 is each calendar month's long-run average number of working days.
+_WORKING_DAY_CYCLE = range(2001, 2029)
+
+
+@lru_cache(maxsize=1)
+def _mean_working_days() -> np.ndarray:
+    """(12,) long-run average Monday-to-Friday days of each calendar month (January first)."""
+    return np.array(
+        [np.mean([count_working_days(y, m) for y in _WORKING_DAY_CYCLE]) for m in range(1, 13)]
+    )
+
+
+def working_day_regressor(first: int, n: int) -> np.ndarray:
+    """log(working days / the calendar month's long-run average) for each of the ``n`` months
+    from month index ``first``: zero on average for every calendar month, so the seasonal factors
+    keep the usual month and the regressor only says "this March had one day more than most"
+    (``data/calendar.working_days``: Monday to Friday, public holidays not counted). Its
+    coefficient is an elasticity: 1 if deliveries were proportional to working days."""
+    means = _mean_working_days()
+    idx = first + np.arange(n)
+    days = np.array([count_working_days(int(i // 12), int(i % 12) + 1) for i in idx], float)
+    return np.log(days / means[idx % 12])
+
+
+@dataclass(frozen=True)
+class Regressor:
+    """A calendar regressor of the monthly model: its values for a run of months and the prior
+    variance of its coefficient (a coordinate of the state, carried into ``simulate``)."""
+
+    values: Callable[[int, int], np.ndarray]
+    prior_var: float
+
+
+# In the order of their coordinates in the state (after the eleven seasonal ones).
+REGRESSORS: dict[str, Regressor] = {
+    "cny": Regressor(cny_regressor, _CNY_VAR),
+    "working_days": Regressor(working_day_regressor, _WORKING_DAYS_VAR),
+}
+
+
+def regressor_names(*, cny: bool, working_days: bool) -> tuple[str, ...]:
+    """The regressors switched on, in state order."""
+    on = {"cny": cny, "working_days": working_days}
+    return tuple(name for name in REGRESSORS if on[name])
+
+
 def noise_loglik(
     history: MonthlyHistory,
     *,
@@ -275,11 +347,12 @@ def noise_loglik(
     seasonal: Sequence[float] | None = None,
     cny: bool = False,
     damping: float = 1.0,
+    working_days: bool = False,
 ) -> dict[NoiseKey, float]:
     """Log marginal likelihood of each grid point of noise levels (sigma_e, eta, tau), the
     seasonal prior sd integrated out (flat over its grid): what ``pooled_noise_weights`` adds
     up across makers."""
-    fits = _cached_grid_fits(history, end, seasonal, cny, damping)
+    fits = _cached_grid_fits(history, end, seasonal, cny, damping, working_days)
     out: dict[NoiseKey, list[float]] = {}
     for f in fits:
         out.setdefault((f[1], f[2], f[3]), []).append(f[0])
@@ -331,6 +404,7 @@ def fit_monthly(
     noise_weights: Mapping[NoiseKey, float] | None = None,
     damping: float = 1.0,
     noise_prior: Mapping[NoiseKey, float] | None = None,
+    working_days: bool = False,
 ) -> MonthlyFit:
     """Fit the structural model to the months up to ``end`` (default: the last month).
 
@@ -344,11 +418,13 @@ def fit_monthly(
     of the noise levels; the seasonal prior sd is still weighted by this history. ``damping``
     (0 < phi <= 1): the slope decays by phi a month between its shocks (1: a random walk).
     ``noise_prior`` (log prior weights over the noise levels, ``mixture_noise_prior``) is added
-    to this history's own marginal likelihood instead (partial pooling).
+    to this history's own marginal likelihood instead (partial pooling). ``working_days`` adds
+    a working-day regressor (``working_day_regressor``; kept with a fixed profile, which cannot
+    hold a month's deviation from its usual number of days).
     """
     if not 0.0 < damping <= 1.0:
         raise UsageError(f"damping must be in (0, 1], got {damping!r}")
-    fits = _cached_grid_fits(history, end, seasonal, cny, damping)
+    fits = _cached_grid_fits(history, end, seasonal, cny, damping, working_days)
     if noise_weights is not None:
         groups: dict[NoiseKey, list[float]] = {}
         for f in fits:
@@ -375,7 +451,7 @@ def fit_monthly(
     weights = np.array([math.exp(f[0] - best) for f in fits])
     weights /= weights.sum()
     components = []
-    dim = 14 if use_cny else 13
+    dim = 13 + len(regressor_names(cny=use_cny, working_days=working_days))
     for w, (_, se, eta, tau, ss, mean, cov) in zip(weights, fits, strict=True):
         if w < _MIN_WEIGHT:
             continue
@@ -400,6 +476,7 @@ def fit_monthly(
         history.source,
         cny=use_cny,
         damping=float(damping),
+        working_days=bool(working_days),
     )
 
 
@@ -423,6 +500,7 @@ def _cached_grid_fits(
     seasonal: Sequence[float] | None,
     cny: bool,
     damping: float = 1.0,
+    working_days: bool = False,
 ) -> list[_Fit]:
     """``_grid_fits``, remembered for the last few histories: the pooled noise levels and the
     maker's own fit need the same grid of the same months (the fits are read, never changed)."""
@@ -434,10 +512,11 @@ def _cached_grid_fits(
         None if seasonal is None else tuple(float(v) for v in seasonal),
         bool(cny),
         float(damping),
+        bool(working_days),
     )
     hit = _GRID_CACHE.pop(key, None)
     if hit is None:
-        hit = _grid_fits(history, end, seasonal, cny, damping)
+        hit = _grid_fits(history, end, seasonal, cny, damping, working_days)
     _GRID_CACHE[key] = hit  # most recent last
     while len(_GRID_CACHE) > _GRID_CACHE_SIZE:
         del _GRID_CACHE[next(iter(_GRID_CACHE))]
@@ -450,11 +529,13 @@ def _grid_fits(
     seasonal: Sequence[float] | None,
     cny: bool,
     damping: float = 1.0,
+    working_days: bool = False,
 ) -> list[_Fit]:
     """(log marginal likelihood, sigma_e, eta, tau, sigma_s, state mean, state covariance) for
     every grid point."""
     fixed = check_seasonal(seasonal) if seasonal is not None else None
     use_cny = cny and fixed is None
+    names = regressor_names(cny=use_cny, working_days=working_days)
     if end is None:
         end = history.months[-1]
     hist = history.upto(end)
@@ -468,9 +549,10 @@ def _grid_fits(
     first = min([hist.months[0], *(m[0] for m, _ in sums)])
     n = end - first + 1
     design = _design(first, n, damping)
-    if use_cny:
-        design = np.column_stack([design, cny_regressor(first, n)])
-    dim = 14 if use_cny else 13
+    if names:  # one column per calendar regressor, after the seasonal basis
+        design = np.column_stack([design, *(REGRESSORS[r].values(first, n) for r in names)])
+    dim = 13 + len(names)
+    n_reg = len(names)
     obs_rows = design[np.array(hist.months) - first]
     obs_y = np.log(np.array(hist.units))
     agg_rows = [design[np.array(m) - first] for m, _ in sums]
@@ -487,9 +569,10 @@ def _grid_fits(
     # slope at end = b0 + all slope changes (the ramps' slopes), each decayed by phi a month
     pick[1, 1 : n + 1] = damping ** np.arange(n - 1, -1, -1.0)
     pick[2:13, season] = np.eye(11)
-    if use_cny:
-        pick[0, -1] = 0.0  # the level excludes the holiday; the coefficient is the last coordinate
-        pick[13, -1] = 1.0
+    if n_reg:
+        # the level excludes the calendar effects; their coefficients are the last coordinates
+        pick[0, -n_reg:] = 0.0
+        pick[13:, -n_reg:] = np.eye(n_reg)
     fits = []
     for se in SIGMA_E_GRID:
         for eta in ETA_GRID:
@@ -501,7 +584,7 @@ def _grid_fits(
                         np.full(n - 1, tau**2),
                         np.full(n - 1, eta**2),
                         np.full(11, ss**2),
-                        *([_CNY_VAR] if use_cny else []),
+                        *(REGRESSORS[r].prior_var for r in names),
                     ]
                     mean, cov, loglik = _fit_one(
                         obs_rows, obs_y, agg_rows, agg_y, se, prior, pick, offsets
