@@ -43,6 +43,7 @@ from leapforecast.analysis.seasonal import (
     pooled_noise_weights,
 )
 from leapforecast.data._files import file_label, read_text_file
+from leapforecast.data.history import History
 from leapforecast.data.monthly import (
     MAX_MONTH_UNITS,
     MonthlyHistory,
@@ -225,7 +226,9 @@ def fit_before_year(
             working_days=opts.working_days,
         )
         if opts.partial:
-            noise_prior = mixture_noise_prior([ll for h, ll in lls[1:] if not _same(h, before)])
+            noise_prior = mixture_noise_prior(
+                [ll for h, ll in lls[1:] if not same_months(h, before)]
+            )
         else:
             noise_weights = pooled_noise_weights([ll for _, ll in lls])
     elif opts.pooled and opts.partial:
@@ -277,7 +280,7 @@ def noise_logliks_before(
     return out
 
 
-def _same(a: MonthlyHistory, b: MonthlyHistory) -> bool:
+def same_months(a: MonthlyHistory, b: MonthlyHistory) -> bool:
     """The same maker's months (the pool may hold the history being fitted)."""
     return a.months == b.months and a.units == b.units
 
@@ -484,21 +487,31 @@ def kriging_weights(cov: np.ndarray, observed: np.ndarray, remaining: np.ndarray
     return simple + (1.0 - simple @ ones)[:, None] * (inv_one / (ones @ inv_one))[None, :]
 
 
-def scenario_outside(scenario: Scenario, *, seed: int, draws: int = PILOT) -> np.ndarray | None:
-    """Totals of ``scenario``'s first forecast year under its outside view (the pooled reference
-    model fitted on the peers and its history up to its base year, from its base level), or
-    None when no reference fit is possible (too little history)."""
+def outside_totals(
+    history: History, base_year: int, base_units: float, *, draws: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Totals of the year after ``base_year`` under the outside view: the pooled reference model
+    fitted on the bundled peers and ``history`` with growth ending by ``base_year``, simulated
+    ``draws`` times from ``base_units``; None when no reference fit is possible."""
     try:
-        fit = fit_for_scenario(scenario.history, scenario.base_year)
+        fit = fit_for_scenario(history, base_year)
     except ValueError:
         return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the growth bound; rare, harmless
+        levels = fit.simulate(base_units, 1, draws=draws, rng=rng)
+    return np.asarray(levels[0], float)
+
+
+def scenario_outside(scenario: Scenario, *, seed: int, draws: int = PILOT) -> np.ndarray | None:
+    """``outside_totals`` of ``scenario``'s first forecast year, from its base year's level and
+    history, on a stream of its own."""
     rng = np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_OUTSIDE_STREAM,)))
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the growth bound; rare, harmless
-        levels = fit.simulate(scenario.base_units, 1, draws=draws, rng=rng)
-    return np.asarray(levels[0], float)
+    return outside_totals(
+        scenario.history, scenario.base_year, scenario.base_units, draws=draws, rng=rng
+    )
 
 
 def annual_log_sd(scenario: Any, *, seed: int) -> float:

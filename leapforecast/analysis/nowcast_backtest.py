@@ -27,7 +27,6 @@ cut-offs), so Wilson intervals are optimistic; the per-case rows say which case 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +38,10 @@ from leapforecast._version import __version__
 from leapforecast.analysis.nowcast import (
     DEFAULT_OPTIONS,
     MonthlyOptions,
-    _same,
     fit_before_year,
     noise_logliks_before,
+    outside_totals,
+    same_months,
     scenario_for_year,
     year_to_date,
 )
@@ -61,7 +61,6 @@ from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.results import QUANTILES
 from leapforecast.engine.run import simulate
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
-from leapforecast.model.reference import fit_for_scenario
 from leapforecast.model.scenario import Scenario
 
 SUBJECT = "Leapmotor"
@@ -359,14 +358,10 @@ def reference_prior(
     hist = annual.upto(year - 1)
     if hist.years[-1] != year - 1:
         raise HistoryError(f"a reference prior for {year} needs the annual total of {year - 1}")
-    try:
-        fit = fit_for_scenario(hist, year - 1)
-    except ValueError as exc:
-        raise HistoryError(f"no reference prior for {year}: {exc}") from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the growth bound; rare, harmless
-        levels = fit.simulate(hist.units[-1], 1, draws=paths, rng=rng)
-    return np.asarray(levels[0], float), "reference"
+    totals = outside_totals(hist, year - 1, hist.units[-1], draws=paths, rng=rng)
+    if totals is None:
+        raise HistoryError(f"no reference fit for {year}: too little history up to {year - 1}")
+    return totals, "reference"
 
 
 def naive_forecasts(last_year: dict[int, float], observed: dict[int, float]) -> tuple[float, float]:
@@ -473,7 +468,7 @@ def backtest(
                     if opts.partial:  # the other makers' noise levels as a prior
                         own = monthly.upto(month_index(y, 1) - 1)
                         weights = mixture_noise_prior(
-                            [ll for h, ll in pooled[y] if not _same(h, own)]
+                            [ll for h, ll in pooled[y] if not same_months(h, own)]
                         )
                     else:
                         weights = pooled_noise_weights([ll for _, ll in pooled[y]])

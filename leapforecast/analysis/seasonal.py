@@ -64,14 +64,20 @@ class MonthlyOptions:
     monthly slope is multiplied by this each month ahead (1 = the random walk of the fit; below
     1 two months cannot set a year's momentum). ``tail_df``: Student-t degrees of freedom of the
     irregular noise ahead (None = Gaussian), scaled to the fitted variance. ``pooled``: the noise
-    levels are weighted by the marginal likelihood of every maker's months before the year, not
-    the one maker's. ``jan_feb``: January and February enter the update as one period (their
-    sum) once both are known. ``level_shift``: the annual view moves every remaining month by
-    the same log amount (it informs the year's level), not mostly the distant ones.
-    ``conflict``/``conflict_scale``: the annual view's level prior is a contaminated normal,
-    with probability ``conflict`` its spread times ``conflict_scale``; when the actuals disagree
-    with it, that wider component gains weight and the actuals take over sooner (0: a plain
-    normal prior). Fixed a priori (0.1, 3), not tuned to the backtest. ``working_days``: a
+    levels borrow from every other maker's months before the year: with ``partial`` (default)
+    the others' posteriors, averaged, are the prior that this maker's own months update
+    (``mixture_noise_prior``); without it one set of levels for all (the sum of their log
+    likelihoods, which gives the smoothest maker the roughest one's noise). ``jan_feb``:
+    January and February enter the update as one period (their sum) once both are known.
+    ``level_shift``: the annual view moves every remaining month by the same log amount (it
+    informs the year's level), not mostly the distant ones.
+    ``conflict``: the level prior is a mixture, with probability ``conflict`` the year's total
+    from the outside view (the pooled reference model) instead of the annual scenario; the
+    year to date decides between them by Bayes' rule, so actuals that contradict the scenario
+    hand the year to the outside view and the months (0: the scenario alone). 0.5 was chosen
+    after 0.1 and 0.25 failed the Leapmotor 2025 check (docs/nowcast.md, Method 4). Without an
+    outside view (too little history for a reference fit) the other component is the
+    scenario's own spread times ``conflict_scale``. ``working_days``: a
     regressor, the log of each month's Monday-to-Friday days over that calendar month's long-run
     average (``working_day_regressor``), with an estimated coefficient (issue 15: scored, not
     adopted; docs/nowcast.md, "Choosing the default").
