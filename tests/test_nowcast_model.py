@@ -360,3 +360,35 @@ def test_leapmotor_2025_with_a_wrong_scenario_prior_recovers(name: str) -> None:
         options=MonthlyOptions(conflict=0.0),
     )
     assert sum(sum(c.month_in_80) for c in r0.cases) / n < 0.7
+
+
+def test_without_an_outside_view_the_other_component_is_the_scenario_widened() -> None:
+    """No outside view given (library use with prior moments only): the level prior's other
+    component is the annual view three times as wide; contradicting actuals still move to it,
+    and with no actual a share ``conflict`` of the totals come from it."""
+    hist = synthetic()
+    fit = fit_before_year(hist, 2025, options=MonthlyOptions(pooled=False))
+    last = sum(hist.year(2024).values())
+    rng = np.random.default_rng(5)
+    prior = last * 1.1 * np.exp(0.05 * rng.standard_normal(3000))
+    kw = dict(
+        year=2025,
+        monthly=fit,
+        prior_log_sd=0.05,
+        prior_log_mean=float(np.mean(np.log(prior))),
+        seed=1,
+        pilot=3000,
+    )
+    double = {month_index(2025, m): 2.2 * hist.year(2024)[m] for m in (1, 2, 3)}
+    wide = year_to_date(double, **kw)
+    assert wide.outside is None and wide.broad_weight > 0.9
+    none = year_to_date({}, **kw)
+    totals, _ = none.draw(prior, np.random.default_rng(1))
+    kept = totals == prior
+    assert abs(kept.mean() - (1 - MonthlyOptions().conflict)) < 0.05
+    m = kw["prior_log_mean"]
+    widened = np.log(totals[~kept]) - m
+    assert np.allclose(widened, 3.0 * (np.log(prior[~kept]) - m))
+    # a prior given by its spread alone (no centre) is left as it is
+    plain = year_to_date({}, **{**kw, "prior_log_mean": None})
+    assert np.array_equal(plain.draw(prior, np.random.default_rng(1))[0], prior)

@@ -411,11 +411,17 @@ class YearToDate:
         if not self.observed:
             x = self.shapes(len(total), rng)
             total = total.copy()
-            if self.outside is not None and self.broad_weight > 0.0:
-                # the level prior's outside-view component, before any actual has spoken
+            if self.broad_weight > 0.0:
+                # the level prior's other component, before any actual has spoken: the outside
+                # view, or the annual view widened about its centre
                 broad = rng.random(len(total)) < self.broad_weight
-                ov = np.exp(self.outside[rng.integers(0, len(self.outside), len(total))])
-                total = np.where(broad, ov, total)
+                if self.outside is not None:
+                    other = np.exp(self.outside[rng.integers(0, len(self.outside), len(total))])
+                else:
+                    m = float(self.prior_log_mean or 0.0)
+                    log_t = np.log(np.maximum(total, 1.0))
+                    other = np.exp(m + self.options.conflict_scale * (log_t - m))
+                total = np.where(broad, other, total)
             return total, total[:, None] * np.exp(x - _logsumexp(x)[:, None])
         months = np.empty((len(total), 12))
         months[:, np.array(self.observed_months) - 1] = [
@@ -618,8 +624,8 @@ def year_to_date(
         prior_log_mean=prior_log_mean,
         outside=None if outside is None else np.log(np.maximum(np.asarray(outside, float), 1.0)),
     )
-    if not ytd.observed and ytd.outside is not None:
-        ytd.broad_weight = opts.conflict
+    if not ytd.observed and (ytd.outside is not None or prior_log_mean is not None):
+        ytd.broad_weight = opts.conflict  # the level prior itself: nothing has updated it
     if ytd.observed and ytd.remaining_months:
         rng = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
