@@ -218,13 +218,16 @@ class MonthlyFit:
         z = rng.standard_normal((n, means.shape[1]))
         # one product per grid component, not a gathered (n, 14, 14) stack of Cholesky
         # factors: the same sums in the same order (bit-identical), ten times faster
-        state = np.empty_like(z)
         counts = np.bincount(comp, minlength=len(weights))
         order = np.argsort(comp, kind="stable")  # each component's paths, in path order
         stops = np.cumsum(counts)
+        zs = z[order]  # grouped by component: each group a slice, not a gather and a scatter
+        grouped = np.empty_like(z)
         for k in np.flatnonzero(counts):  # only the components drawn (of up to ~100)
-            rows = order[stops[k] - counts[k] : stops[k]]
-            state[rows] = means[k] + np.einsum("ij,nj->ni", chols[k], z[rows])
+            rows = slice(stops[k] - counts[k], stops[k])
+            grouped[rows] = means[k] + np.einsum("ij,nj->ni", chols[k], zs[rows])
+        state = np.empty_like(z)
+        state[order] = grouped
         noise = noises[comp]
         out = {
             "level": state[:, 0],
