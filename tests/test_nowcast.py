@@ -392,7 +392,8 @@ def test_cli_backtest_csv_contract(cli) -> None:
     lines = out.splitlines()
     assert lines[0] == (
         "group,cases,month_cases,month_coverage_80,month_coverage_80_lo,month_coverage_80_hi,"
-        "month_coverage_90,total_coverage_80,total_pit_p,crps,naive_crps"
+        "month_coverage_90,total_coverage_80,total_coverage_80_lo,total_coverage_80_hi,"
+        "total_pit_p,crps,naive_crps"
     )
     assert [line.split(",")[0] for line in lines[1:]] == ["0", "1-2", "3-5", "6-8", "9-11"]
     assert sum(int(line.split(",")[2]) for line in lines[1:]) >= 500  # month cases

@@ -85,6 +85,8 @@ COLUMNS = [
     "month_coverage_80_hi",
     "month_coverage_90",
     "total_coverage_80",
+    "total_coverage_80_lo",
+    "total_coverage_80_hi",
     "total_pit_p",
     "crps",
     "naive_crps",
@@ -186,6 +188,7 @@ class GroupScore:
 
     def row(self) -> dict[str, Any]:
         lo, hi = wilson_interval(self.month_hits_80, self.month_cases)
+        tlo, thi = wilson_interval(self.total_hits_80, self.cases)
 
         def r(v: float) -> float | None:
             return round(v, 4) if math.isfinite(v) else None
@@ -200,6 +203,8 @@ class GroupScore:
             "month_coverage_80_hi": r(hi) if self.month_cases else None,
             "month_coverage_90": r(self.month_hits_90 / mc) if self.month_cases else None,
             "total_coverage_80": r(self.total_hits_80 / self.cases),
+            "total_coverage_80_lo": r(tlo),
+            "total_coverage_80_hi": r(thi),
             "total_pit_p": r(self.total_pit_p),
             "crps": r(self.crps),
             "naive_crps": r(self.naive_crps),

@@ -171,7 +171,7 @@ def _backtest_tables(result: Any) -> list[Any]:
     for h in (*heads, "CRPS", "run rate", "y/y"):
         t.add_column(h, justify="left" if h == "months" and not t.columns else "right")
     t.columns[2].header = "scored"
-    t.columns[6].header = "total 80%"
+    t.columns[6].header = "total, CI"
     for g in result.groups:
         r = g.row()
         t.add_row(
@@ -181,7 +181,8 @@ def _backtest_tables(result: Any) -> list[Any]:
             f"{100 * r['month_coverage_80']:.0f}%",
             f"{100 * r['month_coverage_80_lo']:.0f}-{100 * r['month_coverage_80_hi']:.0f}%",
             f"{100 * r['month_coverage_90']:.0f}%",
-            f"{100 * r['total_coverage_80']:.0f}%",
+            f"{100 * r['total_coverage_80']:.0f}% "
+            f"{100 * r['total_coverage_80_lo']:.0f}-{100 * r['total_coverage_80_hi']:.0f}",
             f"{g.total_pit_p:.2f}",
             f"{g.crps:.3f}",
             f"{g.crps_run_rate:.3f}",
@@ -193,7 +194,8 @@ def _backtest_tables(result: Any) -> list[Any]:
         "cut-off); scored: remaining months scored; in 80%/in 90%: share of those months inside "
         "their 80%/90% intervals, 80% CI its Wilson 95% interval (the sampling uncertainty of "
         "the coverage, optimistic because months of one year share its shocks; not Monte Carlo "
-        "error); total 80%: share of annual totals inside their 80% interval; PIT p: chi-square "
+        "error); total, CI: share of annual totals inside their 80% interval and its Wilson "
+        "95% interval (each cut-off of a maker-year shares its outcome); PIT p: chi-square "
         "test that the totals' PIT quintiles are flat; run rate, y/y: CRPS (absolute log error) "
         "of the naive baselines (identical up to 3 months observed)."
     )
