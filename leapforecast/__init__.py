@@ -1,7 +1,7 @@
 """leapforecast: Monte Carlo sales-scenario forecasting.
 
 >>> import leapforecast as lf
->>> sc = lf.load_scenario()                 # the bundled base scenario
+>>> sc = lf.load_scenario()                 # the bundled default scenario
 >>> res = lf.simulate(sc, paths=20_000, seed=7)
 >>> res.summary()                            # pandas DataFrame, one row per year
 >>> res.probability(1_000_000, 2026)

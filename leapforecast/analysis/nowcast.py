@@ -1034,10 +1034,11 @@ def nowcast(
 ) -> NowcastResult:
     """Nowcast the full year from year-to-date ``actuals`` ({"2026-01": 32059, ...}).
 
-    ``scenario`` (default: the bundled base) is the annual prior; its history.base_year moves to
-    the year before ``year`` if needed. ``year`` defaults to the actuals' year, else the
-    scenario's first forecast year. ``paths``/``seed`` default to the scenario's. ``monthly``,
-    ``prior_log_sd``, ``seasonal`` and ``options`` are as in ``year_to_date``.
+    ``scenario`` (default: the bundled default scenario) is the annual prior; its
+    history.base_year moves to the year before ``year`` if needed. ``year`` defaults to the
+    actuals' year, else the scenario's first forecast year. ``paths``/``seed`` default to the
+    scenario's. ``monthly``, ``prior_log_sd``, ``seasonal`` and ``options`` are as in
+    ``year_to_date``.
     """
 
     observed = check_actuals(actuals)

@@ -6,9 +6,11 @@ from 0 months observed (the annual prior alone) to 11 (January-November), the no
 with only what was known at the cut-off:
 
 * the monthly model is fitted to the maker's months before the year;
-* the annual prior is ``--scenario`` for Leapmotor years (moved to start the year before), and
-  otherwise a trend prior from the maker's own annual history up to the year before (log growth
-  ~ Normal(mean, sd) of its past years: no events, capacity or judgement).
+* the annual prior is ``--scenario`` for Leapmotor years (rebased to the year before as the
+  annual calibration report does), and otherwise the pooled reference model fitted up to the
+  year before (``--prior reference``, the default scenario's growth) or a trend prior from the
+  maker's own annual history (``--prior trend``: log growth ~ Normal(mean, sd) of its past
+  years); every level prior is mixed with the outside view as the nowcast mixes it.
 
 Each remaining month's 80% and 90% intervals are scored against the month's actual; the annual
 total by its 80% interval, PIT, CRPS and pinball loss, **in log units** (so makers of every size
@@ -42,9 +44,9 @@ from leapforecast.analysis.nowcast import (
     noise_logliks_before,
     outside_totals,
     same_months,
-    scenario_for_year,
     year_to_date,
 )
+from leapforecast.analysis.rebase import rebase_scenario
 from leapforecast.analysis.scoring import (
     crps_samples,
     pinball_loss,
@@ -61,7 +63,7 @@ from leapforecast.data.tabular import TabularMixin
 from leapforecast.engine.results import QUANTILES
 from leapforecast.engine.run import simulate
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
-from leapforecast.model.scenario import Scenario
+from leapforecast.model.scenario import Scenario, ScenarioError
 
 SUBJECT = "Leapmotor"
 GROUPS: tuple[tuple[str, int, int], ...] = (
@@ -404,7 +406,9 @@ def backtest(
     """Score the nowcast on every maker-year of ``data`` (default: ``load_series(series)``)
     with a complete previous year, at every cut-off in ``cutoffs`` (months observed, 0-11).
 
-    ``scenario`` is the annual prior for Leapmotor years (others use ``trend_prior``);
+    ``scenario`` is the annual prior for Leapmotor years, rebased to the year before
+    (``rebase_scenario``); the others use ``prior``: ``"reference"`` (``reference_prior``) or
+    ``"trend"`` (``trend_prior``);
     ``year`` restricts to one year; ``paths`` is the size of each nowcast and of the pilot
     behind its weights; ``seasonal`` fixes the seasonal profile of every maker. ``options``
     is the monthly model (default: the nowcast's). With pooled noise levels they are estimated
@@ -447,7 +451,9 @@ def backtest(
             outside = None
             try:
                 if scenario is not None and maker == SUBJECT:
-                    sc = scenario_for_year(scenario, y)
+                    # as the annual calibration report scores a scenario: rebased to the
+                    # year before (units scaled to that level, dated events dropped)
+                    sc = rebase_scenario(scenario, annual, y - 1, horizon=1, paths=paths).scenario
                     run = simulate(sc, paths=paths, seed=seed)
                     prior_totals = np.asarray(run.totals, dtype=float)[:, 0]
                     label = f"scenario {sc.name}"
@@ -478,7 +484,7 @@ def backtest(
                     else:
                         weights = pooled_noise_weights([ll for _, ll in pooled[y]])
                 fit = fit_before_year(monthly, y, seasonal, options=opts, noise_weights=weights)
-            except (HistoryError, UsageError) as exc:
+            except (HistoryError, UsageError, ScenarioError) as exc:
                 skipped[f"{maker} {y}"] = str(exc)
                 continue
             maker_years.append((maker, y))

@@ -37,7 +37,8 @@ def nowcast(
         typer.Argument(
             metavar="[SCENARIO]",
             help="Annual scenario used as the prior and for its events (default: the bundled "
-            "base; for --backtest a trend prior from the annual history).",
+            "default; with --backtest Leapmotor's prior, rebased a year at a time, the others "
+            "keeping --prior).",
             show_default=False,
         ),
     ] = None,

@@ -67,7 +67,7 @@ ScenarioArg = Annotated[
     str | None,
     typer.Argument(
         help="Scenario TOML file, or a bundled name (see 'leapforecast scenarios'). "
-        "Default: the bundled base.",
+        "Default: the bundled default (reference growth; README, Why this default).",
     ),
 ]
 PathsOpt = Annotated[

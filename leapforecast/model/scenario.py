@@ -176,7 +176,7 @@ def load_scenario(
 ) -> Scenario:
     """Load, merge (``extends``), override (``key.path=value``) and validate a scenario file.
 
-    ``path=None`` loads the bundled base scenario; ``builtin:NAME`` a bundled one.
+    ``path=None`` loads the bundled default scenario; ``builtin:NAME`` a bundled one.
     Keyword arguments (``paths``, ``seed``, ``horizon``, ``targets``, ``sampling``) override
     the ``[simulation]`` table. Raises ``ScenarioError`` listing every problem found.
     """
