@@ -517,3 +517,29 @@ def test_result_reports_the_outside_views_weight(fit2026) -> None:
     )
     assert off.outside_weight is None and off.document()["model"]["outside_weight"] is None
     assert np.median(off.totals) < np.median(far.totals)
+
+
+def test_backtest_is_identical_on_any_workers() -> None:
+    """Maker-years draw from (seed, maker, year) alone: threads and processes, one worker or
+    two, give the same cases bit for bit."""
+    kw = dict(series=["NIO", "Leapmotor"], paths=200, seed=7, cutoffs=[0, 3, 9])
+    serial = nb.backtest(**kw)
+    rows = [c.row() for c in serial.cases]
+    assert len(rows) == 5 * 3  # NIO 2022-2025, Leapmotor 2025
+    for executor in ("threads", "processes"):
+        par = nb.backtest(**kw, jobs=2, executor=executor)
+        assert [c.row() for c in par.cases] == rows
+        assert par.maker_years == serial.maker_years and par.skipped == serial.skipped
+
+
+def test_cli_backtest_workers_and_their_flags(cli, monkeypatch) -> None:
+    args = ("nowcast", "--backtest", "--series", "XPeng", "--paths", "200", "-f", "csv")
+    code, serial, err = cli(*args)
+    assert code == 0, err
+    code, out, err = cli(*args, "-j", "2", "--executor", "threads")
+    assert code == 0 and out == serial, err
+    code, _, err = cli("nowcast", "--executor", "threads", "--month", "2026-01=5")
+    assert code == 2 and "go with --backtest" in err
+    monkeypatch.setenv("LEAPFORECAST_JOBS", "2")  # set for every command: not an error here
+    code, out, err = cli("nowcast", "--month", "2026-01=32059", "--paths", "2000", "-f", "csv")
+    assert code == 0, err

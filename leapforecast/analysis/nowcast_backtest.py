@@ -55,11 +55,12 @@ from leapforecast.analysis.scoring import (
     pit_uniformity_pvalue,
     wilson_interval,
 )
-from leapforecast.analysis.seasonal import mixture_noise_prior, pooled_noise_weights
+from leapforecast.analysis.seasonal import NoiseKey, mixture_noise_prior, pooled_noise_weights
 from leapforecast.data.history import History, load_history
 from leapforecast.data.monthly import MonthlyHistory, load_monthly, load_monthly_peers, month_index
 from leapforecast.data.peers import load_peers
 from leapforecast.data.tabular import TabularMixin
+from leapforecast.engine.driver import map_runs
 from leapforecast.engine.results import QUANTILES
 from leapforecast.engine.run import simulate
 from leapforecast.errors import HistoryError, LeapforecastError, UsageError
@@ -402,6 +403,9 @@ def backtest(
     pool: Sequence[MonthlyHistory] | None = None,
     pooled_prior: bool = False,
     prior: str = "reference",
+    jobs: int = 1,
+    executor: str = "threads",
+    scheduler: str | None = None,
 ) -> NowcastBacktest:
     """Score the nowcast on every maker-year of ``data`` (default: ``load_series(series)``)
     with a complete previous year, at every cut-off in ``cutoffs`` (months observed, 0-11).
@@ -415,7 +419,9 @@ def backtest(
     for each scored year from ``pool``'s months before that year (default: every maker in
     ``data`` plus the bundled monthly peers), so no case sees its own year. ``pooled_prior``:
     the trend prior's spread is pooled across the makers' annual histories (``trend_prior``;
-    default False: each maker's own, the yardstick of issue 15).
+    default False: each maker's own, the yardstick of issue 15). ``jobs``/``executor``/
+    ``scheduler``: maker-years run on workers as ``engine.driver.map_runs`` runs them; the
+    report is identical for any choice.
     """
     opts = DEFAULT_OPTIONS if options is None else options
     prior_kind = prior
@@ -437,99 +443,49 @@ def backtest(
         by_name = {m: a for m, (_, a) in load_series("all").items()}
         by_name.update({m: a for m, (_, a) in data.items()})
         annual_pool = list(by_name.values())
-    pooled: dict[int, Any] = {}
-    cases: list[MonthlyCase] = []
-    skipped: dict[str, str] = {}
-    maker_years: list[tuple[str, int]] = []
+    tasks = []
     for maker_no, (maker, (monthly, annual)) in enumerate(data.items()):
         complete = set(monthly.complete_years())
         years = [y for y in sorted(complete) if y - 1 in complete]
         if year is not None:
             years = [y for y in years if y == year]
-        for y in years:
-            rng = np.random.default_rng([seed, maker_no, y])
-            outside = None
-            try:
-                if scenario is not None and maker == SUBJECT:
-                    # as the annual calibration report scores a scenario: rebased to the
-                    # year before (units scaled to that level, dated events dropped)
-                    sc = rebase_scenario(scenario, annual, y - 1, horizon=1, paths=paths).scenario
-                    run = simulate(sc, paths=paths, seed=seed)
-                    prior_totals = np.asarray(run.totals, dtype=float)[:, 0]
-                    label = f"scenario {sc.name}"
-                elif prior_kind == "reference":
-                    prior_totals, label = reference_prior(annual, y, paths, rng)
-                else:
-                    prior_totals, label = trend_prior(annual, y, paths, rng, pool=annual_pool)
-                if opts.conflict > 0.0:  # the level prior's other half: the outside view
-                    try:
-                        outside = reference_prior(annual, y, paths, rng)[0]
-                    except HistoryError:
-                        outside = None
-                weights = None
-                if opts.pooled:
-                    if y not in pooled:
-                        pooled[y] = noise_logliks_before(
-                            pool,
-                            y,
-                            cny=opts.cny and seasonal is None,
-                            damping=opts.damping,
-                            working_days=opts.working_days,
-                        )
-                    if opts.partial:  # the other makers' noise levels as a prior
-                        own = monthly.upto(month_index(y, 1) - 1)
-                        weights = mixture_noise_prior(
-                            [ll for h, ll in pooled[y] if not same_months(h, own)]
-                        )
-                    else:
-                        weights = pooled_noise_weights([ll for _, ll in pooled[y]])
-                fit = fit_before_year(monthly, y, seasonal, options=opts, noise_weights=weights)
-            except (HistoryError, UsageError, ScenarioError) as exc:
-                skipped[f"{maker} {y}"] = str(exc)
-                continue
-            maker_years.append((maker, y))
-            prior_totals = np.maximum(prior_totals, 1.0)
-            spread = float(np.std(np.log(prior_totals)))
-            months = monthly.year(y)
-            last = monthly.year(y - 1)
-            actual = float(sum(months.values()))
-            for k in cuts:
-                observed = {m: months[m] for m in range(1, k + 1)}
-                ytd = year_to_date(
-                    {month_index(y, m): u for m, u in observed.items()},
-                    year=y,
-                    monthly=fit,
-                    prior_log_sd=spread,
-                    prior_log_mean=float(np.mean(np.log(prior_totals))),
-                    seed=seed + k,
-                    pilot=paths,
-                    options=opts,
-                    outside=outside,
-                )
-                totals, draws = ytd.draw(prior_totals, rng)
-                rest = list(range(k + 1, 13))
-                q = np.quantile(draws[:, [m - 1 for m in rest]], [0.05, 0.1, 0.9, 0.95], axis=0)
-                a = np.array([months[m] for m in rest])
-                logs = np.log(totals)
-                y_log = math.log(actual)
-                run_rate, yoy = naive_forecasts(last, observed)
-                cases.append(
-                    MonthlyCase(
-                        maker=maker,
-                        year=y,
-                        months=k,
-                        prior=label,
-                        actual=actual,
-                        quantiles=tuple(float(v) for v in np.quantile(totals, TAUS)),
-                        pit=float(pit(logs, y_log, rng=rng)),
-                        crps=float(crps_samples(logs, y_log)),
-                        pinball=float(np.mean(pinball_loss(np.quantile(logs, TAUS), y_log, TAUS))),
-                        naive_run_rate=run_rate,
-                        naive_yoy=yoy,
-                        month_in_80=tuple(bool(v) for v in (q[1] <= a) & (a <= q[2])),
-                        month_in_90=tuple(bool(v) for v in (q[0] <= a) & (a <= q[3])),
-                    )
-                )
+        tasks += [_MakerYear(maker_no, maker, monthly, annual, y) for y in years]
+    pooled: dict[int, list[tuple[MonthlyHistory, dict[NoiseKey, float]]]] = {}
+    if opts.pooled:  # every maker's noise likelihoods for each scored year, computed once
+        for y in sorted({t.year for t in tasks}):
+            pooled[y] = noise_logliks_before(
+                pool,
+                y,
+                cny=opts.cny and seasonal is None,
+                damping=opts.damping,
+                working_days=opts.working_days,
+            )
+    shared = _Shared(
+        scenario=scenario,
+        paths=paths,
+        seed=seed,
+        cuts=tuple(cuts),
+        seasonal=None if seasonal is None else tuple(float(v) for v in seasonal),
+        options=opts,
+        prior=prior_kind,
+        annual_pool=None if annual_pool is None else tuple(annual_pool),
+        pooled=pooled,
+    )
+    cases: list[MonthlyCase] = []
+    skipped: dict[str, str] = {}
+    maker_years: list[tuple[str, int]] = []
+    for task, (scored, why) in zip(
+        tasks,
+        map_runs(
+            _score_maker_year, shared, tasks, jobs=jobs, executor=executor, scheduler=scheduler
+        ),
+        strict=True,
+    ):
+        if why is not None:
+            skipped[f"{task.maker} {task.year}"] = why
+            continue
+        maker_years.append((task.maker, task.year))
+        cases += scored
     if not cases:
         raise LeapforecastError(
             "no nowcast backtest case: no maker has a complete year after a complete year"
@@ -546,6 +502,114 @@ def backtest(
         skipped,
         prior_kind,
     )
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every maker-year of a backtest shares (sent once to each worker)."""
+
+    scenario: Scenario | None
+    paths: int
+    seed: int
+    cuts: tuple[int, ...]
+    seasonal: tuple[float, ...] | None
+    options: MonthlyOptions
+    prior: str
+    annual_pool: tuple[History, ...] | None
+    pooled: dict[int, list[tuple[MonthlyHistory, dict[NoiseKey, float]]]]
+
+
+@dataclass(frozen=True)
+class _MakerYear:
+    maker_no: int
+    maker: str
+    monthly: MonthlyHistory
+    annual: History
+    year: int
+
+
+def _score_maker_year(shared: _Shared, task: _MakerYear) -> tuple[list[MonthlyCase], str | None]:
+    """Every cut-off of one maker-year: (its cases, None), or ([], why it cannot be scored).
+    Its random numbers come from (seed, maker number, year) alone, so a maker-year scores the
+    same on any worker, in any order."""
+    opts, paths, seed = shared.options, shared.paths, shared.seed
+    maker, monthly, annual, y = task.maker, task.monthly, task.annual, task.year
+    rng = np.random.default_rng([seed, task.maker_no, y])
+    outside = None
+    try:
+        if shared.scenario is not None and maker == SUBJECT:
+            # as the annual calibration report scores a scenario: rebased to the year before
+            # (units scaled to that level, dated events dropped)
+            sc = rebase_scenario(shared.scenario, annual, y - 1, horizon=1, paths=paths).scenario
+            run = simulate(sc, paths=paths, seed=seed)
+            prior_totals = np.asarray(run.totals, dtype=float)[:, 0]
+            label = f"scenario {sc.name}"
+        elif shared.prior == "reference":
+            prior_totals, label = reference_prior(annual, y, paths, rng)
+        else:
+            pool = None if shared.annual_pool is None else list(shared.annual_pool)
+            prior_totals, label = trend_prior(annual, y, paths, rng, pool=pool)
+        if opts.conflict > 0.0:  # the level prior's other half: the outside view
+            try:
+                outside = reference_prior(annual, y, paths, rng)[0]
+            except HistoryError:
+                outside = None
+        weights = None
+        if opts.pooled:
+            if opts.partial:  # the other makers' noise levels as a prior
+                own = monthly.upto(month_index(y, 1) - 1)
+                weights = mixture_noise_prior(
+                    [ll for h, ll in shared.pooled[y] if not same_months(h, own)]
+                )
+            else:
+                weights = pooled_noise_weights([ll for _, ll in shared.pooled[y]])
+        fit = fit_before_year(monthly, y, shared.seasonal, options=opts, noise_weights=weights)
+    except (HistoryError, UsageError, ScenarioError) as exc:
+        return [], str(exc)
+    prior_totals = np.maximum(prior_totals, 1.0)
+    spread = float(np.std(np.log(prior_totals)))
+    months = monthly.year(y)
+    last = monthly.year(y - 1)
+    actual = float(sum(months.values()))
+    cases = []
+    for k in shared.cuts:
+        observed = {m: months[m] for m in range(1, k + 1)}
+        ytd = year_to_date(
+            {month_index(y, m): u for m, u in observed.items()},
+            year=y,
+            monthly=fit,
+            prior_log_sd=spread,
+            prior_log_mean=float(np.mean(np.log(prior_totals))),
+            seed=seed + k,
+            pilot=paths,
+            options=opts,
+            outside=outside,
+        )
+        totals, draws = ytd.draw(prior_totals, rng)
+        rest = list(range(k + 1, 13))
+        q = np.quantile(draws[:, [m - 1 for m in rest]], [0.05, 0.1, 0.9, 0.95], axis=0)
+        a = np.array([months[m] for m in rest])
+        logs = np.log(totals)
+        y_log = math.log(actual)
+        run_rate, yoy = naive_forecasts(last, observed)
+        cases.append(
+            MonthlyCase(
+                maker=maker,
+                year=y,
+                months=k,
+                prior=label,
+                actual=actual,
+                quantiles=tuple(float(v) for v in np.quantile(totals, TAUS)),
+                pit=float(pit(logs, y_log, rng=rng)),
+                crps=float(crps_samples(logs, y_log)),
+                pinball=float(np.mean(pinball_loss(np.quantile(logs, TAUS), y_log, TAUS))),
+                naive_run_rate=run_rate,
+                naive_yoy=yoy,
+                month_in_80=tuple(bool(v) for v in (q[1] <= a) & (a <= q[2])),
+                month_in_90=tuple(bool(v) for v in (q[0] <= a) & (a <= q[3])),
+            )
+        )
+    return cases, None
 
 
 def summarize(cases: list[MonthlyCase]) -> list[GroupScore]:

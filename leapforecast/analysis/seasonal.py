@@ -500,7 +500,7 @@ _Fit = tuple[float, float, float, float, float, np.ndarray, np.ndarray]
 
 
 _GRID_CACHE: dict[tuple[object, ...], list[_Fit]] = {}
-_GRID_CACHE_SIZE = 16  # fits kept (each ~0.6 MB): a backtest reuses each maker-year's twice
+_GRID_CACHE_SIZE = 32  # fits kept (each ~0.6 MB): a backtest reuses each maker-year's twice
 
 
 def _cached_grid_fits(

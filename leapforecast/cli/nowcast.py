@@ -17,11 +17,24 @@ from leapforecast.cli.common import (
     emit,
     parse_targets,
 )
+from leapforecast.cli.run import Executor, JobsOpt, SchedulerOpt
 
 if TYPE_CHECKING:  # pragma: no cover - the command bodies import the library lazily
     from leapforecast.analysis.nowcast import NowcastResult
     from leapforecast.analysis.nowcast_backtest import NowcastBacktest
     from leapforecast.model.scenario import Scenario
+
+
+# A maker-year of the backtest is many small-array steps, mostly Python: processes share them
+# out (13 maker-years, -j 2: 2.9 -> 1.3 s), threads less so (1.8 s).
+BacktestExecutorOpt = Annotated[
+    Executor,
+    typer.Option(
+        "--executor",
+        help="Where maker-years run with --backtest --jobs: processes (default), threads, or a "
+        "Dask cluster; every choice gives identical output.",
+    ),
+]
 
 
 class BacktestPrior(str, Enum):
@@ -146,6 +159,9 @@ def nowcast(
             "own annual history.",
         ),
     ] = BacktestPrior.reference,
+    jobs: JobsOpt = 1,
+    executor: BacktestExecutorOpt = Executor.processes,
+    scheduler: SchedulerOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -165,8 +181,12 @@ def nowcast(
     inputs = [str(p) for p in (actuals,) if p is not None]
     inputs += [p for p in (history, scenario) if p]  # never written over by --output
     profile = _parse_seasonal(seasonal)
-    if (series or cases or prior != BacktestPrior.reference) and not backtest:
-        raise UsageError("--series, --cases and --prior go with --backtest")
+    # --jobs is left out: LEAPFORECAST_JOBS may set it for every command
+    parallel = executor != Executor.processes or scheduler is not None
+    if (series or cases or prior != BacktestPrior.reference or parallel) and not backtest:
+        raise UsageError(
+            "--series, --cases, --prior, --executor and --scheduler go with --backtest"
+        )
     if backtest:
         if actuals is not None or month:
             raise UsageError(
@@ -174,7 +194,18 @@ def nowcast(
             )
         if target:
             raise UsageError("--backtest scores intervals, not targets; drop --target")
-        report = _backtest(year, scenario, set_, history, profile, paths, seed, series, prior.value)
+        report = _backtest(
+            year,
+            scenario,
+            set_,
+            history,
+            profile,
+            paths,
+            seed,
+            series,
+            prior.value,
+            parallel={"jobs": jobs, "executor": executor.value, "scheduler": scheduler},
+        )
         emit(
             report.case_table() if cases else report,
             written,
@@ -261,6 +292,8 @@ def _backtest(
     seed: int | None,
     series: list[str] | None,
     prior: str = "reference",
+    *,
+    parallel: dict[str, Any] | None = None,
 ) -> NowcastBacktest:
     from leapforecast.analysis.nowcast_backtest import backtest, load_series
 
@@ -274,6 +307,7 @@ def _backtest(
         seed=20260101 if seed is None else seed,
         seasonal=profile,
         prior=prior,
+        **(parallel or {}),
     )
 
 
