@@ -392,3 +392,18 @@ def test_without_an_outside_view_the_other_component_is_the_scenario_widened() -
     # a prior given by its spread alone (no centre) is left as it is
     plain = year_to_date({}, **{**kw, "prior_log_mean": None})
     assert np.array_equal(plain.draw(prior, np.random.default_rng(1))[0], prior)
+
+
+def test_level_prior_weights_are_checked_and_extremes_hold() -> None:
+    with pytest.raises(UsageError, match="conflict must be in"):
+        MonthlyOptions(conflict=1.5)
+    hist = synthetic()
+    fit = fit_before_year(hist, 2025, options=MonthlyOptions(pooled=False))
+    last = sum(hist.year(2024).values())
+    absurd = {month_index(2025, m): 1e4 * hist.year(2024)[m] for m in (1, 2)}  # 10,000x
+    kw = dict(year=2025, monthly=fit, seed=1, pilot=2000, prior_log_sd=0.05)
+    kw["prior_log_mean"] = math.log(last)
+    # far in both components' tails: ranked in logs, the wider one wins (no 0/0)
+    assert year_to_date(absurd, **kw).broad_weight == pytest.approx(1.0)
+    assert year_to_date(absurd, **kw, options=MonthlyOptions(conflict=1.0)).broad_weight == 1.0
+    assert year_to_date(absurd, **kw, options=MonthlyOptions(conflict=0.0)).broad_weight == 0.0

@@ -472,8 +472,14 @@ def _kept_totals(result: SimulationResult) -> np.ndarray:
     return result.totals
 
 
-def _normal_pdf(x: float, var: float) -> float:
-    return math.exp(-0.5 * x * x / var) / math.sqrt(2.0 * math.pi * var)
+def _normal_logpdf(x: float, var: float) -> float:
+    if var <= 0.0:  # a point mass (a prior with no spread): all or nothing
+        return 0.0 if x == 0.0 else -math.inf
+    return -0.5 * x * x / var - 0.5 * math.log(2.0 * math.pi * var)
+
+
+def _log(p: float) -> float:
+    return math.log(p) if p > 0.0 else -math.inf
 
 
 def _logsumexp(x: np.ndarray) -> np.ndarray:
@@ -658,9 +664,15 @@ def year_to_date(
                 var_wide = opts.conflict_scale**2 * var_annual
                 var_wide_total = opts.conflict_scale**2 * prior_log_sd**2
                 gap_wide = gap
-            narrow = (1.0 - opts.conflict) * _normal_pdf(gap, prior_log_sd**2 + var_share)
-            wide = opts.conflict * _normal_pdf(gap_wide, var_wide_total + var_share)
-            ytd.broad_weight = wide / (narrow + wide) if narrow + wide > 0 else 1.0
+            # in logs: actuals far in both components' tails still rank them (no 0/0)
+            narrow = _log(1.0 - opts.conflict) + _normal_logpdf(gap, prior_log_sd**2 + var_share)
+            wide = _log(opts.conflict) + _normal_logpdf(gap_wide, var_wide_total + var_share)
+            if wide == -math.inf:
+                ytd.broad_weight = 0.0
+            elif narrow == -math.inf:
+                ytd.broad_weight = 1.0
+            else:
+                ytd.broad_weight = 1.0 / (1.0 + math.exp(min(narrow - wide, 700.0)))
             ytd.broad_kappa = var_wide / (var_wide + var_month)
         if opts.level_shift:  # the annual view informs the year's level: every month alike
             ytd.beta = np.ones(len(u))

@@ -101,6 +101,8 @@ class MonthlyOptions:
             )
         if not (isinstance(self.damping, int | float) and 0.0 < self.damping <= 1.0):
             raise UsageError(f"monthly damping must be in (0, 1], got {self.damping!r}")
+        if not (isinstance(self.conflict, int | float) and 0.0 <= self.conflict <= 1.0):
+            raise UsageError(f"monthly conflict must be in [0, 1], got {self.conflict!r}")
         if self.tail_df is not None and not (
             isinstance(self.tail_df, int | float)
             and math.isfinite(self.tail_df)
