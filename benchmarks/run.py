@@ -123,6 +123,10 @@ SCENARIOS = [
 ]
 
 
+_CLI_STACK = "import typer.main, rich.console, rich.table"
+_PYDANTIC = "from pydantic import BaseModel"
+
+
 def startup_rows(repeats: int) -> list[tuple[str, str, str]]:
     cmds = {
         "import numpy": [PY, "-c", "import numpy"],
@@ -132,9 +136,25 @@ def startup_rows(repeats: int) -> list[tuple[str, str, str]]:
         "history": [*LF, "history"],
         "scenarios": [*LF, "scenarios"],
     }
-    t = side_by_side(cmds, repeats)
+    # What no leapforecast code can go below: the libraries the commands import before they do
+    # any work (the project's stack: NumPy, Typer and Rich; Pydantic for the scenario language).
+    floors = {
+        "numpy + typer + rich": [PY, "-c", f"import numpy; {_CLI_STACK}"],
+        "numpy + typer + rich + pydantic": [PY, "-c", f"import numpy; {_CLI_STACK}; {_PYDANTIC}"],
+        "typer + rich + pydantic": [PY, "-c", f"{_CLI_STACK}; {_PYDANTIC}"],
+    }
+    t = side_by_side({**cmds, **floors}, repeats)
     base = t["import numpy"]
     rows = []
+    for name in floors:
+        cw, cc, ww, wc = t[name]
+        rows.append(
+            (
+                f"floor: import {name} / `import numpy` (warm wall)",
+                f"{ww / base[2]:.2f}x",
+                f"cold {cw / base[0]:.2f}x; {ww:.3f} s (no goal: the libraries alone)",
+            )
+        )
     for name in list(cmds)[1:]:
         cw, cc, ww, wc = t[name]
         goal = 2.0 if name == "run" else 1.5

@@ -14,8 +14,19 @@ process):
 * Pydantic plugins: looking them up scans every installed distribution's entry points
   (``importlib.metadata``, ~10 ms of each start-up); the command line uses none. A value the
   user set is kept.
+* The cyclic garbage collector: importing ~490 modules allocates enough container objects to
+  trigger ~15 ms of collections that find almost nothing (classes and functions live for the
+  whole process). Collections still run, a hundred times less often; the engine's memory is
+  NumPy arrays, which reference counting frees.
+
+And it leaves without tearing the interpreter down (``_leave``): once the command has
+finished, its files are written and its output flushed, clearing ~490 modules and their
+objects one by one took ~40 ms of a default ``run`` (0.6x ``import numpy``) and did nothing
+the operating system does not do on exit. Exit handlers still run, the exit status is the
+command's, and a process with a thread still running exits the ordinary way.
 """
 
+import gc
 import os
 import sys
 
@@ -23,10 +34,15 @@ _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
+_GC_THRESHOLD = 100_000  # allocations between young collections (CPython's default: 700)
+
+
 def _tune_process() -> None:
     for name in _THREAD_VARIABLES:
         os.environ.setdefault(name, "1")
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(_GC_THRESHOLD, older, oldest)
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -46,4 +62,33 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
-    cli_main()
+    try:
+        cli_main()
+    except SystemExit as exc:
+        _leave(exc)
+        raise
+
+
+def _leave(exc: SystemExit) -> None:
+    """End the process with ``exc``'s status now, skipping the interpreter's teardown, when
+    that is safe: a plain integer status, no other thread alive, the exit handlers run and both
+    streams flushed. Returns (and the caller exits the ordinary way) otherwise."""
+    import atexit
+    import threading
+
+    code = exc.code
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; elsewhere: ordinary exit
+    if not isinstance(code, int) or run_handlers is None or threading.active_count() != 1:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # a closed pipe is success, as everywhere else
+        pass
+    except OSError:
+        return  # the ordinary exit reports it
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
+    run_handlers()
+    os._exit(code)
