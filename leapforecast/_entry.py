@@ -80,6 +80,7 @@ def _leave(exc: SystemExit) -> None:
     run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; elsewhere: ordinary exit
     if not isinstance(code, int) or run_handlers is None or threading.active_count() != 1:
         return
+    run_handlers()  # as the ordinary exit does: exit handlers first, then the streams
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # a closed pipe is success, as everywhere else
@@ -90,5 +91,4 @@ def _leave(exc: SystemExit) -> None:
         sys.stderr.flush()
     except OSError:
         pass
-    run_handlers()
     os._exit(code)

@@ -105,17 +105,21 @@ def test_gammainccinv_broadcasts_and_edges():
 
 
 def _modules_after(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    # reported by an exit handler: the command line leaves through them (_entry._leave)
     code = (
-        "import sys\n"
+        "import atexit, sys\n"
+        "def report():\n"
+        "    heavy = [m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules]\n"
+        "    sys.stderr.write('\\nMODULES ' + ','.join(heavy))\n"
+        "atexit.register(report)\n"
         "from leapforecast._entry import main\n"
         f"sys.argv = ['leapforecast', *{args!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules]\n"
-        "sys.stderr.write('\\nMODULES ' + ','.join(heavy))\n"
+        "main()\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env or dict(os.environ)
     )
+    assert "\nMODULES " in out.stderr, out.stderr
     line = out.stderr.rsplit("MODULES ", 1)[-1].strip()
     return set(line.split(",")) - {""}
 

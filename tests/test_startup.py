@@ -11,17 +11,21 @@ import pytest
 
 
 def _loaded(args: list[str]) -> tuple[set[str], str]:
+    # reported by an exit handler: the command line leaves through them (_entry._leave)
     code = (
-        "import sys\n"
+        "import atexit, sys\n"
+        "def report():\n"
+        "    heavy = [m for m in ('numpy', 'scipy', 'pandas', 'pydantic') if m in sys.modules]\n"
+        "    sys.stderr.write('\\nMODULES ' + ','.join(heavy))\n"
+        "atexit.register(report)\n"
         "from leapforecast._entry import main\n"
         f"sys.argv = ['leapforecast', *{args!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('numpy', 'scipy', 'pandas', 'pydantic') if m in sys.modules]\n"
-        "sys.stderr.write('\\nMODULES ' + ','.join(heavy))\n"
+        "main()\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
     )
+    assert "\nMODULES " in out.stderr, out.stderr
     line = out.stderr.rsplit("MODULES ", 1)[-1].strip()
     return set(line.split(",")) - {""}, out.stdout
 
@@ -79,3 +83,48 @@ def test_deferred_coercion_leaves_typer_values_alone():
     assert params["paths"] == 5 and params["jobs"] == 2 and params["fmt"].value == "csv"
     assert params["month"] is None or params["month"] == ()
     assert params["executor"].value == "threads" and params["scenario"] is None
+
+
+def _entry_process(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    probe = f"import sys\nsys.argv = ['leapforecast', *{list(args)!r}]\n{code}"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+
+
+_MAIN = "from leapforecast._entry import main\nmain()\n"
+
+
+def test_fast_exit_keeps_status_output_and_exit_handlers(tmp_path):
+    """The console script leaves without the interpreter's teardown (_entry._leave): the status
+    is the command's, every byte of output and every file is there, exit handlers still run
+    and what they print is flushed."""
+    target = tmp_path / "out.csv"
+    handler = "import atexit\natexit.register(lambda: print('HANDLER RAN'))\n"
+    done = _entry_process(handler + _MAIN, "run", "-n", "2000", "-f", "csv", "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "HANDLER RAN"
+    shown = _entry_process(_MAIN, "run", "-n", "2000", "-f", "csv")
+    assert shown.returncode == 0 and target.read_text() == shown.stdout
+    bad = _entry_process(handler + _MAIN, "run", "--paths", "x")
+    assert bad.returncode == 2 and bad.stdout.strip() == "HANDLER RAN"
+    assert bad.stderr.startswith("error: leapforecast run:") and bad.stderr.count("\n") == 1
+
+
+def test_fast_exit_waits_for_a_live_thread(tmp_path):
+    """A thread still running when the command ends gets the ordinary exit, which waits for it."""
+    flag = tmp_path / "thread-finished"
+    code = (
+        "import threading, time\n"
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        f"    open({str(flag)!r}, 'w').close()\n"
+        "threading.Thread(target=late).start()\n" + _MAIN
+    )
+    done = _entry_process(code, "history", "-f", "csv")
+    assert done.returncode == 0 and done.stdout.startswith("year")
+    assert flag.exists()
