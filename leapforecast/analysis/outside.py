@@ -30,6 +30,7 @@ import numpy as np
 
 from leapforecast.data.history import History
 from leapforecast.data.tabular import TabularMixin
+from leapforecast.engine.quantiles import quantiles as exact_quantiles
 from leapforecast.engine.results import QUANTILES, SimulationResult
 from leapforecast.model.reference import fit_for_scenario
 from leapforecast.model.scenario import Scenario
@@ -160,7 +161,8 @@ def reference_view(
         levels = fit.simulate(base_units, horizon, draws=draws, rng=np.random.default_rng(seed))
     rows = [y - base_year - 1 for y in years]
     levels = levels[rows]
-    quantiles = np.quantile(levels, [q / 100 for q in QUANTILES], axis=1)
+    probs = np.array([q / 100 for q in QUANTILES])
+    quantiles = np.stack([exact_quantiles(row, probs) for row in levels], axis=1)  # np.quantile's
     tg = np.asarray(targets, float)
     prob = (levels[None, :, :] >= tg[:, None, None]).mean(axis=2)
     summary = fit.summary()

@@ -84,7 +84,7 @@ def order_statistics(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
 
 
 def _by_partition(values: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    part = np.partition(values, np.union1d(ks, [values.size - 1]))
+    part = np.partition(values, _distinct(np.append(ks, values.size - 1)))
     if part.dtype.kind == "f" and np.isnan(part[-1]):  # NaN sorts last
         return np.full(ks.shape, np.nan)
     return part[ks]
