@@ -407,3 +407,61 @@ def test_level_prior_weights_are_checked_and_extremes_hold() -> None:
     assert year_to_date(absurd, **kw).broad_weight == pytest.approx(1.0)
     assert year_to_date(absurd, **kw, options=MonthlyOptions(conflict=1.0)).broad_weight == 1.0
     assert year_to_date(absurd, **kw, options=MonthlyOptions(conflict=0.0)).broad_weight == 0.0
+
+
+@pytest.mark.parametrize(
+    ("cny", "damping", "working_days", "seasonal"),
+    [
+        (True, 0.95, False, None),
+        (False, 1.0, True, None),
+        (True, 0.95, False, (1.0, 0.9, 1.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.4)),
+    ],
+)
+def test_the_batched_grid_fit_agrees_with_one_fit_per_grid_point(
+    cny: bool, damping: float, working_days: bool, seasonal: tuple[float, ...] | None
+) -> None:
+    """Without aggregates every grid point is fitted in one batched solve
+    (``_fit_linear_grid``); it must give what ``_fit_one`` gives point by point, up to rounding
+    (tightly wherever a grid point has any weight)."""
+    from leapforecast.analysis import seasonal as sm
+
+    hist = synthetic(2021, 2023)
+    fits = sm._grid_fits(hist, None, seasonal, cny, damping, working_days)
+    fixed = None if seasonal is None else sm.check_seasonal(seasonal)
+    names = sm.regressor_names(cny=cny and fixed is None, working_days=working_days)
+    first, n = hist.months[0], len(hist.months)
+    design = sm._design(first, n, damping)
+    if names:
+        design = np.column_stack([design, *(sm.REGRESSORS[r].values(first, n) for r in names)])
+    pick = np.zeros((13 + len(names), design.shape[1]))
+    season = slice(2 * n, 2 * n + 11)
+    pick[0] = design[-1]
+    pick[0, season] = 0.0
+    pick[1, 1 : n + 1] = damping ** np.arange(n - 1, -1, -1.0)
+    pick[2:13, season] = np.eye(11)
+    if names:
+        pick[0, -len(names) :] = 0.0
+        pick[13:, -len(names) :] = np.eye(len(names))
+    y = np.log(np.array(hist.units))
+    if fixed is not None:
+        y = y - fixed[np.array(hist.months) % 12]
+    logliks = np.array([f[0] for f in fits])
+    weights = np.exp(logliks - logliks.max())
+    assert len(fits) == 360 if fixed is None else 120
+    for f, w in zip(fits, weights / weights.sum(), strict=True):
+        _, se, eta, tau, ss, mean, cov = f
+        prior = np.r_[
+            sm._LEVEL_VAR,
+            sm._SLOPE_VAR,
+            np.full(n - 1, tau**2),
+            np.full(n - 1, eta**2),
+            np.full(11, ss**2),
+            *(sm.REGRESSORS[r].prior_var for r in names),
+        ]
+        one_mean, one_cov, one_ll = sm._fit_one(design, y, [], np.array([]), se, prior, pick, [])
+        if fixed is not None:
+            one_mean[2:13] += sm._BASIS.T @ fixed
+        tol = 1e-6 if w > 1e-9 else 1e-3  # far-off grid points: large numbers, same digits
+        assert f[0] == pytest.approx(one_ll, rel=1e-9, abs=tol)
+        np.testing.assert_allclose(mean, one_mean, rtol=1e-7, atol=1e-7)
+        np.testing.assert_allclose(cov, one_cov, rtol=1e-5, atol=1e-9)
