@@ -465,3 +465,34 @@ def test_the_batched_grid_fit_agrees_with_one_fit_per_grid_point(
         assert f[0] == pytest.approx(one_ll, rel=1e-9, abs=tol)
         np.testing.assert_allclose(mean, one_mean, rtol=1e-7, atol=1e-7)
         np.testing.assert_allclose(cov, one_cov, rtol=1e-5, atol=1e-9)
+
+
+def test_shapes_drawn_beforehand_give_the_same_nowcast() -> None:
+    """The backtest draws the monthly model's shapes once per year and hands them to every
+    cut-off: ``year_to_date(pilot_shapes=...)`` and ``draw(shapes=...)`` must then give exactly
+    what drawing them inside gives."""
+    hist = synthetic(2021, 2024)
+    fit = fit_before_year(hist, 2024, options=MonthlyOptions(pooled=False))
+    common = {
+        "year": 2024,
+        "monthly": fit,
+        "prior_log_sd": 0.2,
+        "prior_log_mean": math.log(6000.0),
+        "seed": 11,
+        "pilot": 500,
+        "options": MonthlyOptions(pooled=False),
+    }
+    actuals = {"2024-01": 450.0, "2024-02": 420.0, "2024-03": 520.0}
+    inside = year_to_date(actuals, **common)
+    given = year_to_date(actuals, pilot_shapes=inside.pilot_shapes(500, 11), **common)
+    for name in ("kappa", "broad_weight", "broad_kappa", "annual_centre"):
+        assert getattr(inside, name) == getattr(given, name)
+    assert np.array_equal(inside.weights, given.weights)
+    prior = np.full(500, 6000.0)
+    rng = np.random.default_rng(3)
+    shapes = (inside.shapes(500, rng), inside.shapes(500, rng))
+    a = inside.draw(prior, np.random.default_rng(3))
+    b = given.draw(prior, rng, shapes)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(UsageError, match="pilot_shapes"):
+        year_to_date(actuals, pilot_shapes=shapes + shapes[:1], **{**common, "pilot": 400})

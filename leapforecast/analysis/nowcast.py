@@ -373,6 +373,16 @@ class YearToDate:
             x = x + ev.log_effect(n, rng)
         return x
 
+    def pilot_shapes(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The three draws of ``shapes`` behind ``year_to_date``'s weights, ``n`` paths each
+        from ``seed``'s pilot stream, in the order it uses them: the kriging weights', then the
+        annual and the monthly view's. They depend on the fit, the year and the events, not on
+        the actuals, so a backtest of one year draws them once for every cut-off."""
+        rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
+        )
+        return self.shapes(n, rng), self.shapes(n, rng), self.shapes(n, rng)
+
     @property
     def joined(self) -> bool:
         """January and February enter the update as one period (both known, ``jan_feb``)."""
@@ -392,12 +402,22 @@ class YearToDate:
         """``features`` of the actuals themselves."""
         return self.features(np.log([[self.observed.get(m, 1.0) for m in range(1, 13)]]))[0]
 
-    def views(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def views(
+        self,
+        total: np.ndarray,
+        rng: np.random.Generator | None,
+        shapes: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The two views of the remaining months, from independent shape draws: the log of the
         annual model's remainder (its total times the shape's share of the months still to
-        come), and the monthly model's log remaining months given the actuals alone."""
-        x_annual = self.shapes(len(total), rng)
-        x_month = self.shapes(len(total), rng)
+        come), and the monthly model's log remaining months given the actuals alone.
+        ``shapes``: the two draws (``shapes``, annual view's first), made beforehand (a backtest
+        reuses them at every cut-off of a year); by default drawn here from ``rng``."""
+        if shapes is None:
+            if rng is None:
+                raise UsageError("YearToDate.views: give rng or shapes")
+            shapes = (self.shapes(len(total), rng), self.shapes(len(total), rng))
+        x_annual, x_month = shapes
         u = np.array(self.remaining_months, dtype=int) - 1
         log_ra = np.log(np.maximum(total, 1.0)) + _logsumexp(x_annual[:, u]) - _logsumexp(x_annual)
         obs = self.observed_features()
@@ -405,11 +425,22 @@ class YearToDate:
         v_u = x_month[:, u] + (obs[None, :] - self.features(x_month)) @ weights.T
         return log_ra, v_u
 
-    def draw(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """(conditioned full-year totals (n,), months (n, 12)) for prior totals ``total``."""
+    def draw(
+        self,
+        total: np.ndarray,
+        rng: np.random.Generator,
+        shapes: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(conditioned full-year totals (n,), months (n, 12)) for prior totals ``total``.
+
+        ``shapes``: two (n, 12) draws of ``shapes`` made beforehand, as ``views`` takes them
+        (with no month observed only the first is used); by default drawn here from ``rng``.
+        Why: a backtest nowcasts one year at twelve cut-offs, and the monthly model's draws do
+        not depend on the cut-off, so it draws them once (common random numbers) instead of
+        eleven times more."""
         total = np.asarray(total, float)
         if not self.observed:
-            x = self.shapes(len(total), rng)
+            x = self.shapes(len(total), rng) if shapes is None else shapes[0]
             total = total.copy()
             if self.broad_weight > 0.0:
                 # the level prior's other component, before any actual has spoken: the outside
@@ -429,7 +460,7 @@ class YearToDate:
         ]
         if not self.remaining_months:
             return np.full(len(total), self.ytd), months
-        log_ra, v_u = self.views(total, rng)
+        log_ra, v_u = self.views(total, rng, shapes)
         log_rm = _logsumexp(v_u)
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
         if self.broad_weight > 0.0:
@@ -579,6 +610,7 @@ def year_to_date(
     options: MonthlyOptions | None = None,
     prior_log_mean: float | None = None,
     outside: np.ndarray | None = None,
+    pilot_shapes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -596,6 +628,9 @@ def year_to_date(
     they contradict (``options.conflict``). ``outside``: totals of the year under the outside
     view (a sample); when given, the level prior's wide component is that view, so actuals that
     contradict the scenario hand the year's level to the reference model and the months.
+    ``pilot_shapes``: the pilot's three shape draws, ``YearToDate.pilot_shapes(pilot, seed)``
+    of a conditioning of the same fit, year and events, made beforehand (the backtest draws them
+    once per year, not once per cut-off); the result is the same as without them.
     """
     opts = DEFAULT_OPTIONS if options is None else options
     observed = check_actuals(actuals)
@@ -633,16 +668,17 @@ def year_to_date(
     if not ytd.observed and (ytd.outside is not None or prior_log_mean is not None):
         ytd.broad_weight = opts.conflict  # the level prior itself: nothing has updated it
     if ytd.observed and ytd.remaining_months:
-        rng = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
-        )
+        if pilot_shapes is None:
+            pilot_shapes = ytd.pilot_shapes(pilot, seed)
+        elif len(pilot_shapes) != 3 or any(np.shape(a) != (pilot, 12) for a in pilot_shapes):
+            raise UsageError(f"pilot_shapes must be three ({pilot}, 12) arrays")
+        x, x_annual, x_month = pilot_shapes
         u = np.array(ytd.remaining_months) - 1
-        x = ytd.shapes(pilot, rng)
         feats = ytd.features(x)
         k = feats.shape[1]
         cov = np.cov(np.concatenate([feats, x[:, u]], axis=1), rowvar=False)
         ytd.weights = kriging_weights(cov, np.arange(k), k + np.arange(len(u)))
-        log_ra, v_u = ytd.views(np.ones(pilot), rng)
+        log_ra, v_u = ytd.views(np.ones(pilot), None, (x_annual, x_month))
         log_rm = _logsumexp(v_u)
         var_annual = prior_log_sd**2 + float(np.var(log_ra))
         var_month = float(np.var(log_rm))
