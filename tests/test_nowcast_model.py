@@ -11,6 +11,7 @@ import pytest
 from leapforecast.analysis.nowcast import (
     LEGACY,
     MonthlyOptions,
+    ShapeDraw,
     fit_before_year,
     month_events,
     pooled_weights_before,
@@ -490,7 +491,7 @@ def test_shapes_drawn_beforehand_give_the_same_nowcast() -> None:
     assert np.array_equal(inside.weights, given.weights)
     prior = np.full(500, 6000.0)
     rng = np.random.default_rng(3)
-    shapes = (inside.shapes(500, rng), inside.shapes(500, rng))
+    shapes = (ShapeDraw(inside.shapes(500, rng)), ShapeDraw(inside.shapes(500, rng)))
     a = inside.draw(prior, np.random.default_rng(3))
     b = given.draw(prior, rng, shapes)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

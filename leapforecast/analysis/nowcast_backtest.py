@@ -40,6 +40,7 @@ from leapforecast._version import __version__
 from leapforecast.analysis.nowcast import (
     DEFAULT_OPTIONS,
     MonthlyOptions,
+    ShapeDraw,
     YearToDate,
     fit_before_year,
     noise_logliks_before,
@@ -580,7 +581,10 @@ def _score_maker_year(shared: _Shared, task: _MakerYear) -> tuple[list[MonthlyCa
     pilot_shapes = (
         year_shapes.pilot_shapes(paths, seed) if any(0 < k < 12 for k in shared.cuts) else None
     )
-    draw_shapes = (year_shapes.shapes(paths, rng), year_shapes.shapes(paths, rng))
+    draw_shapes = (
+        ShapeDraw(year_shapes.shapes(paths, rng)),
+        ShapeDraw(year_shapes.shapes(paths, rng)),
+    )
     for k in shared.cuts:
         observed = {m: months[m] for m in range(1, k + 1)}
         ytd = year_to_date(
