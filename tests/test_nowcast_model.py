@@ -11,6 +11,7 @@ import pytest
 from leapforecast.analysis.nowcast import (
     LEGACY,
     MonthlyOptions,
+    ShapeDraw,
     fit_before_year,
     month_events,
     pooled_weights_before,
@@ -407,3 +408,92 @@ def test_level_prior_weights_are_checked_and_extremes_hold() -> None:
     assert year_to_date(absurd, **kw).broad_weight == pytest.approx(1.0)
     assert year_to_date(absurd, **kw, options=MonthlyOptions(conflict=1.0)).broad_weight == 1.0
     assert year_to_date(absurd, **kw, options=MonthlyOptions(conflict=0.0)).broad_weight == 0.0
+
+
+@pytest.mark.parametrize(
+    ("cny", "damping", "working_days", "seasonal"),
+    [
+        (True, 0.95, False, None),
+        (False, 1.0, True, None),
+        (True, 0.95, False, (1.0, 0.9, 1.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.4)),
+    ],
+)
+def test_the_batched_grid_fit_agrees_with_one_fit_per_grid_point(
+    cny: bool, damping: float, working_days: bool, seasonal: tuple[float, ...] | None
+) -> None:
+    """Without aggregates every grid point is fitted in one batched solve
+    (``_fit_linear_grid``); it must give what ``_fit_one`` gives point by point, up to rounding
+    (tightly wherever a grid point has any weight)."""
+    from leapforecast.analysis import seasonal as sm
+
+    hist = synthetic(2021, 2023)
+    fits = sm._grid_fits(hist, None, seasonal, cny, damping, working_days)
+    fixed = None if seasonal is None else sm.check_seasonal(seasonal)
+    names = sm.regressor_names(cny=cny and fixed is None, working_days=working_days)
+    first, n = hist.months[0], len(hist.months)
+    design = sm._design(first, n, damping)
+    if names:
+        design = np.column_stack([design, *(sm.REGRESSORS[r].values(first, n) for r in names)])
+    pick = np.zeros((13 + len(names), design.shape[1]))
+    season = slice(2 * n, 2 * n + 11)
+    pick[0] = design[-1]
+    pick[0, season] = 0.0
+    pick[1, 1 : n + 1] = damping ** np.arange(n - 1, -1, -1.0)
+    pick[2:13, season] = np.eye(11)
+    if names:
+        pick[0, -len(names) :] = 0.0
+        pick[13:, -len(names) :] = np.eye(len(names))
+    y = np.log(np.array(hist.units))
+    if fixed is not None:
+        y = y - fixed[np.array(hist.months) % 12]
+    logliks = np.array([f[0] for f in fits])
+    weights = np.exp(logliks - logliks.max())
+    assert len(fits) == 360 if fixed is None else 120
+    for f, w in zip(fits, weights / weights.sum(), strict=True):
+        _, se, eta, tau, ss, mean, cov = f
+        prior = np.r_[
+            sm._LEVEL_VAR,
+            sm._SLOPE_VAR,
+            np.full(n - 1, tau**2),
+            np.full(n - 1, eta**2),
+            np.full(11, ss**2),
+            *(sm.REGRESSORS[r].prior_var for r in names),
+        ]
+        one_mean, one_cov, one_ll = sm._fit_one(design, y, [], np.array([]), se, prior, pick, [])
+        if fixed is not None:
+            one_mean[2:13] += sm._BASIS.T @ fixed
+        tol = 1e-6 if w > 1e-9 else 1e-3  # far-off grid points: large numbers, same digits
+        assert f[0] == pytest.approx(one_ll, rel=1e-9, abs=tol)
+        np.testing.assert_allclose(mean, one_mean, rtol=1e-7, atol=1e-7)
+        np.testing.assert_allclose(cov, one_cov, rtol=1e-5, atol=1e-9)
+
+
+def test_shapes_drawn_beforehand_give_the_same_nowcast() -> None:
+    """The backtest draws the monthly model's shapes once per year and hands them to every
+    cut-off: ``year_to_date(pilot_shapes=...)`` and ``draw(shapes=...)`` must then give exactly
+    what drawing them inside gives."""
+    hist = synthetic(2021, 2024)
+    fit = fit_before_year(hist, 2024, options=MonthlyOptions(pooled=False))
+    common = {
+        "year": 2024,
+        "monthly": fit,
+        "prior_log_sd": 0.2,
+        "prior_log_mean": math.log(6000.0),
+        "seed": 11,
+        "pilot": 500,
+        "options": MonthlyOptions(pooled=False),
+    }
+    actuals = {"2024-01": 450.0, "2024-02": 420.0, "2024-03": 520.0}
+    inside = year_to_date(actuals, **common)
+    given = year_to_date(actuals, pilot_shapes=inside.pilot_shapes(500, 11), **common)
+    for name in ("kappa", "broad_weight", "broad_kappa", "annual_centre"):
+        assert getattr(inside, name) == getattr(given, name)
+    assert np.array_equal(inside.weights, given.weights)
+    prior = np.full(500, 6000.0)
+    rng = np.random.default_rng(3)
+    shapes = (ShapeDraw(inside.shapes(500, rng)), ShapeDraw(inside.shapes(500, rng)))
+    a = inside.draw(prior, np.random.default_rng(3))
+    b = given.draw(prior, rng, shapes)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(UsageError, match="pilot_shapes"):
+        year_to_date(actuals, pilot_shapes=shapes + shapes[:1], **{**common, "pilot": 400})

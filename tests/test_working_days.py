@@ -138,8 +138,9 @@ def test_the_nowcast_carries_the_working_day_effect() -> None:
 
 
 def test_option_off_leaves_the_fit_as_it_was() -> None:
-    """The default (working days off) is the model before the option existed, bit for bit:
-    figures recorded from that code (and the golden outputs, tools/golden.py)."""
+    """The default (working days off) is the model before the option existed: figures recorded
+    from that code (and the golden outputs, tools/golden.py), to rounding since the grid is
+    fitted in one batched solve (``seasonal._fit_linear_grid``: 1e-11 relative here)."""
     hist = load_monthly()
     fit = fit_monthly(hist, end=month_index(2024, 12), cny=True, damping=0.95)
     off = fit_monthly(hist, end=month_index(2024, 12), cny=True, damping=0.95, working_days=False)
@@ -149,19 +150,19 @@ def test_option_off_leaves_the_fit_as_it_was() -> None:
         assert a.weight == b.weight
         assert np.array_equal(a.mean, b.mean) and np.array_equal(a.chol, b.chol)
         assert a.mean.shape == (14,)
-    assert fit.sigma_e == pytest.approx(0.17114419624732313, rel=1e-12)
-    assert fit.tau == pytest.approx(0.03765300257952384, rel=1e-12)
+    assert fit.sigma_e == pytest.approx(0.17114419624732313, rel=1e-9)
+    assert fit.tau == pytest.approx(0.03765300257952384, rel=1e-9)
     first = fit.components[0]
     assert first.weight == pytest.approx(2.277464264698157e-05, rel=1e-9)
     assert first.mean[[0, 1, 13]] == pytest.approx(
-        [10.455923360520334, -0.03962932786902417, 0.6393690311295743], rel=1e-9
+        [10.455923360520334, -0.03962932786902417, 0.6393690311295743], rel=1e-9, abs=1e-9
     )
     x = fit.simulate(1000, np.random.default_rng(7), 12)
-    assert float(x.sum()) == pytest.approx(131270.6903416838, rel=1e-12)
+    assert float(x.sum()) == pytest.approx(131270.6903416838, rel=1e-9)
     g = fit_before_year(hist, 2025)  # the default options: pooled noise, partial pooling
     assert len(g.components) == 98 and not g.working_days
     x = g.simulate(1000, np.random.default_rng(7), 12)
-    assert float(x.sum()) == pytest.approx(130451.29129305258, rel=1e-12)
+    assert float(x.sum()) == pytest.approx(130451.29129305258, rel=1e-9)
 
 
 def test_working_days_change_the_noise_likelihood_only_when_on() -> None:

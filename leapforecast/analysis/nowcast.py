@@ -26,6 +26,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -326,6 +327,25 @@ def month_events(scenario: Any, year: int) -> tuple[MonthEvent, ...]:
     return tuple(out)
 
 
+class ShapeDraw:
+    """One draw of the year's log months (n, 12) under the monthly model (``YearToDate.shapes``)
+    with the row sums the update reads at every use computed once: a backtest hands the same
+    draws to all twelve cut-offs of a year, and these sums were a tenth of its time."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = x
+
+    @cached_property
+    def log_total(self) -> np.ndarray:
+        """(n,) log of each path's year (the sum of its twelve months)."""
+        return _logsumexp(self.x)
+
+    @cached_property
+    def log_jan_feb(self) -> np.ndarray:
+        """(n,) log of each path's January plus February."""
+        return _logsumexp(self.x[:, :2])
+
+
 @dataclass
 class YearToDate:
     """Conditions annual totals on year-to-date actuals; pass it to ``engine.simulate(condition=)``.
@@ -373,43 +393,84 @@ class YearToDate:
             x = x + ev.log_effect(n, rng)
         return x
 
+    def pilot_shapes(self, n: int, seed: int) -> tuple[ShapeDraw, ShapeDraw, ShapeDraw]:
+        """The three draws of ``shapes`` behind ``year_to_date``'s weights, ``n`` paths each
+        from ``seed``'s pilot stream, in the order it uses them: the kriging weights', then the
+        annual and the monthly view's. They depend on the fit, the year and the events, not on
+        the actuals, so a backtest of one year draws them once for every cut-off."""
+        rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
+        )
+        return (
+            ShapeDraw(self.shapes(n, rng)),
+            ShapeDraw(self.shapes(n, rng)),
+            ShapeDraw(self.shapes(n, rng)),
+        )
+
     @property
     def joined(self) -> bool:
         """January and February enter the update as one period (both known, ``jan_feb``)."""
         return self.options.jan_feb and 1 in self.observed and 2 in self.observed
 
-    def features(self, x: np.ndarray) -> np.ndarray:
+    def features(self, x: np.ndarray | ShapeDraw) -> np.ndarray:
         """The observed part of log months ``x`` (n, 12) as the update sees it: the observed
         months, with January and February replaced by the log of their sum when joined (the
         New Year moves deliveries between them, so their split says little about the year)."""
         o = [m - 1 for m in self.observed_months if not (self.joined and m <= 2)]
-        cols = [x[:, o]]
+        months = x.x if isinstance(x, ShapeDraw) else x
+        cols = [months[:, o]]
         if self.joined:
-            cols.insert(0, _logsumexp(x[:, :2])[:, None])
+            jan_feb = x.log_jan_feb if isinstance(x, ShapeDraw) else _logsumexp(x[:, :2])
+            cols.insert(0, jan_feb[:, None])
         return np.concatenate(cols, axis=1)
 
     def observed_features(self) -> np.ndarray:
         """``features`` of the actuals themselves."""
         return self.features(np.log([[self.observed.get(m, 1.0) for m in range(1, 13)]]))[0]
 
-    def views(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def views(
+        self,
+        total: np.ndarray,
+        rng: np.random.Generator | None,
+        shapes: tuple[ShapeDraw, ShapeDraw] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The two views of the remaining months, from independent shape draws: the log of the
         annual model's remainder (its total times the shape's share of the months still to
-        come), and the monthly model's log remaining months given the actuals alone."""
-        x_annual = self.shapes(len(total), rng)
-        x_month = self.shapes(len(total), rng)
+        come), and the monthly model's log remaining months given the actuals alone.
+        ``shapes``: the two draws (``ShapeDraw``, the annual view's first), made beforehand (a
+        backtest reuses them at every cut-off of a year); by default drawn here from ``rng``."""
+        if shapes is None:
+            if rng is None:
+                raise UsageError("YearToDate.views: give rng or shapes")
+            shapes = (
+                ShapeDraw(self.shapes(len(total), rng)),
+                ShapeDraw(self.shapes(len(total), rng)),
+            )
+        annual, month = shapes
         u = np.array(self.remaining_months, dtype=int) - 1
-        log_ra = np.log(np.maximum(total, 1.0)) + _logsumexp(x_annual[:, u]) - _logsumexp(x_annual)
+        log_ra = np.log(np.maximum(total, 1.0)) + _logsumexp(annual.x[:, u]) - annual.log_total
         obs = self.observed_features()
         weights = _fitted(self.weights, "weights")
-        v_u = x_month[:, u] + (obs[None, :] - self.features(x_month)) @ weights.T
+        v_u = month.x[:, u] + (obs[None, :] - self.features(month)) @ weights.T
         return log_ra, v_u
 
-    def draw(self, total: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """(conditioned full-year totals (n,), months (n, 12)) for prior totals ``total``."""
+    def draw(
+        self,
+        total: np.ndarray,
+        rng: np.random.Generator,
+        shapes: tuple[ShapeDraw, ShapeDraw] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(conditioned full-year totals (n,), months (n, 12)) for prior totals ``total``.
+
+        ``shapes``: two ``ShapeDraw`` of n paths made beforehand, as ``views`` takes them
+        (with no month observed only the first is used); by default drawn here from ``rng``.
+        Why: a backtest nowcasts one year at twelve cut-offs, and the monthly model's draws do
+        not depend on the cut-off, so it draws them once (common random numbers) instead of
+        eleven times more."""
         total = np.asarray(total, float)
         if not self.observed:
-            x = self.shapes(len(total), rng)
+            first = ShapeDraw(self.shapes(len(total), rng)) if shapes is None else shapes[0]
+            x, log_year = first.x, first.log_total
             total = total.copy()
             if self.broad_weight > 0.0:
                 # the level prior's other component, before any actual has spoken: the outside
@@ -422,14 +483,14 @@ class YearToDate:
                     log_t = np.log(np.maximum(total, 1.0))
                     other = np.exp(m + self.options.conflict_scale * (log_t - m))
                 total = np.where(broad, other, total)
-            return total, total[:, None] * np.exp(x - _logsumexp(x)[:, None])
+            return total, total[:, None] * np.exp(x - log_year[:, None])
         months = np.empty((len(total), 12))
         months[:, np.array(self.observed_months) - 1] = [
             self.observed[m] for m in self.observed_months
         ]
         if not self.remaining_months:
             return np.full(len(total), self.ytd), months
-        log_ra, v_u = self.views(total, rng)
+        log_ra, v_u = self.views(total, rng, shapes)
         log_rm = _logsumexp(v_u)
         log_r = (1.0 - self.kappa) * log_ra + self.kappa * log_rm
         if self.broad_weight > 0.0:
@@ -579,6 +640,7 @@ def year_to_date(
     options: MonthlyOptions | None = None,
     prior_log_mean: float | None = None,
     outside: np.ndarray | None = None,
+    pilot_shapes: tuple[ShapeDraw, ShapeDraw, ShapeDraw] | None = None,
 ) -> YearToDate:
     """Build the conditioning for ``engine.simulate(scenario, condition=...)``.
 
@@ -596,6 +658,9 @@ def year_to_date(
     they contradict (``options.conflict``). ``outside``: totals of the year under the outside
     view (a sample); when given, the level prior's wide component is that view, so actuals that
     contradict the scenario hand the year's level to the reference model and the months.
+    ``pilot_shapes``: the pilot's three shape draws, ``YearToDate.pilot_shapes(pilot, seed)``
+    of a conditioning of the same fit, year and events, made beforehand (the backtest draws them
+    once per year, not once per cut-off); the result is the same as without them.
     """
     opts = DEFAULT_OPTIONS if options is None else options
     observed = check_actuals(actuals)
@@ -633,16 +698,20 @@ def year_to_date(
     if not ytd.observed and (ytd.outside is not None or prior_log_mean is not None):
         ytd.broad_weight = opts.conflict  # the level prior itself: nothing has updated it
     if ytd.observed and ytd.remaining_months:
-        rng = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_PILOT_STREAM,)))
-        )
+        if pilot_shapes is None:
+            pilot_shapes = ytd.pilot_shapes(pilot, seed)
+        elif len(pilot_shapes) != 3 or any(
+            not isinstance(a, ShapeDraw) or a.x.shape != (pilot, 12) for a in pilot_shapes
+        ):
+            raise UsageError(f"pilot_shapes must be three ShapeDraw of ({pilot}, 12) months")
+        draw_x, x_annual, x_month = pilot_shapes
+        x = draw_x.x
         u = np.array(ytd.remaining_months) - 1
-        x = ytd.shapes(pilot, rng)
-        feats = ytd.features(x)
+        feats = ytd.features(draw_x)
         k = feats.shape[1]
         cov = np.cov(np.concatenate([feats, x[:, u]], axis=1), rowvar=False)
         ytd.weights = kriging_weights(cov, np.arange(k), k + np.arange(len(u)))
-        log_ra, v_u = ytd.views(np.ones(pilot), rng)
+        log_ra, v_u = ytd.views(np.ones(pilot), None, (x_annual, x_month))
         log_rm = _logsumexp(v_u)
         var_annual = prior_log_sd**2 + float(np.var(log_ra))
         var_month = float(np.var(log_rm))
@@ -653,7 +722,7 @@ def year_to_date(
             # each component's total times the shape's share of the observed months: a sharp
             # test (the share is known far better than the months still to come)
             o = np.array(ytd.observed_months) - 1
-            log_share = _logsumexp(x[:, o]) - _logsumexp(x)
+            log_share = _logsumexp(x[:, o]) - draw_x.log_total
             var_share = float(np.var(log_share))
             gap = math.log(ytd.ytd) - float(np.mean(log_share)) - prior_log_mean
             if ytd.outside is not None:

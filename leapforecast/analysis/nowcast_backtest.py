@@ -40,6 +40,8 @@ from leapforecast._version import __version__
 from leapforecast.analysis.nowcast import (
     DEFAULT_OPTIONS,
     MonthlyOptions,
+    ShapeDraw,
+    YearToDate,
     fit_before_year,
     noise_logliks_before,
     outside_totals,
@@ -572,6 +574,17 @@ def _score_maker_year(shared: _Shared, task: _MakerYear) -> tuple[list[MonthlyCa
     last = monthly.year(y - 1)
     actual = float(sum(months.values()))
     cases = []
+    # The monthly model's draws do not depend on the cut-off: each is made once for the year
+    # (common random numbers across its cut-offs), not once per cut-off (56 simulations of the
+    # year's months -> 5). The pilot's are what `nowcast --seed SEED` draws at any cut-off.
+    year_shapes = YearToDate(y, {}, fit, spread, options=opts)  # no actuals: the year's shapes
+    pilot_shapes = (
+        year_shapes.pilot_shapes(paths, seed) if any(0 < k < 12 for k in shared.cuts) else None
+    )
+    draw_shapes = (
+        ShapeDraw(year_shapes.shapes(paths, rng)),
+        ShapeDraw(year_shapes.shapes(paths, rng)),
+    )
     for k in shared.cuts:
         observed = {m: months[m] for m in range(1, k + 1)}
         ytd = year_to_date(
@@ -580,12 +593,13 @@ def _score_maker_year(shared: _Shared, task: _MakerYear) -> tuple[list[MonthlyCa
             monthly=fit,
             prior_log_sd=spread,
             prior_log_mean=float(np.mean(np.log(prior_totals))),
-            seed=seed + k,
+            seed=seed,
             pilot=paths,
             options=opts,
             outside=outside,
+            pilot_shapes=pilot_shapes,
         )
-        totals, draws = ytd.draw(prior_totals, rng)
+        totals, draws = ytd.draw(prior_totals, rng, draw_shapes)
         rest = list(range(k + 1, 13))
         q = np.quantile(draws[:, [m - 1 for m in rest]], [0.05, 0.1, 0.9, 0.95], axis=0)
         a = np.array([months[m] for m in rest])

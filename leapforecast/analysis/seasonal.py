@@ -461,13 +461,15 @@ def fit_monthly(
     best = max(f[0] for f in fits)
     weights = np.array([math.exp(f[0] - best) for f in fits])
     weights /= weights.sum()
-    components = []
     dim = 13 + len(regressor_names(cny=use_cny, working_days=working_days))
-    for w, (_, se, eta, tau, ss, mean, cov) in zip(weights, fits, strict=True):
-        if w < _MIN_WEIGHT:
-            continue
-        chol = np.linalg.cholesky(0.5 * (cov + cov.T) + 1e-12 * np.eye(dim))
-        components.append(Component(float(w), se, eta, tau, ss, mean, chol))
+    kept = [(w, f) for w, f in zip(weights, fits, strict=True) if w >= _MIN_WEIGHT]
+    covs = np.stack([f[6] for _, f in kept])
+    # one batched call (LAPACK factors each matrix as it would alone): a hundred components
+    chols = np.linalg.cholesky(0.5 * (covs + covs.transpose(0, 2, 1)) + 1e-12 * np.eye(dim))
+    components = [
+        Component(float(w), se, eta, tau, ss, mean, chol)
+        for (w, (_, se, eta, tau, ss, mean, _)), chol in zip(kept, chols, strict=True)
+    ]
     total = sum(c.weight for c in components)
     components = [
         Component(c.weight / total, c.sigma_e, c.eta, c.tau, c.sigma_s, c.mean, c.chol)
@@ -584,25 +586,48 @@ def _grid_fits(
         # the level excludes the calendar effects; their coefficients are the last coordinates
         pick[0, -n_reg:] = 0.0
         pick[13:, -n_reg:] = np.eye(n_reg)
+    grid = [
+        (se, eta, tau, ss)
+        for se in SIGMA_E_GRID
+        for eta in ETA_GRID
+        for tau in TAU_GRID
+        for ss in (SIGMA_S_GRID if fixed is None else (_PINNED,))
+    ]
+    if not sums:  # every month known on its own: one linear step, all grid points at once
+        fixed_var = np.zeros(design.shape[1])
+        fixed_var[0], fixed_var[1] = _LEVEL_VAR, _SLOPE_VAR
+        if n_reg:
+            fixed_var[-n_reg:] = [REGRESSORS[r].prior_var for r in names]
+        blocks = [slice(2, n + 1), slice(n + 1, 2 * n), season]  # slope changes, shifts, seasonal
+        out = _fit_linear_grid(
+            obs_rows,
+            obs_y,
+            pick,
+            fixed_var,
+            blocks,
+            np.array([(tau**2, eta**2, ss**2) for _, eta, tau, ss in grid]),
+            np.array([se**2 for se, *_ in grid]),
+        )
+        fits = []
+        for (se, eta, tau, ss), (mean, cov, loglik) in zip(grid, out, strict=True):
+            if fixed is not None:
+                mean[2:13] += _BASIS.T @ fixed
+            fits.append((loglik, se, eta, tau, ss, mean, cov))
+        return fits
     fits = []
-    for se in SIGMA_E_GRID:
-        for eta in ETA_GRID:
-            for tau in TAU_GRID:
-                for ss in SIGMA_S_GRID if fixed is None else (_PINNED,):
-                    prior = np.r_[
-                        _LEVEL_VAR,
-                        _SLOPE_VAR,
-                        np.full(n - 1, tau**2),
-                        np.full(n - 1, eta**2),
-                        np.full(11, ss**2),
-                        *(REGRESSORS[r].prior_var for r in names),
-                    ]
-                    mean, cov, loglik = _fit_one(
-                        obs_rows, obs_y, agg_rows, agg_y, se, prior, pick, offsets
-                    )
-                    if fixed is not None:
-                        mean[2:13] += _BASIS.T @ fixed
-                    fits.append((loglik, se, eta, tau, ss, mean, cov))
+    for se, eta, tau, ss in grid:
+        prior = np.r_[
+            _LEVEL_VAR,
+            _SLOPE_VAR,
+            np.full(n - 1, tau**2),
+            np.full(n - 1, eta**2),
+            np.full(11, ss**2),
+            *(REGRESSORS[r].prior_var for r in names),
+        ]
+        mean, cov, loglik = _fit_one(obs_rows, obs_y, agg_rows, agg_y, se, prior, pick, offsets)
+        if fixed is not None:
+            mean[2:13] += _BASIS.T @ fixed
+        fits.append((loglik, se, eta, tau, ss, mean, cov))
     return fits
 
 
@@ -639,6 +664,53 @@ def _design(first: int, n: int, damping: float = 1.0) -> np.ndarray:
     steps = (t >= i).astype(float)
     cal = (first + np.arange(n)) % 12
     return np.column_stack([np.ones(n), first_ramp, ramps, steps, _BASIS[cal]])
+
+
+def _fit_linear_grid(
+    rows: np.ndarray,
+    y: np.ndarray,
+    pick: np.ndarray,
+    fixed_var: np.ndarray,
+    blocks: Sequence[slice],
+    block_var: np.ndarray,
+    noise_var: np.ndarray,
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """``_fit_one`` for every grid point at once when no aggregate needs linearising (the model
+    is then linear and Gaussian: one step is exact). Why batched: the prior variance is constant
+    within each block of the state (the fixed level/slope/regressor terms, the slope changes, the
+    shifts, the seasonal coordinates), so each grid point's observation covariance is a weighted
+    sum of four Gram matrices computed once, and the few hundred small solves go through LAPACK
+    in one call instead of hundreds of Python-level ones (the fits took a fifth of a backtest).
+
+    ``block_var`` (grid, blocks): each block's prior variance; ``noise_var`` (grid,): the
+    irregular noise variance. Returns (mean, covariance of ``pick @ theta``, log marginal
+    likelihood) per grid point, as ``_fit_one`` does."""
+    m = len(y)
+
+    def gram(cols: np.ndarray | slice, var: np.ndarray | float) -> tuple[np.ndarray, ...]:
+        jw = rows[:, cols] * var
+        return rows[:, cols] @ jw.T, pick[:, cols] @ jw.T, (pick[:, cols] * var) @ pick[:, cols].T
+
+    parts = [gram(slice(None), fixed_var)] + [gram(b, 1.0) for b in blocks]
+    weights = np.column_stack([np.ones(len(noise_var)), block_var])  # (grid, 1 + blocks)
+
+    def mix(i: int) -> np.ndarray:  # each grid point's weighted sum of the blocks' matrices
+        stack = np.stack([p[i] for p in parts])
+        return (weights @ stack.reshape(len(parts), -1)).reshape(-1, *stack.shape[1:])
+
+    obs_cov, cross, state = mix(0), mix(1), mix(2)  # J P J', pick P J', pick P pick'
+    obs_cov.reshape(len(noise_var), -1)[:, :: m + 1] += noise_var[:, None]  # noise: the diagonal
+    rhs = np.empty((len(noise_var), m, 1 + pick.shape[0]))
+    rhs[:, :, 0] = y
+    rhs[:, :, 1:] = cross.transpose(0, 2, 1)
+    solved = np.linalg.solve(obs_cov, rhs)
+    alpha, gain = solved[:, :, 0], solved[:, :, 1:]
+    means = (cross @ alpha[:, :, None])[:, :, 0]
+    covs = state - cross @ gain
+    # S is positive definite: its log determinant from the Cholesky factor's diagonal
+    logdet = 2.0 * np.log(np.diagonal(np.linalg.cholesky(obs_cov), axis1=1, axis2=2)).sum(axis=1)
+    logliks = -0.5 * (logdet + alpha @ y + m * math.log(2 * math.pi))
+    return [(means[g], covs[g], float(logliks[g])) for g in range(len(noise_var))]
 
 
 def _fit_one(
