@@ -342,3 +342,22 @@ def test_rw_drift_is_calibrated_and_an_overconfident_method_is_caught() -> None:
     assert pit_uniformity_pvalue(pits) < 0.01
     assert skill(float(crps_samples(narrow, y).mean()), crps_a) < 0
     assert scoring.calibration_verdict(int(hits.sum()), hits.size, 0.9) == "consistent"
+
+
+def test_chi2_sf_is_scipys_chdtrc_without_scipy():
+    """The PIT test's p-value by the finite sum, against SciPy's kernel (tests only)."""
+    from scipy.special import chdtrc
+
+    from leapforecast.analysis.scoring import chi2_sf
+
+    xs = np.concatenate([np.linspace(0.01, 150.0, 400), np.geomspace(1e-9, 700.0, 200)])
+    for df in range(1, 25):
+        ours = np.array([chi2_sf(float(x), df) for x in xs])
+        ref = chdtrc(df, xs)
+        live = ref > 1e-290
+        assert np.allclose(ours[live], ref[live], rtol=1e-12, atol=0), df
+    assert chi2_sf(0.0, 3) == 1.0 and chi2_sf(math.inf, 3) == 0.0
+    assert math.isnan(chi2_sf(math.nan, 3))
+    assert chi2_sf(3.0, 4) == pytest.approx(math.exp(-1.5) * 2.5, rel=1e-15)
+    with pytest.raises(ValueError, match="`df`"):
+        chi2_sf(1.0, 0)

@@ -276,11 +276,33 @@ def pit_uniformity_pvalue(pits: npt.ArrayLike, bins: int = 10) -> float:
         return float("nan")
     if bins == 1:
         return 1.0
-    from scipy.special import chdtrc  # scipy.stats.chi2.sf's kernel, without scipy.stats
-
     expected = total / bins
     stat = float(np.sum((counts - expected) ** 2) / expected)
-    return float(chdtrc(bins - 1, stat))
+    return chi2_sf(stat, bins - 1)
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """P(chi-square with ``df`` degrees of freedom > ``x``), for a whole ``df >= 1``: the
+    regularised upper incomplete gamma ``Q(df/2, x/2)`` as its finite sum (even ``df``:
+    ``e**-y * sum y**j / j!``; odd: ``erfc(sqrt y)`` plus ``e**-y * sum y**(j+1/2) /
+    Gamma(j+3/2)``), every term positive and taken in logs, so nothing cancels or overflows.
+    What ``scipy.special.chdtrc`` returns, to rounding, without importing SciPy (0.1 s of a
+    command that scores a few PIT histograms)."""
+    if df < 1 or int(df) != df:
+        raise ValueError(f"`df` must be a whole number >= 1, got {df}")
+    if math.isnan(x):
+        return math.nan
+    if x <= 0.0:
+        return 1.0
+    if x == math.inf:
+        return 0.0
+    y = 0.5 * x
+    log_y = math.log(y)
+    if df % 2 == 0:
+        return math.fsum(math.exp(j * log_y - y - math.lgamma(j + 1.0)) for j in range(df // 2))
+    tail = math.erfc(math.sqrt(y))
+    terms = (math.exp((j + 0.5) * log_y - y - math.lgamma(j + 1.5)) for j in range(df // 2))
+    return math.fsum([tail, *terms])
 
 
 # --------------------------------------------------------------------------- intervals
