@@ -139,3 +139,54 @@ def test_shapes_dtypes_and_in_place(name, inputs):
     assert _same_bits(other, ref.reshape(100, 300))
     with pytest.raises(ValueError, match="out must be"):
         fn(grid, out=np.empty(5))
+
+
+# gammainccinv: a value's last bits depend on which values it is iterated with (each loop runs
+# until all its values have converged), so the tests call both versions on the same whole
+# arrays, as a run does.
+Y_EDGES = np.array([0.0, 1.0, -0.1, 1.1, np.nan, TINY, 1e-300, 0.5, 1 - 1e-16, 1e-12, 1 - 1e-12])
+
+
+def _y(seed: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate(
+        [
+            np.clip(rng.random(n), 1e-12, 1 - 1e-12),
+            10.0 ** rng.uniform(-300, 0, n // 8),
+            1 - 10.0 ** rng.uniform(-16, 0, n // 8),
+            Y_EDGES,
+        ]
+    )
+
+
+@pytest.mark.parametrize("a", [19.0, 1e-3, 0.1, 0.5, 1.0, 2.5, 9.99, 10.0, 50.0, 300.0, 1e4])
+def test_gammainccinv_bit_identical_for_one_shape(a):
+    y = _y(int(a * 1000) % 2**32, 20_000)
+    with np.errstate(all="ignore"):
+        ref = old.gammainccinv(a, y)
+    assert _same_bits(special.gammainccinv(a, y), ref), _first_difference(
+        special.gammainccinv(a, y), ref, y
+    )
+    # the same shape given as an array of equal values
+    assert _same_bits(special.gammainccinv(np.full(y.shape, a), y), ref)
+
+
+def test_gammainccinv_bit_identical_on_the_reference_models_draws():
+    """The default scenario's sigma: Gamma(19) quantiles of a chunk's 65,536 design uniforms."""
+    u = np.clip(np.random.default_rng(3).random(65_536), 1e-12, 1 - 1e-12)
+    assert _same_bits(special.gammainccinv(19.0, u), old.gammainccinv(19.0, u))
+
+
+def test_gammainccinv_bit_identical_for_mixed_shapes_and_broadcasting():
+    rng = np.random.default_rng(11)
+    n = 30_000
+    a = np.concatenate([10.0 ** rng.uniform(-3, 4, n), [-1.0, 0.0, np.inf, np.nan, 19.0]])
+    y = np.concatenate([rng.random(n), [0.5, 0.5, 0.5, 0.5, 0.0]])
+    with np.errstate(all="ignore"):
+        ref = old.gammainccinv(a, y)
+        assert _same_bits(special.gammainccinv(a, y), ref)
+        grid_a, grid_y = np.array([[0.5], [19.0], [19.0]]), _y(5, 3000)
+        assert _same_bits(special.gammainccinv(grid_a, grid_y), old.gammainccinv(grid_a, grid_y))
+        assert _same_bits(
+            np.float64(special.gammainccinv(19.0, 0.3)), np.float64(old.gammainccinv(19.0, 0.3))
+        )

@@ -23,6 +23,7 @@ differ from a SciPy-based run by an ulp.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -410,70 +411,145 @@ def _log_prefactor_const(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _log_prefactor(a: np.ndarray, x: np.ndarray, const: np.ndarray) -> np.ndarray:
+def _log_prefactor(a: np.ndarray | float, x: np.ndarray, const: np.ndarray | float) -> np.ndarray:
     """``log(x**a * exp(-x) / Gamma(a))`` as ``a*(log(x/a) - (x/a - 1)) + const``; near x = a
-    through ``log1p`` so the two terms do not cancel."""
-    t = (x - a) / a
-    with np.errstate(divide="ignore"):
-        inner = np.where(np.abs(t) < 0.5, np.log1p(t) - t, np.log(x / a) - t)
-    return a * inner + const
+    through ``log1p`` so the two terms do not cancel. (Warnings silenced by the caller.)"""
+    t = x - a
+    t /= a
+    inner = np.log1p(t)
+    inner -= t
+    far = np.flatnonzero(~(np.abs(t) < 0.5))  # few: x outside (a/2, 3a/2)
+    if far.size:
+        af = a if isinstance(a, float) else a[far]
+        inner[far] = np.log(x[far] / af) - t[far]
+    inner *= a
+    inner += const
+    return inner
 
 
-def _log_gamma_pq(
-    a: np.ndarray, x: np.ndarray, const: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``log P(a, x)``, ``log Q(a, x)`` (regularised lower and upper incomplete gamma) and
-    ``log(x**a e**-x / Gamma(a))``, none of which underflows.
+# How many still-unconverged values a loop watches between full checks (``_all_done``).
+_WATCH = 32
+
+
+def _all_done(
+    unfinished: Callable[[np.ndarray | None], np.ndarray], watch: np.ndarray
+) -> tuple[bool, np.ndarray]:
+    """Whether no value of a loop is unfinished, answered as exactly as ``not
+    unfinished(None).any()`` but mostly from a few values: ``unfinished(idx)`` says which of
+    the values at ``idx`` (all of them for ``None``) have not converged, and ``watch`` holds
+    values unfinished at the last full check. While one of those still is, the answer is no
+    and nothing else is looked at; once none is, every value is checked, and a sample of the
+    unfinished ones becomes the next ``watch``. Returns the answer and the next ``watch``."""
+    if watch.size:
+        still = watch[unfinished(watch)]
+        if still.size:
+            return False, still
+    left = np.flatnonzero(unfinished(None))
+    if left.size > _WATCH:
+        left = left[:: left.size // _WATCH]  # spread out, so not all converge together
+    return not left.size, left
+
+
+def _log_f(
+    a: np.ndarray | float, x: np.ndarray, const: np.ndarray | float, use_q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``log Q(a, x)`` where ``use_q`` and ``log P(a, x)`` elsewhere (regularised upper and
+    lower incomplete gamma), and ``log(x**a e**-x / Gamma(a))``, none of which underflows.
 
     The smaller of P and Q is computed directly (the series below ``a + 1``, Legendre's
-    continued fraction by Lentz's method above), the other as one minus it."""
+    continued fraction by Lentz's method above), the other, where asked for, as one minus it.
+    Each loop runs until every one of its values has converged (``_all_done``), so a value's
+    bits depend on which values it is evaluated with: the caller keeps those sets as they were
+    (tests/test_special_bits.py). ``a`` and ``const`` are floats (one shape) or arrays like
+    ``x``; warnings are silenced by the caller."""
+    scalar = isinstance(a, float)
     log_pre = _log_prefactor(a, x, const)
-    log_p = np.empty_like(x)
-    log_q = np.empty_like(x)
+    log_f = np.empty_like(x)
     lower = x < a + 1.0
-    if lower.any():
-        al, xl = a[lower], x[lower]
+    at = np.flatnonzero(lower)
+    if at.size:
+        xl = x[at]
+        al = a if scalar else a[at]  # type: ignore[index]
         term = np.ones_like(xl)
         total = np.ones_like(xl)
+        ratio = np.empty_like(xl)
+
+        def series_unfinished(i: np.ndarray | None) -> np.ndarray:
+            if i is None:
+                return term > 1e-17 * total
+            return term[i] > 1e-17 * total[i]
+
+        watch = np.empty(0, dtype=np.intp)
         n = 0.0
         while True:
             n += 1.0
-            term *= xl / (al + n)
+            if scalar:
+                np.divide(xl, al + n, out=ratio)
+            else:
+                np.add(al, n, out=ratio)
+                np.divide(xl, ratio, out=ratio)
+            term *= ratio
             total += term
-            if n >= 5000 or not (term > 1e-17 * total).any():
+            if n >= 5000:
                 break
-        lp = log_pre[lower] - np.log(al) + np.log(total)
-        log_p[lower] = lp
-        with np.errstate(divide="ignore"):
-            log_q[lower] = np.log1p(-np.exp(lp))
-    upper = ~lower
-    if upper.any():
-        au, xu = a[upper], x[upper]
+            done, watch = _all_done(series_unfinished, watch)
+            if done:
+                break
+        lp = log_pre[at]
+        lp -= np.log(al)
+        lp += np.log(total)
+        flip = np.flatnonzero(use_q[at])  # Q = 1 - P
+        if flip.size:
+            lp[flip] = np.log1p(-np.exp(lp[flip]))
+        log_f[at] = lp
+    at = np.flatnonzero(~lower)
+    if at.size:
+        xu = x[at]
+        au = a if scalar else a[at]  # type: ignore[index]
         # For x >= a + 1 every b_i = x + 2i + 1 - a is at least 2, so Lentz's guards against
         # a zero denominator are not needed.
-        b = xu + 1.0 - au
+        b = xu + 1.0
+        b -= au
         c = np.full_like(xu, np.inf)  # c_0 = 1 / tiny, and an / c_0 = 0
         d = 1.0 / b
         h = d.copy()
         i = 0.0
         delta = np.empty_like(xu)
+        an_buf = np.empty_like(xu)
+        an: Any
+
+        def fraction_unfinished(i: np.ndarray | None) -> np.ndarray:
+            di = delta if i is None else delta[i]
+            return np.abs(di - 1.0) > 3e-16  # one ulp is converged
+
+        watch = np.empty(0, dtype=np.intp)
         while True:
             i += 1.0
-            an = -i * (i - au)
+            if scalar:
+                an = -i * (i - au)
+            else:
+                an = np.subtract(i, au, out=an_buf)
+                an *= -i
             b += 2.0
             d *= an
             d += b
             np.divide(1.0, d, out=d)
-            c = b + an / c
+            np.divide(an, c, out=c)
+            c += b
             np.multiply(d, c, out=delta)
             h *= delta
-            if i >= 5000 or not (np.abs(delta - 1.0) > 3e-16).any():  # one ulp is converged
+            if i >= 5000:
                 break
-        lq = log_pre[upper] + np.log(h)
-        log_q[upper] = lq
-        with np.errstate(divide="ignore"):
-            log_p[upper] = np.log1p(-np.exp(lq))
-    return log_p, log_q, log_pre
+            done, watch = _all_done(fraction_unfinished, watch)
+            if done:
+                break
+        lq = log_pre[at]
+        lq += np.log(h)
+        flip = np.flatnonzero(~use_q[at])  # P = 1 - Q
+        if flip.size:
+            lq[flip] = np.log1p(-np.exp(lq[flip]))
+        log_f[at] = lq
+    return log_f, log_pre
 
 
 def gammainccinv(a: Any, y: Any) -> np.ndarray:
@@ -488,53 +564,104 @@ def gammainccinv(a: Any, y: Any) -> np.ndarray:
     out[(yv == 1) & (av > 0)] = 0.0
     todo = np.flatnonzero((av > 0) & (yv > 0) & (yv < 1) & np.isfinite(av))
     if todo.size:
-        out[todo] = _gammainccinv(av[todo], yv[todo])
+        at = av[todo]
+        # one shape for all (a reference model's sigma): a float, computed with once
+        one = np.ndim(a) == 0 or bool((at == at[0]).all())
+        with np.errstate(all="ignore"):
+            out[todo] = _gammainccinv(float(at[0]) if one else at, yv[todo])
     return out.reshape(shape) if shape else out[0]
 
 
-def _gammainccinv(a: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _gammainccinv(a: np.ndarray | float, q: np.ndarray) -> np.ndarray:
     """Halley's method on ``log Q(a, e**s) = log q`` (or ``log P = log p`` when q > 1/2, so
     that the smaller of the two is matched), in ``s = log x``: there the lower tail
-    ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing underflows."""
+    ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing underflows.
+
+    ``a`` is one float (one shape for all) or an array like ``q``. Values leave the iteration
+    as they converge; the ones still iterating are kept packed in arrays of their own, and
+    each iteration evaluates exactly the set of values the straightforward version did
+    (tests/test_special_bits.py checks every bit against it). Warnings silenced by the caller.
+    """
+    scalar = isinstance(a, float)
     use_q = q <= 0.5
-    target = np.where(use_q, np.log(q), np.log1p(-q))  # 1 - q is exact where it is used
-    const = _log_prefactor_const(a)
+    log_p = np.log1p(-q)  # 1 - q is exact where it is used
+    target = log_p.copy()
+    at = np.flatnonzero(use_q)
+    target[at] = np.log(q[at])
+    if scalar:
+        const: np.ndarray | float = float(_log_prefactor_const(np.array([a]))[0])
+        log_a: np.ndarray | float = float(np.log(np.array([a]))[0])
+    else:
+        const = _log_prefactor_const(a)  # type: ignore[arg-type]
+        log_a = np.log(a)
     # Wilson-Hilferty start; where it fails (small a, far in the lower tail) P ~ x**a /
     # Gamma(a + 1), i.e. log x = log a - 1 + (log p - const + log a) / a
-    z = -ndtri(q)
-    w = 1.0 / (9.0 * a)
-    base = 1.0 - w + z * np.sqrt(w)
-    s = np.log(a) + 3.0 * np.log(np.maximum(base, 1e-3))
-    small = (base < 0.3) | (a < 1.0)
-    log_p = np.where(use_q, np.log1p(-q), target)
-    s = np.where(small, np.log(a) - 1.0 + (log_p - const + np.log(a)) / a, s)
-    active = np.arange(s.size)
+    z = ndtri(q)
+    np.negative(z, out=z)
+    w = 1.0 / (9.0 * np.asarray(a)) if scalar else 1.0 / (9.0 * a)
+    base = z * np.sqrt(w)
+    base += 1.0 - w
+    s = np.maximum(base, 1e-3)
+    np.log(s, out=s)
+    s *= 3.0
+    s += log_a
+    small = np.flatnonzero((base < 0.3) | (a < 1.0))
+    if small.size:
+        a_s = a if scalar else a[small]  # type: ignore[index]
+        la = log_a if scalar else log_a[small]  # type: ignore[index]
+        cs = const if scalar else const[small]  # type: ignore[index]
+        s[small] = la - 1.0 + (log_p[small] - cs + la) / a_s
+    # the values still iterating, packed: their place in s, and their a, const, target, use_q
+    idx = np.arange(s.size)
+    sa = s.copy()
+    aa, ca, ta, ua = a, const, target, use_q
+    sign = np.ones(s.size)  # dG/ds is negative where Q is matched
+    sign[use_q] = -1.0
     last = np.full(s.size, np.inf)  # the previous step's size
     for _ in range(200):
-        sa, aa = s[active], a[active]
         xa = np.exp(sa)
-        log_p, log_q, log_pre = _log_gamma_pq(aa, xa, const[active])
-        uq = use_q[active]
-        log_f = np.where(uq, log_q, log_p)
-        g = log_f - target[active]
+        log_f, log_pre = _log_f(aa, xa, ca, ua)
+        g = log_f - ta
         # dG/ds = +-x * density / F = +-exp(log_pre - log F); the second derivative is
         # dG/ds * (a - x -+ x * density / F)
-        with np.errstate(over="ignore", invalid="ignore"):
-            k = np.exp(log_pre - log_f)
-            d1 = np.where(uq, -k, k)
-            d2 = d1 * (aa - xa - d1)
-            newton = g / d1
-            step = newton / (1.0 - np.clip(0.5 * newton * d2 / d1, -0.5, 0.5))
-        step = np.where(np.isfinite(step), np.clip(step, -2.0, 2.0), 0.0)
-        s[active] = sa - step
+        d1 = log_pre
+        d1 -= log_f
+        np.exp(d1, out=d1)
+        d1 *= sign  # exact
+        d2 = aa - xa
+        d2 -= d1
+        d2 *= d1
+        newton = g
+        newton /= d1
+        step = 0.5 * newton
+        step *= d2
+        step /= d1
+        np.clip(step, -0.5, 0.5, out=step)
+        np.subtract(1.0, step, out=step)
+        np.divide(newton, step, out=step)
+        bad = np.flatnonzero(~np.isfinite(step))
+        np.clip(step, -2.0, 2.0, out=step)
+        step[bad] = 0.0
+        sa -= step
         # done at full precision, or once rounding noise stops the steps from shrinking
-        size = np.abs(step)
+        size = np.abs(step, out=step)
         # Halley's error after a step of size e is about e**3: a step below 1e-6 leaves
         # nothing a float can hold, so the next evaluation is skipped
-        shrinking = (size >= 1.0) | (size < 0.5 * last[active])
-        going = (size > 1e-6) & shrinking
-        last[active] = size
-        active = active[going]
-        if not active.size:
+        last *= 0.5
+        going = size < last
+        going |= size >= 1.0
+        going &= size > 1e-6
+        keep = np.flatnonzero(going)
+        if keep.size == idx.size:
+            last = size
+            continue
+        s[idx] = sa
+        if not keep.size:
             break
+        idx, sa, last = idx[keep], sa[keep], size[keep]
+        ta, ua, sign = ta[keep], ua[keep], sign[keep]
+        if not scalar:
+            aa, ca = aa[keep], ca[keep]  # type: ignore[index]
+    else:
+        s[idx] = sa
     return np.exp(s)
