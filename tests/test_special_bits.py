@@ -190,3 +190,22 @@ def test_gammainccinv_bit_identical_for_mixed_shapes_and_broadcasting():
         assert _same_bits(
             np.float64(special.gammainccinv(19.0, 0.3)), np.float64(old.gammainccinv(19.0, 0.3))
         )
+
+
+def test_correlate_bit_identical_to_the_old_copula():
+    """engine.sampling.correlate (in place, two buffers) against the old formula on the old
+    functions, on bear's copula (4 of 10 inputs) over a chunk and a partial chunk."""
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.engine.sampling import correlate, design
+    from leapforecast.model.distributions import U_MIN
+    from leapforecast.model.scenario import load_scenario
+
+    plan = compile_plan(load_scenario("builtin:bear"))
+    assert plan.copula is not None
+    rows, factor = plan.copula
+    for n, method in [(65_536, "lhs"), (1_234, "random")]:
+        u = design(plan.uncertain, n, seed=5, chunk=1, method=method)
+        want = u.copy()
+        want[rows] = np.clip(old.ndtr(factor @ old.ndtri(want[rows])), U_MIN, 1 - U_MIN)
+        correlate(u, rows, factor)
+        assert _same_bits(u, want)
