@@ -231,8 +231,9 @@ def ndtri(p: Any, *, out: np.ndarray | None = None) -> np.ndarray:
             nb *= qb
             np.divide(nb, db, out=ob)
         if tail_at:
-            at = np.concatenate(tail_at)
-            res[at] = _ndtri_tail(np.concatenate(tail_p))
+            at, ps = np.concatenate(tail_at), np.concatenate(tail_p)
+            for start in range(0, at.size, _BLOCK):  # in cache-sized pieces too
+                res[at[start : start + _BLOCK]] = _ndtri_tail(ps[start : start + _BLOCK])
     return _result(res.reshape(p.shape))
 
 
@@ -343,12 +344,13 @@ def erfc(x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
             _erf_small_into(xb, zz[:m], num[:m], den[:m], ob)
             np.subtract(1.0, ob, out=ob)
         if rest_at:
-            at = np.concatenate(rest_at)
-            xr = np.concatenate(rest_x)
-            y = _erfc_positive(np.abs(xr))
-            np.subtract(2.0, y, out=y, where=xr < 0)
-            y[np.isnan(xr)] = np.nan
-            res[at] = y
+            at, xs = np.concatenate(rest_at), np.concatenate(rest_x)
+            for start in range(0, at.size, _BLOCK):  # in cache-sized pieces too
+                xr = xs[start : start + _BLOCK]
+                y = _erfc_positive(np.abs(xr))
+                np.subtract(2.0, y, out=y, where=xr < 0)
+                y[np.isnan(xr)] = np.nan
+                res[at[start : start + _BLOCK]] = y
     return _result(res.reshape(x.shape))
 
 
@@ -381,13 +383,14 @@ def ndtr(x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
             ob *= 0.5
             ob += 0.5  # 0.5 + 0.5 * erf, the same sum
         if rest_at:
-            at = np.concatenate(rest_at)
-            zr = np.concatenate(rest_z)
-            y = _erfc_positive(np.abs(zr))
-            y *= 0.5
-            np.subtract(1.0, y, out=y, where=zr > 0)
-            y[np.isnan(zr)] = np.nan
-            res[at] = y
+            at, zs = np.concatenate(rest_at), np.concatenate(rest_z)
+            for start in range(0, at.size, _BLOCK):  # in cache-sized pieces too
+                zr = zs[start : start + _BLOCK]
+                y = _erfc_positive(np.abs(zr))
+                y *= 0.5
+                np.subtract(1.0, y, out=y, where=zr > 0)
+                y[np.isnan(zr)] = np.nan
+                res[at[start : start + _BLOCK]] = y
     return _result(res.reshape(x.shape))
 
 
