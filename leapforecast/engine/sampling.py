@@ -117,6 +117,14 @@ def _block(
 
 
 def correlate(u: np.ndarray, rows: list[int], factor: np.ndarray) -> None:
-    """Impose the copula on the given rows (inputs) of a design ``u`` in place."""
-    z = ndtri(u[rows])
-    u[rows] = np.clip(ndtr(factor @ z), U_MIN, 1 - U_MIN)
+    """Impose the copula on the given rows (inputs) of a design ``u`` in place.
+
+    Only the correlated rows go through ndtri and ndtr, each in place in the one buffer it
+    returns (the gathered rows, then the product), clipped in place: two arrays of the rows'
+    size in all, where one per step used to be allocated and paged in."""
+    z = u[rows]
+    ndtri(z, out=z)
+    w = factor @ z
+    ndtr(w, out=w)
+    np.clip(w, U_MIN, 1 - U_MIN, out=w)
+    u[rows] = w
