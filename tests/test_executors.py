@@ -157,3 +157,15 @@ def test_cli_precision_with_actuals_is_the_conditioned_plain_run(cli):
         "run", "--precision", "0.01", *month, "--executor", "processes", "-j", "2"
     )
     assert (code, out2, err2) == (0, out, err)
+
+
+def test_segments_filled_in_place_match_segments_copied_back():
+    """In this process chunks write their per-segment units straight into the run's array; a
+    process pool's chunks send theirs back to be copied. Same bytes, segments included."""
+    sc = lf.load_scenario("bear")
+    serial = simulate(sc, paths=200_000, seed=5)
+    pooled = simulate(sc, paths=200_000, seed=5, jobs=2, executor="processes")
+    assert serial.segments and set(serial.segments) == {"china", "overseas"}
+    assert result_json(serial) == result_json(pooled)
+    for name, summary in serial.segments.items():
+        assert (summary["quantiles"] == pooled.segments[name]["quantiles"]).all()

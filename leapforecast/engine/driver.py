@@ -107,7 +107,7 @@ def run_chunks(
     scheduler: str | None = None,
     keep_inputs: bool = False,
     given: dict[str, np.ndarray] | None = None,
-    out_for: Callable[[int], np.ndarray] | None = None,
+    out_for: Callable[[int], tuple[np.ndarray, np.ndarray | None]] | None = None,
     progress: Progress | None = None,
 ) -> Iterator[ChunkOut]:
     """Simulate the chunks ``(index, size)`` of ``plan`` and yield their results in that order.
@@ -115,7 +115,8 @@ def run_chunks(
     A chunk's result depends only on (plan, index, size, seed), so which executor runs it, and
     with how many jobs, never changes a byte. ``sampling`` defaults to the scenario's;
     ``given`` fixes inputs path by path (see ``kernel.draw_inputs``); ``out_for(index)`` may
-    give an array a chunk fills in place (used only when the executor runs in this process);
+    give the arrays a chunk fills in place, its totals and per-segment totals (used only when
+    the executor runs in this process);
     ``progress(done, total)`` counts chunks as they come back.
     """
     if jobs < 1:
@@ -124,18 +125,21 @@ def run_chunks(
         sampling = plan.scenario.spec.simulation.sampling
     runner = get_executor(executor, jobs=jobs, scheduler=scheduler, tasks=len(chunks))
     local = runner.in_process and out_for is not None
-    tasks = [
-        ChunkTask(
-            index,
-            size,
-            seed,
-            sampling,
-            keep_inputs=keep_inputs,
-            totals=out_for(index) if local and out_for is not None else None,
-            given=given,
+    tasks = []
+    for index, size in chunks:
+        totals, seg_totals = out_for(index) if local and out_for is not None else (None, None)
+        tasks.append(
+            ChunkTask(
+                index,
+                size,
+                seed,
+                sampling,
+                keep_inputs=keep_inputs,
+                totals=totals,
+                seg_totals=seg_totals,
+                given=given,
+            )
         )
-        for index, size in chunks
-    ]
     for done, out in enumerate(runner.map(run_task, plan, tasks), 1):
         yield out
         if progress:

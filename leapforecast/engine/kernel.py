@@ -221,13 +221,15 @@ def simulate_chunk(
     sampling: str,
     keep_inputs: bool = False,
     totals: np.ndarray | None = None,
+    seg_totals: np.ndarray | None = None,
     given: dict[str, np.ndarray] | None = None,
 ) -> ChunkOut:
     """Simulate ``n`` paths of chunk ``chunk``; vectorised over paths, a loop over years.
 
     ``totals`` may be a (T, n) float32 array to fill in place (a slice of the whole run's array,
-    which saves a copy when chunks run in this process); ``given`` fixes some inputs path by
-    path (see ``draw_inputs``).
+    which saves a copy when chunks run in this process), and ``seg_totals`` likewise the
+    (S, T, n) per-segment units of a run with several segments; ``given`` fixes some inputs
+    path by path (see ``draw_inputs``).
     """
     T, S, K = len(plan.years), len(plan.segments), len(plan.targets)
     x = draw_inputs(
@@ -261,7 +263,10 @@ def simulate_chunk(
         )
     if totals is None:
         totals = np.empty((T, n), np.float32)  # year-major: each year's paths are contiguous
-    seg_totals = np.empty((S, T, n), np.float32) if S > 1 else None
+    if S == 1:
+        seg_totals = None
+    elif seg_totals is None:
+        seg_totals = np.empty((S, T, n), np.float32)
     targets = [float(k) for k in plan.targets]
     sums = np.zeros(T)
     count_ge = np.zeros((K, T), np.int64)
@@ -422,6 +427,7 @@ class ChunkTask:
     sampling: str
     keep_inputs: bool = False
     totals: np.ndarray | None = None
+    seg_totals: np.ndarray | None = None
     given: dict[str, np.ndarray] | None = None
 
 
@@ -435,5 +441,6 @@ def run_task(plan: Plan, task: ChunkTask) -> ChunkOut:
         sampling=task.sampling,
         keep_inputs=task.keep_inputs,
         totals=task.totals,
+        seg_totals=task.seg_totals,
         given=task.given,
     )
