@@ -32,6 +32,9 @@ def commands() -> list[list[str]]:
     for sc in SCENARIOS:
         for f in FORMATS:
             cmds.append(["run", sc, "-n", "20000", "--seed", "7", "-f", f])
+    for f in FORMATS:  # the bundled default (reference growth: gammainccinv, the outside view)
+        cmds.append(["run", "-f", f])
+        cmds.append(["run", "reference", "-n", "20000", "--seed", "7", "-f", f])
     for f in FORMATS:
         cmds += [
             ["compare", *SCENARIOS, "-n", "5000", "--seed", "3", "-f", f],
