@@ -313,7 +313,9 @@ def _erfc_positive(ax: np.ndarray) -> np.ndarray:
         if far.size:
             af = a[far]
             yf = z[far] * _poly(_R, af) / _poly(_S, af)
-            yf[af == np.inf] = 0.0
+            # exp(-x*x) is 0 from x = 28 on, so erfc is too; beyond ~1e51 the polynomials
+            # overflow and 0 * inf / inf would be NaN (Cephes returns 0 there)
+            yf[~(af < 28.0)] = 0.0
             y[far] = yf
         out[big] = y
     return out
