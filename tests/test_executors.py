@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import leapforecast as lf
@@ -48,6 +49,7 @@ def test_cli_executors_give_identical_bytes(cli):
     for extra in (
         ["--jobs", "2"],
         ["--jobs", "2", "--executor", "processes"],
+        ["--jobs", "2", "--executor", "threads"],
         ["--jobs", "2", "--executor", "dask"],
     ):
         code, out, err = cli(*base, *extra)
@@ -169,3 +171,48 @@ def test_segments_filled_in_place_match_segments_copied_back():
     assert result_json(serial) == result_json(pooled)
     for name, summary in serial.segments.items():
         assert (summary["quantiles"] == pooled.segments[name]["quantiles"]).all()
+
+
+def test_forked_workers_fill_the_runs_shared_memory():
+    """A process pool forked from this process writes each chunk's units into the run's shared
+    arrays and sends back only counts; a sink in ordinary memory is never handed to it."""
+    from leapforecast.engine.driver import run_chunks
+    from leapforecast.engine.executors import ProcessExecutor, get_executor, inherits_memory
+    from leapforecast.engine.kernel import chunk_sizes
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.engine.reduction import Reducer
+
+    sc = lf.load_scenario("bear")
+    plan = compile_plan(sc)
+    paths = 150_000
+    chunks = list(enumerate(chunk_sizes(paths)))
+    serial = Reducer(plan, paths)
+    for out in run_chunks(plan, chunks, seed=3, sink=serial.sink):
+        serial.add(out)
+    pool = ProcessExecutor(2)
+    if not inherits_memory(pool):
+        pytest.skip("processes are not forked on this platform")
+    for shared, sent_back in ((True, False), (False, True)):
+        reducer = Reducer(plan, paths, shared=shared)
+        outs = list(run_chunks(plan, chunks, seed=3, executor=pool, sink=reducer.sink))
+        assert all((out.totals is not None) == sent_back for out in outs)
+        for out in outs:
+            reducer.add(out)
+        assert np.array_equal(reducer.totals, serial.totals)
+        assert np.array_equal(reducer.seg_totals, serial.seg_totals)
+    assert not inherits_memory(get_executor("threads", jobs=2))
+    assert not inherits_memory(get_executor("threads", jobs=1))
+    assert not inherits_memory(RecordingExecutor())  # an executor that does not say
+
+
+def test_shared_arrays_outlive_the_reducer():
+    from leapforecast.engine.plan import compile_plan
+    from leapforecast.engine.reduction import Reducer
+
+    reducer = Reducer(compile_plan(lf.load_scenario("bear")), 1000, shared=True)
+    totals, seg = reducer.totals, reducer.seg_totals
+    assert totals.shape == (len(reducer.plan.years), 1000) and totals.flags.writeable
+    assert seg is not None and seg.shape == (2, *totals.shape)
+    del reducer
+    totals[:] = 1.5  # still mapped: the array holds its memory
+    assert float(totals.sum()) == 1.5 * totals.size

@@ -145,6 +145,28 @@ def test_ctrl_c_exits_130_with_one_line(jobs):
 
 
 @needs_proc
+def test_ctrl_c_at_a_terminal_reaches_the_workers_too_and_is_still_one_line():
+    """A terminal sends SIGINT to the whole process group: with --jobs 2 the chunks run on
+    forked worker processes (run's default executor), which must end quietly as well."""
+    proc = subprocess.Popen(
+        [*CLI, *LONG_RUN, "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+        start_new_session=True,
+    )
+    _wait_until_simulating(proc)
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "interrupted\n"
+    assert out == ""
+    assert time.monotonic() - sent < 30
+
+
+@needs_proc
 def test_ctrl_c_leaves_no_partial_output_file(tmp_path):
     target = tmp_path / "forecast.csv"
     target.write_text("previous results\n")

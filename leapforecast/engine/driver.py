@@ -13,8 +13,16 @@ from typing import TypeVar
 
 import numpy as np
 
-from leapforecast.engine.executors import Executor, get_executor
-from leapforecast.engine.kernel import CHUNK, ChunkOut, ChunkTask, chunk_sizes, run_task
+from leapforecast.engine.executors import Executor, get_executor, inherits_memory
+from leapforecast.engine.kernel import (
+    CHUNK,
+    ChunkOut,
+    ChunkTask,
+    Sink,
+    chunk_sizes,
+    run_task,
+    run_task_into,
+)
 from leapforecast.engine.plan import Plan
 from leapforecast.engine.reduction import Reducer
 from leapforecast.engine.results import SimulationResult
@@ -107,16 +115,17 @@ def run_chunks(
     scheduler: str | None = None,
     keep_inputs: bool = False,
     given: dict[str, np.ndarray] | None = None,
-    out_for: Callable[[int], tuple[np.ndarray, np.ndarray | None]] | None = None,
+    sink: Sink | None = None,
     progress: Progress | None = None,
 ) -> Iterator[ChunkOut]:
     """Simulate the chunks ``(index, size)`` of ``plan`` and yield their results in that order.
 
     A chunk's result depends only on (plan, index, size, seed), so which executor runs it, and
     with how many jobs, never changes a byte. ``sampling`` defaults to the scenario's;
-    ``given`` fixes inputs path by path (see ``kernel.draw_inputs``); ``out_for(index)`` may
-    give the arrays a chunk fills in place, its totals and per-segment totals (used only when
-    the executor runs in this process);
+    ``given`` fixes inputs path by path (see ``kernel.draw_inputs``); ``sink`` holds the run's
+    per-path arrays for chunks to fill in place when they run in this process or in processes
+    forked from it that share the sink's memory (``Reducer(shared=True)``); elsewhere chunks send
+    their units back;
     ``progress(done, total)`` counts chunks as they come back.
     """
     if jobs < 1:
@@ -124,10 +133,10 @@ def run_chunks(
     if sampling is None:
         sampling = plan.scenario.spec.simulation.sampling
     runner = get_executor(executor, jobs=jobs, scheduler=scheduler, tasks=len(chunks))
-    local = runner.in_process and out_for is not None
+    local = runner.in_process and sink is not None
     tasks = []
     for index, size in chunks:
-        totals, seg_totals = out_for(index) if local and out_for is not None else (None, None)
+        totals, seg_totals = sink.views(index) if local and sink is not None else (None, None)
         tasks.append(
             ChunkTask(
                 index,
@@ -140,7 +149,11 @@ def run_chunks(
                 given=given,
             )
         )
-    for done, out in enumerate(runner.map(run_task, plan, tasks), 1):
+    if sink is not None and sink.shared and not local and inherits_memory(runner):
+        outs = runner.map(run_task_into, (plan, sink), tasks)
+    else:
+        outs = runner.map(run_task, plan, tasks)
+    for done, out in enumerate(outs, 1):
         yield out
         if progress:
             progress(done, len(tasks))
@@ -193,16 +206,18 @@ def run_plan(
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Simulate ``paths`` paths of a compiled plan (its canonical chunks) and reduce them."""
-    reducer = Reducer(plan, paths)
+    chunks = list(enumerate(chunk_sizes(paths)))
+    runner = get_executor(executor, jobs=jobs, scheduler=scheduler, tasks=len(chunks))
+    # forked workers write into shared memory rather than pickling their units back
+    reducer = Reducer(plan, paths, shared=not runner.in_process and inherits_memory(runner))
     for out in run_chunks(
         plan,
-        list(enumerate(chunk_sizes(paths))),
+        chunks,
         seed=seed,
         jobs=jobs,
-        executor=executor,
-        scheduler=scheduler,
+        executor=runner,
         keep_inputs=keep_inputs,
-        out_for=reducer.out_for,
+        sink=reducer.sink,
         progress=progress,
     ):
         reducer.add(out)
@@ -214,9 +229,7 @@ def run_totals(plan: Plan, paths: int, *, seed: int) -> np.ndarray:
     without the summaries (quantiles, counts) its result adds: for callers that only score the
     draws (the backtest makes ~250 small runs, and the summaries were a fifth of their cost)."""
     reducer = Reducer(plan, paths)
-    for out in run_chunks(
-        plan, list(enumerate(chunk_sizes(paths))), seed=seed, out_for=reducer.out_for
-    ):
+    for out in run_chunks(plan, list(enumerate(chunk_sizes(paths))), seed=seed, sink=reducer.sink):
         reducer.add(out)
     return reducer.totals
 

@@ -69,12 +69,22 @@ class ThreadExecutor:
 
 
 class ProcessExecutor:
-    """A pool of ``jobs`` processes; ``fn``, ``shared`` and tasks must pickle."""
+    """A pool of ``jobs`` processes; ``fn``, ``shared`` and tasks must pickle.
+
+    ``inherits_memory``: the workers are forked from this process when the pool starts (the
+    platform's default start method is ``fork``), so ``fn`` and ``shared`` reach them as they
+    are, and what they write into memory this process shares (an anonymous shared ``mmap``)
+    is seen here.
+    """
 
     in_process = False
 
     def __init__(self, jobs: int) -> None:
+        import multiprocessing
+
         self.jobs = jobs
+        self.context = multiprocessing.get_context()
+        self.inherits_memory = self.context.get_start_method() == "fork"
 
     def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> Iterator[R]:
         from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when used
@@ -82,7 +92,10 @@ class ProcessExecutor:
         # ``fn`` and ``shared`` go to each worker once, when it starts, not with every task
         # (a sweep's scenario was pickled again for each of its 2,500 grid points)
         pool = ProcessPoolExecutor(
-            max_workers=self.jobs, initializer=_set_worker_job, initargs=(fn, shared)
+            max_workers=self.jobs,
+            mp_context=self.context,
+            initializer=_set_worker_job,
+            initargs=(fn, shared),
         )
         batch = max(1, len(tasks) // (4 * self.jobs))
         results = cast(Iterator[R], pool.map(_run_worker_job, tasks, chunksize=batch))
@@ -232,6 +245,12 @@ def get_executor(
     return ProcessExecutor(workers) if name == "processes" else ThreadExecutor(workers)
 
 
+def inherits_memory(executor: Executor) -> bool:
+    """Whether ``executor``'s workers are forked from this process after its shared memory was
+    made, so they can write into it (an executor that does not say: no)."""
+    return bool(getattr(executor, "inherits_memory", False))
+
+
 def jobs_note(jobs: int, tasks: int, option: str = "`jobs`") -> str | None:
     """The note to show when ``jobs`` workers were asked for but only ``tasks`` can run."""
     if jobs <= max(1, tasks):
@@ -257,5 +276,6 @@ __all__ = [
     "SerialExecutor",
     "ThreadExecutor",
     "get_executor",
+    "inherits_memory",
     "jobs_note",
 ]

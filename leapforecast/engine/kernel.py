@@ -8,7 +8,7 @@ finish, so the result depends on (scenario, paths, seed) alone: not on block siz
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,13 +28,13 @@ class ChunkOut:
     """What one chunk contributes to the result."""
 
     n: int
-    totals: np.ndarray  # (T, n) float32 sales
+    totals: np.ndarray | None  # (T, n) float32 sales; None: written into the run's Sink
     sums: np.ndarray  # (T,) float64
     count_ge: np.ndarray  # (K, T)
     first_reached: np.ndarray  # (K, T) first year counts
     bound: np.ndarray  # (T,) capacity-bound counts
     fired: np.ndarray  # (E,) event fired counts
-    seg_totals: np.ndarray | None  # (S, T, n) float32
+    seg_totals: np.ndarray | None  # (S, T, n) float32 (None: one segment, or in the Sink)
     inputs: dict[str, np.ndarray] | None = None
     # Latin hypercube and Sobol runs only: each independent replicate block's size (R,) and its
     # counts (R, K, T) of paths >= target in a year and of paths that reached it by that year,
@@ -407,6 +407,24 @@ def simulate_chunk(
     )
 
 
+@dataclass(frozen=True)
+class Sink:
+    """A run's per-path outputs, which chunks fill in place: ``totals`` (T, paths) float32 and,
+    with several segments, ``seg_totals`` (S, T, paths) float32. ``shared``: both live in
+    memory that processes forked from this one write to as well."""
+
+    totals: np.ndarray
+    seg_totals: np.ndarray | None
+    shared: bool = False
+
+    def views(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Where chunk ``index`` (full chunks before it) writes: views of both arrays."""
+        start = index * CHUNK
+        stop = min(start + CHUNK, self.totals.shape[1])
+        seg = None if self.seg_totals is None else self.seg_totals[:, :, start:stop]
+        return self.totals[:, start:stop], seg
+
+
 def chunk_sizes(paths: int) -> list[int]:
     """Sizes of the canonical chunks of a run of ``paths`` paths: full chunks, then the rest."""
     full, rest = divmod(paths, CHUNK)
@@ -429,6 +447,26 @@ class ChunkTask:
     totals: np.ndarray | None = None
     seg_totals: np.ndarray | None = None
     given: dict[str, np.ndarray] | None = None
+
+
+def run_task_into(shared: tuple[Plan, Sink], task: ChunkTask) -> ChunkOut:
+    """The work function for workers that share this process's memory (forked processes): the
+    chunk fills its part of the run's ``Sink`` and sends back only its counts and sums, not
+    its per-path units (200 MB pickled at 10M paths x 5 years)."""
+    plan, sink = shared
+    totals, seg_totals = sink.views(task.index)
+    out = simulate_chunk(
+        plan,
+        task.index,
+        task.size,
+        seed=task.seed,
+        sampling=task.sampling,
+        keep_inputs=task.keep_inputs,
+        totals=totals,
+        seg_totals=seg_totals,
+        given=task.given,
+    )
+    return replace(out, totals=None, seg_totals=None)
 
 
 def run_task(plan: Plan, task: ChunkTask) -> ChunkOut:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from leapforecast.engine.kernel import CHUNK, ChunkOut
+from leapforecast.engine.kernel import ChunkOut, Sink
 from leapforecast.engine.plan import Plan
 from leapforecast.engine.quantiles import quantiles
 from leapforecast.engine.results import QUANTILES, SimulationResult
@@ -37,18 +37,31 @@ def row_means(values: np.ndarray) -> np.ndarray:
     return np.array([row.astype(np.float64).mean() for row in values], dtype=np.float64)
 
 
+def _shared_empty(shape: tuple[int, ...], dtype: type[np.generic]) -> np.ndarray:
+    """An uninitialised array in anonymous shared memory (``mmap``: MAP_SHARED): processes
+    forked after it is made write to the same pages. Freed with the array's last reference."""
+    import mmap
+
+    count = int(np.prod(shape))
+    buffer = mmap.mmap(-1, max(1, count * np.dtype(dtype).itemsize))
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+
+
 class Reducer:
     """Folds chunk results, in chunk order, into one run's totals, counts and sums.
 
     Totals go into one preallocated (T, paths) float32 array as chunks arrive (chunks run in
-    this process write there directly), so a run holds one copy of its totals, not two.
+    this process write there directly), so a run holds one copy of its totals, not two. With
+    ``shared`` the arrays are in memory that processes forked from this one share, so their
+    chunks write there directly too (``kernel.run_task_into``).
     """
 
-    def __init__(self, plan: Plan, paths: int) -> None:
+    def __init__(self, plan: Plan, paths: int, *, shared: bool = False) -> None:
         T, S = len(plan.years), len(plan.segments)
-        self.plan, self.paths = plan, paths
-        self.totals = np.empty((T, paths), np.float32)
-        self.seg_totals = np.empty((S, T, paths), np.float32) if S > 1 else None
+        self.plan, self.paths, self.shared = plan, paths, shared
+        empty = _shared_empty if shared else np.empty
+        self.totals = empty((T, paths), np.float32)
+        self.seg_totals = empty((S, T, paths), np.float32) if S > 1 else None
         self.sums = np.zeros(T)
         # counts start as 0 and take the chunks' array shapes on the first add
         self.count_ge: np.ndarray | int = 0
@@ -62,22 +75,21 @@ class Reducer:
         self.rep_reached: list[np.ndarray] = []
         self.offset = 0
 
-    def out_for(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """Where chunk ``index`` (full chunks before it) writes its totals and, with several
-        segments, its per-segment totals: views of the whole run's arrays, so a chunk run in
-        this process fills them in place (a copy of each chunk's segments was a fifth of a
-        two-segment run, most of it page faults on a fresh temporary)."""
-        start = index * CHUNK
-        stop = min(start + CHUNK, self.paths)
-        seg = None if self.seg_totals is None else self.seg_totals[:, :, start:stop]
-        return self.totals[:, start:stop], seg
+    @property
+    def sink(self) -> Sink:
+        """The run's arrays, for chunks to fill in place (a copy of each chunk's segments was
+        a fifth of a two-segment run, most of it page faults on a fresh temporary)."""
+        return Sink(self.totals, self.seg_totals, shared=self.shared)
 
     def add(self, out: ChunkOut) -> None:
         start, stop = self.offset, self.offset + out.n
-        if not np.shares_memory(out.totals, self.totals):
+        # None, or a view of the run's own arrays: the chunk wrote its part in place
+        if out.totals is not None and not np.shares_memory(out.totals, self.totals):
             self.totals[:, start:stop] = out.totals
-        if self.seg_totals is not None and not np.may_share_memory(out.seg_totals, self.seg_totals):
-            self.seg_totals[:, :, start:stop] = out.seg_totals
+        seg = out.seg_totals
+        if self.seg_totals is not None and seg is not None:
+            if not np.may_share_memory(seg, self.seg_totals):
+                self.seg_totals[:, :, start:stop] = seg
         self.offset = stop
         self.sums += out.sums
         self.count_ge = self.count_ge + out.count_ge
