@@ -455,17 +455,7 @@ def run_task_into(shared: tuple[Plan, Sink], task: ChunkTask) -> ChunkOut:
     its per-path units (200 MB pickled at 10M paths x 5 years)."""
     plan, sink = shared
     totals, seg_totals = sink.views(task.index)
-    out = simulate_chunk(
-        plan,
-        task.index,
-        task.size,
-        seed=task.seed,
-        sampling=task.sampling,
-        keep_inputs=task.keep_inputs,
-        totals=totals,
-        seg_totals=seg_totals,
-        given=task.given,
-    )
+    out = run_task(plan, replace(task, totals=totals, seg_totals=seg_totals))
     return replace(out, totals=None, seg_totals=None)
 
 
