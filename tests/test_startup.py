@@ -83,7 +83,7 @@ def test_deferred_coercion_leaves_typer_values_alone():
         params = sub_ctx.params
     assert params["paths"] == 5 and params["jobs"] == 2 and params["fmt"].value == "csv"
     assert params["month"] is None or params["month"] == ()
-    assert params["executor"].value == "threads" and params["scenario"] is None
+    assert params["executor"].value == "processes" and params["scenario"] is None
 
 
 def _entry_process(code: str, *args: str) -> subprocess.CompletedProcess[str]:
