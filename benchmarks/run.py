@@ -225,9 +225,7 @@ def segment_rows(repeats: int) -> list[tuple[str, str, str]]:
             start = time.perf_counter()
             simulate(sc, paths=paths, seed=1)
             t[name].append(time.perf_counter() - start)
-    per = {
-        name: statistics.median(v) / (paths * len(runs[name].years)) for name, v in t.items()
-    }
+    per = {name: statistics.median(v) / (paths * len(runs[name].years)) for name, v in t.items()}
     return [
         (
             "per path-year: base split in two segments / base, 1M paths",
