@@ -138,8 +138,8 @@ RunExecutorOpt = Annotated[
     Executor,
     typer.Option(
         "--executor",
-        help="Where chunks run with --jobs: processes (default: forked workers fill the "
-        "run's shared memory), threads, or a Dask cluster (pip install "
+        help="Where chunks run with --jobs: processes (the default; forked workers fill the "
+        "run's memory directly), threads, or a Dask cluster (pip install "
         "'leapforecast[dask]'); every choice gives identical output.",
     ),
 ]
