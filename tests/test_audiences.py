@@ -354,6 +354,12 @@ def test_samples_refuses_inputs_stdout_and_missing_pyarrow(cli, tmp_path, monkey
     assert code == 2 and "--samples" in err and scenario.read_bytes() == before
     code, _, err = cli("run", "-n", "300", "--samples", "-")
     assert code == 2 and "Parquet is binary" in err
+    named_csv = tmp_path / "paths.csv"  # Parquet under a CSV name would mislead its next reader
+    code, out, err = cli("run", "-n", "300", "--samples", str(named_csv))
+    assert code == 2 and out == "" and not named_csv.exists()
+    assert err.strip() == (
+        f"error: --samples {named_csv}: writes Parquet; give a .parquet file (e.g. paths.parquet)"
+    )
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     code, out, err = cli("run", "-n", "300", "--samples", str(tmp_path / "p.parquet"))
     assert code == 2 and out == ""

@@ -395,6 +395,12 @@ def _check_samples(samples: Path, output: Path | None, plot: Path | None) -> Non
     if str(samples) == "-":
         raise UsageError("--samples -: Parquet is binary; give a file name such as paths.parquet")
     check_destination(samples, option="--samples")
+    if samples.suffix.lower() not in (".parquet", ".pq"):
+        # Parquet under another name (paths.csv) would only mislead the next program to read it
+        raise UsageError(
+            f"--samples {samples}: writes Parquet; give a .parquet file (e.g. "
+            f"{samples.with_suffix('.parquet').name})"
+        )
     for other, option in ((output, "--output"), (plot, "--plot")):
         if other is not None and str(other) != "-" and Path(other).resolve() == samples.resolve():
             raise UsageError(f"--samples {samples}: the same file as {option}")
