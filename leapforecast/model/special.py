@@ -577,7 +577,60 @@ def gammainccinv(a: Any, y: Any) -> np.ndarray:
     return out.reshape(shape) if shape else out[0]
 
 
-def _gammainccinv(a: np.ndarray | float, q: np.ndarray) -> np.ndarray:
+# One shape for many values (a reference model's 65,536 uniforms a chunk): the inverse is
+# solved exactly on a grid of normal quantiles z = ndtri(q) spanning the values, and each value
+# starts Halley's method from a cubic Hermite interpolant of log x in z (slopes from the
+# density, so the curve is matched to ~1e-9 relative at a = 19): one step then reaches full
+# precision where the Wilson-Hilferty start needed two, halving the incomplete-gamma
+# evaluations. Below _GRID_MIN values the grid would cost more than it saves.
+_GRID_MIN = 4096
+_GRID_STEP = 0.125  # in z; the interpolant's error shrinks as its 4th power
+
+
+def _grid_start(a: float, const: float, z: np.ndarray, s: np.ndarray) -> None:
+    """Overwrite the start ``s`` (log x) with the grid interpolant wherever it is finite.
+    ``z`` holds ``-ndtri(q)``, so ``q = Phi(-z)`` and ``ds/dz = phi(z) / (x * density)``.
+    Warnings silenced by the caller."""
+    z_lo, z_hi = float(z.min()), float(z.max())
+    if not (math.isfinite(z_lo) and math.isfinite(z_hi)) or z_hi - z_lo < _GRID_STEP:
+        return
+    m = math.ceil((z_hi - z_lo) / _GRID_STEP)
+    h = (z_hi - z_lo) / m
+    zn = z_lo + h * np.arange(m + 1, dtype=float)
+    zn[-1] = z_hi
+    qn = ndtr(-zn)
+    sn = np.log(_gammainccinv(a, qn, grid=False))
+    # ds/dz = -phi(z) / (dq/ds), with dq/ds = -x * density = -exp(log_pre)
+    log_pre = _log_prefactor(a, np.exp(sn), const)
+    dn = -0.5 * zn * zn
+    dn -= _LOG_SQRT_2PI
+    dn -= log_pre
+    dn = np.exp(dn) * h  # slopes per interval length
+    # per interval, s = c0 + t (c1 + t (c2 + t c3)) for t in [0, 1]
+    s0, s1, d0, d1 = sn[:-1], sn[1:], dn[:-1], dn[1:]
+    diff = s1 - s0
+    c2 = 3.0 * diff - 2.0 * d0 - d1
+    c3 = d0 + d1 - 2.0 * diff
+    t = z - z_lo
+    t /= h
+    i = t.astype(np.intp)
+    np.clip(i, 0, m - 1, out=i)
+    t -= i
+    start = np.take(c3, i)
+    start *= t
+    start += np.take(c2, i)
+    start *= t
+    start += np.take(d0, i)
+    start *= t
+    start += np.take(s0, i)
+    ok = np.isfinite(start)
+    if ok.all():
+        s[...] = start
+    else:
+        s[ok] = start[ok]
+
+
+def _gammainccinv(a: np.ndarray | float, q: np.ndarray, *, grid: bool = True) -> np.ndarray:
     """Halley's method on ``log Q(a, e**s) = log q`` (or ``log P = log p`` when q > 1/2, so
     that the smaller of the two is matched), in ``s = log x``: there the lower tail
     ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing underflows.
@@ -616,6 +669,8 @@ def _gammainccinv(a: np.ndarray | float, q: np.ndarray) -> np.ndarray:
         la = log_a if scalar else log_a[small]  # type: ignore[index]
         cs = const if scalar else const[small]  # type: ignore[index]
         s[small] = la - 1.0 + (log_p[small] - cs + la) / a_s
+    if scalar and grid and q.size >= _GRID_MIN:
+        _grid_start(float(a), const, z, s)  # type: ignore[arg-type]
     # the values still iterating, packed: their place in s, and their a, const, target, use_q
     idx = np.arange(s.size)
     sa = s.copy()
