@@ -167,18 +167,18 @@ def test_shapes_dtypes_and_in_place(name, inputs):
 # for small a, x = (p Gamma(a + 1))**(1/a) magnifies the frozen version's drift by 1/a, and
 # the new values are the closer ones (tests/test_special.py compares both with SciPy).
 Y_EDGES = np.array([0.0, 1.0, -0.1, 1.1, np.nan, TINY, 1e-300, 0.5, 1 - 1e-16, 1e-12, 1 - 1e-12])
-ULPS = {
-    19.0: 10,
-    1e-3: 8000,
-    0.1: 1500,
-    0.5: 1500,
-    1.0: 64,
-    2.5: 48,
-    9.99: 16,
-    10.0: 72,
-    50.0: 10,
-    300.0: 10,
-    1e4: 16,
+ULPS = {  # limit (measured max at this commit)
+    19.0: 10,  # 8
+    1e-3: 12_000,  # 9951
+    0.1: 1800,  # 1414
+    0.5: 1800,  # 1470
+    1.0: 72,  # 55
+    2.5: 64,  # 47
+    9.99: 24,  # 16
+    10.0: 88,  # 69
+    50.0: 12,  # 8
+    300.0: 12,  # 8
+    1e4: 20,  # 14
 }
 
 

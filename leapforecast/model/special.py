@@ -655,40 +655,55 @@ def gammainccinv(a: Any, y: Any) -> np.ndarray:
 
 
 # One shape for many values (a reference model's 65,536 uniforms a chunk): the inverse is
-# solved exactly on a grid of normal quantiles z = ndtri(q) spanning the values, and each value
-# starts Halley's method from a cubic Hermite interpolant of log x in z (slopes from the
-# density, so the curve is matched to ~1e-9 relative at a = 19): one step then reaches full
-# precision where the Wilson-Hilferty start needed two, halving the incomplete-gamma
-# evaluations. Below _GRID_MIN values the grid would cost more than it saves.
+# solved exactly on a grid spanning the values, and each value starts Halley's method from a
+# cubic Hermite interpolant of log x there (slopes from the density, so the curve is matched to
+# ~1e-9 relative at a = 19): one step then reaches full precision where the Wilson-Hilferty
+# start needed two, halving the incomplete-gamma evaluations. The grid's coordinate is the
+# smaller tail's r = sqrt(-2 log min(p, q)) (about |ndtri(q)|, without its cost), signed
+# w = +-(r - r0) so that it runs through 0 at q = 1/2 (r0 = sqrt(2 log 2)); 0 is a node, so
+# no interval straddles the two sides. Below _GRID_MIN values the grid costs more than it saves.
 _GRID_MIN = 4096
-_GRID_STEP = 0.125  # in z; the interpolant's error shrinks as its 4th power
+_GRID_STEP = 0.125  # in w; the interpolant's error shrinks as its 4th power
+_R0 = math.sqrt(2.0 * math.log(2.0))
 
 
-def _grid_start(a: float, const: float, z: np.ndarray) -> np.ndarray | None:
-    """The grid interpolant of the start ``s`` (log x), NaN or inf where it failed (None when
-    the values span no grid). ``z`` holds ``-ndtri(q)``, so ``q = Phi(-z)`` and
-    ``ds/dz = phi(z) / (x * density)``. Warnings silenced by the caller."""
-    z_lo, z_hi = float(z.min()), float(z.max())
-    if not (math.isfinite(z_lo) and math.isfinite(z_hi)) or z_hi - z_lo < _GRID_STEP:
+def _grid_start(
+    a: float, const: float, log_a: float, target: np.ndarray, use_q: np.ndarray
+) -> np.ndarray | None:
+    """The grid interpolant of the start ``s`` (log x) from each value's ``target`` (log of
+    its smaller tail) and side; NaN or inf where it failed, None when the values span no
+    grid. Warnings silenced by the caller."""
+    w = np.multiply(target, -2.0)
+    np.sqrt(w, out=w)
+    w -= _R0
+    np.negative(w, out=w, where=~use_q)
+    w_lo, w_hi = float(w.min()), float(w.max())
+    if not (math.isfinite(w_lo) and math.isfinite(w_hi)) or w_hi - w_lo < _GRID_STEP:
         return None
-    m = math.ceil((z_hi - z_lo) / _GRID_STEP)
-    h = (z_hi - z_lo) / m
-    zn = z_lo + h * np.arange(m + 1, dtype=float)
-    zn[-1] = z_hi
-    qn = ndtr(-zn)
-    sn = np.log(_gammainccinv(a, qn, grid=False))
-    # ds/dz = -phi(z) / (dq/ds), with dq/ds = -x * density = -exp(log_pre)
-    log_pre = _log_prefactor(a, np.exp(sn), const)
-    dn = -0.5 * zn * zn
-    dn -= _LOG_SQRT_2PI
-    dn -= log_pre
-    dn = np.exp(dn) * h  # slopes per interval length
+    h = _GRID_STEP
+    k_lo = math.floor(w_lo / h)
+    m = math.ceil(w_hi / h) - k_lo  # intervals
+    wn = h * np.arange(k_lo, k_lo + m + 1, dtype=float)
+    rn = np.abs(wn) + _R0
+    tn = -0.5 * rn * rn
+    un = wn >= 0.0
+    # the nodes' own start (accuracy is not needed there, only a start)
+    qn = np.where(un, np.exp(tn), -np.expm1(tn))
+    zn = ndtri(qn)
+    np.negative(zn, out=zn)
+    sn = _halley(a, const, tn, un, _wilson_hilferty_start(a, const, log_a, zn, qn))
+    # ds/dw = (ds/dtarget) (dtarget/dw): on either side r * exp(target - log_pre)
+    dn = tn - _log_prefactor(a, np.exp(sn), const)
+    np.exp(dn, out=dn)
+    dn *= rn
+    dn *= h  # slopes per interval length
     # per interval, s = c0 + t (c1 + t (c2 + t c3)) for t in [0, 1]
     s0, s1, d0, d1 = sn[:-1], sn[1:], dn[:-1], dn[1:]
     diff = s1 - s0
     c2 = 3.0 * diff - 2.0 * d0 - d1
     c3 = d0 + d1 - 2.0 * diff
-    t = z - z_lo
+    t = w
+    t -= k_lo * h
     t /= h
     i = t.astype(np.intp)
     np.clip(i, 0, m - 1, out=i)
@@ -731,36 +746,48 @@ def _wilson_hilferty_start(
 
 
 def _gammainccinv(a: np.ndarray | float, q: np.ndarray, *, grid: bool = True) -> np.ndarray:
-    """Halley's method on ``log Q(a, e**s) = log q`` (or ``log P = log p`` when q > 1/2, so
-    that the smaller of the two is matched), in ``s = log x``: there the lower tail
-    ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing underflows.
-
-    ``a`` is one float (one shape for all) or an array like ``q``. Values leave the iteration
-    as they converge; the ones still iterating are kept packed in arrays of their own. Each
-    value's result depends only on its own start (the grid's, for ``grid`` and one shape over
-    at least _GRID_MIN values, else Wilson-Hilferty's). Warnings silenced by the caller.
-    """
+    """The x with ``Q(a, x) = q``: Halley's method (``_halley``) from the grid's start (one
+    shape, at least _GRID_MIN values, ``grid``) or Wilson-Hilferty's. ``a`` is one float (one
+    shape for all) or an array like ``q``. Warnings silenced by the caller."""
     scalar = isinstance(a, float)
     use_q = q <= 0.5
-    target = np.log1p(-q)  # 1 - q is exact where it is used
-    np.log(q, out=target, where=use_q)
+    target = np.log(q)  # of the smaller tail: log q, or log p = log1p(-q) (1 - q is exact)
+    np.log1p(-q, out=target, where=~use_q)
     if scalar:
         const: np.ndarray | float = float(_log_prefactor_const(np.array([a]))[0])
         log_a: np.ndarray | float = float(np.log(np.array([a]))[0])
     else:
         const = _log_prefactor_const(a)  # type: ignore[arg-type]
         log_a = np.log(a)
-    z = ndtri(q)
-    np.negative(z, out=z)
     s = None
     if scalar and grid and q.size >= _GRID_MIN:
-        s = _grid_start(float(a), const, z)  # type: ignore[arg-type]
+        s = _grid_start(float(a), const, log_a, target, use_q)  # type: ignore[arg-type]
     if s is None:
+        z = ndtri(q)
+        np.negative(z, out=z)
         s = _wilson_hilferty_start(a, const, log_a, z, q)
     else:
         bad = np.flatnonzero(~np.isfinite(s))
         if bad.size:
-            s[bad] = _wilson_hilferty_start(a, const, log_a, z[bad], q[bad])
+            z = ndtri(q[bad])
+            np.negative(z, out=z)
+            s[bad] = _wilson_hilferty_start(a, const, log_a, z, q[bad])
+    return np.exp(_halley(a, const, target, use_q, s))
+
+
+def _halley(
+    a: np.ndarray | float,
+    const: np.ndarray | float,
+    target: np.ndarray,
+    use_q: np.ndarray,
+    s: np.ndarray,
+) -> np.ndarray:
+    """Halley's method on ``log Q(a, e**s) = target`` where ``use_q`` (else ``log P``: the
+    smaller of the two is matched), in ``s = log x`` from the start ``s`` (overwritten and
+    returned): there the lower tail ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing
+    underflows. Values leave the iteration as they converge; the ones still iterating are
+    kept packed in arrays of their own. Warnings silenced by the caller."""
+    scalar = isinstance(a, float)
     # the values still iterating, packed: their place in s, and their a, const, target, use_q
     idx = np.arange(s.size)
     sa = s.copy()
@@ -813,4 +840,4 @@ def _gammainccinv(a: np.ndarray | float, q: np.ndarray, *, grid: bool = True) ->
             aa, ca = aa[keep], ca[keep]  # type: ignore[index]
     else:
         s[idx] = sa
-    return np.exp(s)
+    return s
