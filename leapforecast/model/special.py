@@ -12,9 +12,10 @@ growth model's noise). Each is vectorised, takes any shape and agrees with SciPy
 * ``erfc`` and ``ndtr``: Cody/Cephes rational approximations, with ``exp(-x*x)`` evaluated in
   two parts so the far tail keeps full precision;
 * ``gammainccinv``: Halley's method on the regularised incomplete gamma (series below
-  ``a + 1``, Legendre's continued fraction above it), started from the Wilson-Hilferty
-  approximation, with the prefactor ``x**a * exp(-x) / Gamma(a)`` written as
-  ``exp(a * (log1p(t) - t)) * C(a)`` (``t = x/a - 1``) so that it does not cancel.
+  ``a + 1``, Legendre's continued fraction above it), started for one shape and many values
+  from a cubic interpolant of the inverse solved on a grid (one Halley step then suffices),
+  else from the Wilson-Hilferty approximation, with the prefactor ``x**a * exp(-x) / Gamma(a)``
+  written as ``exp(a * (log1p(t) - t)) * C(a)`` (``t = x/a - 1``) so that it does not cancel.
 
 The results may differ from SciPy's in the last bit or two, so draws that go through them can
 differ from a SciPy-based run by an ulp.
