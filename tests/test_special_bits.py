@@ -157,10 +157,29 @@ def test_shapes_dtypes_and_in_place(name, inputs):
         fn(grid, out=np.empty(5))
 
 
-# gammainccinv: a value's last bits depend on which values it is iterated with (each loop runs
-# until all its values have converged), so the tests call both versions on the same whole
-# arrays, as a run does.
+# gammainccinv is no longer bit-identical to the frozen version (issue 18): it starts Halley's
+# method from a solved grid (one shape, >= 4096 values), sums its series and continued fraction
+# to a fixed length for one shape, stops each value at its own convergence (the frozen Lentz
+# loop ran on past convergence, up to 5,000 terms, and drifted), and carries Stirling's series
+# further (the frozen one was 1.9e-14 off at a = 10). So these tests hold it within N ulps of
+# the frozen version, with N the maximum measured on these inputs (rounded up), and NaN, inf
+# and 0 exactly where it had them. At the run's shape (a = 19) N = 8 (5 on a chunk's draws);
+# for small a, x = (p Gamma(a + 1))**(1/a) magnifies the frozen version's drift by 1/a, and
+# the new values are the closer ones (tests/test_special.py compares both with SciPy).
 Y_EDGES = np.array([0.0, 1.0, -0.1, 1.1, np.nan, TINY, 1e-300, 0.5, 1 - 1e-16, 1e-12, 1 - 1e-12])
+ULPS = {  # limit (measured max at this commit)
+    19.0: 10,  # 8
+    1e-3: 12_000,  # 9951
+    0.1: 1800,  # 1414
+    0.5: 1800,  # 1470
+    1.0: 72,  # 55
+    2.5: 64,  # 47
+    9.99: 24,  # 16
+    10.0: 88,  # 69
+    50.0: 12,  # 8
+    300.0: 12,  # 8
+    1e4: 20,  # 14
+}
 
 
 def _y(seed: int, n: int) -> np.ndarray:
@@ -175,37 +194,54 @@ def _y(seed: int, n: int) -> np.ndarray:
     )
 
 
-@pytest.mark.parametrize("a", [19.0, 1e-3, 0.1, 0.5, 1.0, 2.5, 9.99, 10.0, 50.0, 300.0, 1e4])
-def test_gammainccinv_bit_identical_for_one_shape(a):
+def _max_ulps(ours: np.ndarray, ref: np.ndarray) -> int:
+    """Ulps apart at most where both are positive and finite; -1 unless every other value
+    (NaN, inf, 0) is bit for bit the frozen one."""
+    ours, ref = np.asarray(ours, dtype=float), np.asarray(ref, dtype=float)
+    if ours.shape != ref.shape:
+        return -1
+    fin = np.isfinite(ref) & (ref > 0)
+    if not _same_bits(ours[~fin], ref[~fin]):
+        return -1
+    if not fin.any():
+        return 0
+    return int(np.abs(ours[fin].view(np.int64) - ref[fin].view(np.int64)).max())
+
+
+@pytest.mark.parametrize("a", list(ULPS))
+def test_gammainccinv_within_ulps_for_one_shape(a):
     y = _y(int(a * 1000) % 2**32, 20_000)
     with np.errstate(all="ignore"):
         ref = old.gammainccinv(a, y)
-    assert _same_bits(special.gammainccinv(a, y), ref), _first_difference(
-        special.gammainccinv(a, y), ref, y
-    )
-    # the same shape given as an array of equal values
-    assert _same_bits(special.gammainccinv(np.full(y.shape, a), y), ref)
+    assert 0 <= _max_ulps(special.gammainccinv(a, y), ref) <= ULPS[a]
+    # the same shape given as an array of equal values: the same bits as the float
+    assert _same_bits(special.gammainccinv(np.full(y.shape, a), y), special.gammainccinv(a, y))
 
 
-def test_gammainccinv_bit_identical_on_the_reference_models_draws():
+def test_gammainccinv_within_ulps_on_the_reference_models_draws():
     """The default scenario's sigma: Gamma(19) quantiles of a chunk's 65,536 design uniforms."""
     u = np.clip(np.random.default_rng(3).random(65_536), 1e-12, 1 - 1e-12)
-    assert _same_bits(special.gammainccinv(19.0, u), old.gammainccinv(19.0, u))
+    assert 0 <= _max_ulps(special.gammainccinv(19.0, u), old.gammainccinv(19.0, u)) <= 8
 
 
-def test_gammainccinv_bit_identical_for_mixed_shapes_and_broadcasting():
+def test_gammainccinv_within_ulps_for_mixed_shapes_and_broadcasting():
     rng = np.random.default_rng(11)
     n = 30_000
     a = np.concatenate([10.0 ** rng.uniform(-3, 4, n), [-1.0, 0.0, np.inf, np.nan, 19.0]])
     y = np.concatenate([rng.random(n), [0.5, 0.5, 0.5, 0.5, 0.0]])
     with np.errstate(all="ignore"):
         ref = old.gammainccinv(a, y)
-        assert _same_bits(special.gammainccinv(a, y), ref)
+        ours = special.gammainccinv(a, y)
+        assert 0 <= _max_ulps(ours, ref) <= 1300  # measured 1256, at a ~ 1e-3
+        big = a >= 1.0
+        assert 0 <= _max_ulps(ours[big], ref[big]) <= 160  # measured 159
         grid_a, grid_y = np.array([[0.5], [19.0], [19.0]]), _y(5, 3000)
-        assert _same_bits(special.gammainccinv(grid_a, grid_y), old.gammainccinv(grid_a, grid_y))
-        assert _same_bits(
+        got = special.gammainccinv(grid_a, grid_y)
+        assert 0 <= _max_ulps(got, old.gammainccinv(grid_a, grid_y)) <= 32  # measured 28
+        assert _same_bits(got[1], got[2])
+        assert _max_ulps(
             np.float64(special.gammainccinv(19.0, 0.3)), np.float64(old.gammainccinv(19.0, 0.3))
-        )
+        ) in range(9)
 
 
 def test_correlate_bit_identical_to_the_old_copula():

@@ -12,9 +12,10 @@ growth model's noise). Each is vectorised, takes any shape and agrees with SciPy
 * ``erfc`` and ``ndtr``: Cody/Cephes rational approximations, with ``exp(-x*x)`` evaluated in
   two parts so the far tail keeps full precision;
 * ``gammainccinv``: Halley's method on the regularised incomplete gamma (series below
-  ``a + 1``, Legendre's continued fraction above it), started from the Wilson-Hilferty
-  approximation, with the prefactor ``x**a * exp(-x) / Gamma(a)`` written as
-  ``exp(a * (log1p(t) - t)) * C(a)`` (``t = x/a - 1``) so that it does not cancel.
+  ``a + 1``, Legendre's continued fraction above it), started for one shape and many values
+  from a cubic interpolant of the inverse solved on a grid (one Halley step then suffices),
+  else from the Wilson-Hilferty approximation, with the prefactor ``x**a * exp(-x) / Gamma(a)``
+  written as ``exp(a * (log1p(t) - t)) * C(a)`` (``t = x/a - 1``) so that it does not cancel.
 
 The results may differ from SciPy's in the last bit or two, so draws that go through them can
 differ from a SciPy-based run by an ulp.
@@ -23,7 +24,6 @@ differ from a SciPy-based run by an ulp.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -403,14 +403,18 @@ _LOG_SQRT_2PI = 0.91893853320467274178
 
 def _log_prefactor_const(a: np.ndarray) -> np.ndarray:
     """``a*log(a) - a - lgamma(a)``: by Stirling's series for a >= 10 (where the three terms
-    would cancel to lose a few digits), else from ``math.lgamma``."""
+    would cancel to lose a few digits), else from ``math.lgamma``. The series runs to its
+    a**-15 term: stopped at a**-9 it was 1.9e-14 off at a = 10 (and so was x)."""
     out = np.empty_like(a)
     big = a >= 10.0
     ab = a[big]
     inv, inv2 = 1.0 / ab, 1.0 / (ab * ab)
-    corr = inv * (
-        1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 * (1 / 1680 - inv2 * (1 / 1188))))
-    )
+    # B_2k / (2k (2k - 1)), k = 8 down to 1, as a polynomial in 1 / a**2
+    corr = np.full_like(ab, -3617 / 122400)
+    for c in (1 / 156, -691 / 360360, 1 / 1188, -1 / 1680, 1 / 1260, -1 / 360, 1 / 12):
+        corr *= inv2
+        corr += c
+    corr *= inv
     out[big] = 0.5 * np.log(ab) - _LOG_SQRT_2PI - corr
     out[~big] = [v * math.log(v) - v - math.lgamma(v) for v in a[~big].tolist()]
     return out
@@ -432,27 +436,157 @@ def _log_prefactor(a: np.ndarray | float, x: np.ndarray, const: np.ndarray | flo
     return inner
 
 
-# How many still-unconverged values a loop watches between full checks (``_all_done``).
-_WATCH = 32
+# A loop packs its still-unconverged values into arrays of their own once this share of them
+# (or all) has converged: fewer passes over values that are done, and each value keeps the sum
+# it had when it converged. (Run on past convergence, Lentz's continued fraction drifts: its
+# delta = d*c wobbles by a few ulps, so with thousands of values one always looked unconverged,
+# the loop ran to its 5,000-term cap and h took a random walk of up to ~1e-12.)
+_PACK_SHARE = 8
+# Convergence is checked every _CHECK terms: a value done between checks takes at most
+# _CHECK - 1 terms more, each below an ulp of its sum (the wobble above is a few ulps at most).
+_CHECK = 4
+_MAX_TERMS = 5000
 
 
-def _all_done(
-    unfinished: Callable[[np.ndarray | None], np.ndarray], watch: np.ndarray
-) -> tuple[bool, np.ndarray]:
-    """Whether no value of a loop is unfinished, answered as exactly as ``not
-    unfinished(None).any()`` but mostly from a few values: ``unfinished(idx)`` says which of
-    the values at ``idx`` (all of them for ``None``) have not converged, and ``watch`` holds
-    values unfinished at the last full check. While one of those still is, the answer is no
-    and nothing else is looked at; once none is, every value is checked, and a sample of the
-    unfinished ones becomes the next ``watch``. Returns the answer and the next ``watch``."""
-    if watch.size:
-        still = watch[unfinished(watch)]
-        if still.size:
-            return False, still
-    left = np.flatnonzero(unfinished(None))
-    if left.size > _WATCH:
-        left = left[:: left.size // _WATCH]  # spread out, so not all converge together
-    return not left.size, left
+def _series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``sum_n x**n / ((a+1)...(a+n))`` (n from 0), each value to its own convergence."""
+    total_out = np.empty_like(x)
+    live = np.arange(x.size)
+    term = np.ones_like(x)
+    total = np.ones_like(x)
+    ratio = np.empty_like(x)
+    n = 0.0
+    while True:
+        n += 1.0
+        np.add(a, n, out=ratio)
+        np.divide(x, ratio, out=ratio)
+        term *= ratio
+        total += term
+        if n % _CHECK and n < _MAX_TERMS:
+            continue
+        going = term > 1e-17 * total
+        if n >= _MAX_TERMS:
+            going[:] = False
+        left = np.flatnonzero(going)
+        if left.size == live.size:
+            continue
+        if left.size * _PACK_SHARE > live.size * (_PACK_SHARE - 1) and left.size:
+            continue  # few done: pack later (they are rechecked, and stay converged)
+        total_out[live] = total
+        if not left.size:
+            return total_out
+        live, x, a, term, total = live[left], x[left], a[left], term[left], total[left]
+        ratio = ratio[left]
+
+
+def _fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Legendre's continued fraction ``1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - ...))`` for
+    ``x >= a + 1`` by Lentz's method, each value to its own convergence."""
+    h_out = np.empty_like(x)
+    live = np.arange(x.size)
+    # For x >= a + 1 every b_i = x + 2i + 1 - a is at least 2, so Lentz's guards against a
+    # zero denominator are not needed.
+    b = x + 1.0
+    b -= a
+    c = np.full_like(x, np.inf)  # c_0 = 1 / tiny, and an / c_0 = 0
+    d = 1.0 / b
+    h = d.copy()
+    i = 0.0
+    delta = np.empty_like(x)
+    an = np.empty_like(x)
+    while True:
+        i += 1.0
+        np.subtract(i, a, out=an)
+        an *= -i
+        b += 2.0
+        d *= an
+        d += b
+        np.divide(1.0, d, out=d)
+        np.divide(an, c, out=c)
+        c += b
+        np.multiply(d, c, out=delta)
+        h *= delta
+        if i % _CHECK and i < _MAX_TERMS:
+            continue
+        delta -= 1.0
+        going = np.abs(delta, out=delta) > 3e-16  # one ulp is converged
+        if i >= _MAX_TERMS:
+            going[:] = False
+        left = np.flatnonzero(going)
+        if left.size == live.size:
+            continue
+        # values done but not yet packed may go on a few terms: by then each term is below
+        # an ulp of h, and they are packed once an eighth of the values is done
+        if left.size * _PACK_SHARE > live.size * (_PACK_SHARE - 1) and left.size:
+            continue
+        h_out[live] = h
+        if not left.size:
+            return h_out
+        live, a, b, c, d, h = live[left], a[left], b[left], c[left], d[left], h[left]
+        delta, an = delta[left], an[left]
+
+
+# One shape: how many terms a series or fraction needs is known from its slowest value (the
+# largest x for the series, the smallest for the fraction), found by running it on that value
+# alone in plain floats. Every value then takes that many terms, the series by Horner's rule
+# (two passes a term, no convergence checks), the fraction evaluated backwards (three passes a
+# term, against eight for Lentz's method forwards plus its checks).
+
+
+def _series_one_shape(a: float, x: np.ndarray) -> np.ndarray:
+    """``sum_n x**n / ((a+1)...(a+n))`` for one shape, as a polynomial in ``x / max(x)``
+    whose coefficients (the terms at the largest x) decrease and never overflow."""
+    x_max = float(x.max())
+    if math.isnan(x_max):
+        return _series(np.full_like(x, a), x)
+    if x_max == 0.0:
+        return np.ones_like(x)
+    coefs = [1.0]
+    term = total = 1.0
+    n = 0
+    while n < _MAX_TERMS:
+        n += 1
+        term *= x_max / (a + n)
+        total += term
+        coefs.append(term)
+        if not term > 1e-17 * total:
+            break
+    t = x / x_max
+    out = np.full_like(x, coefs[-1])
+    for c in reversed(coefs[:-1]):
+        out *= t
+        out += c
+    return out
+
+
+def _fraction_one_shape(a: float, x: np.ndarray) -> np.ndarray:
+    """Legendre's continued fraction (as ``_fraction``) for one shape, evaluated backwards from
+    as many terms as its smallest x needs forwards (by Lentz's test), and two more."""
+    x_min = float(x.min())
+    if math.isnan(x_min):
+        return _fraction(np.full_like(x, a), x)
+    n = 0
+    if math.isfinite(x_min):
+        b = x_min + 1.0 - a
+        c, d = math.inf, 1.0 / b
+        while n < _MAX_TERMS:
+            n += 1
+            an = -n * (n - a)
+            b += 2.0
+            d = 1.0 / (d * an + b)
+            c = b + an / c
+            if not abs(d * c - 1.0) > 3e-16:
+                break
+    n += 2
+    # f_n = b_n, then f_{i-1} = b_{i-1} + a_i / f_i down to f_0; the fraction is 1 / f_0
+    base = x + 1.0
+    base -= a
+    f = base + 2.0 * n
+    for i in range(n, 0, -1):
+        np.divide(-i * (i - a), f, out=f)
+        f += base
+        f += 2.0 * (i - 1)
+    return np.divide(1.0, f, out=f)
 
 
 def _log_f(
@@ -462,11 +596,10 @@ def _log_f(
     lower incomplete gamma), and ``log(x**a e**-x / Gamma(a))``, none of which underflows.
 
     The smaller of P and Q is computed directly (the series below ``a + 1``, Legendre's
-    continued fraction by Lentz's method above), the other, where asked for, as one minus it.
-    Each loop runs until every one of its values has converged (``_all_done``), so a value's
-    bits depend on which values it is evaluated with: the caller keeps those sets as they were
-    (tests/test_special_bits.py). ``a`` and ``const`` are floats (one shape) or arrays like
-    ``x``; warnings are silenced by the caller."""
+    continued fraction above), the other, where asked for, as one minus it. For one shape
+    (``a`` and ``const`` floats) every value takes as many terms as the slowest one needs;
+    for several (arrays like ``x``) each stops at its own convergence. Warnings are silenced
+    by the caller."""
     scalar = isinstance(a, float)
     log_pre = _log_prefactor(a, x, const)
     log_f = np.empty_like(x)
@@ -474,35 +607,14 @@ def _log_f(
     at = np.flatnonzero(lower)
     if at.size:
         xl = x[at]
+        if scalar:
+            total_out = _series_one_shape(a, xl)  # type: ignore[arg-type]
+        else:
+            total_out = _series(a[at], xl)  # type: ignore[index]
         al = a if scalar else a[at]  # type: ignore[index]
-        term = np.ones_like(xl)
-        total = np.ones_like(xl)
-        ratio = np.empty_like(xl)
-
-        def series_unfinished(i: np.ndarray | None) -> np.ndarray:
-            if i is None:
-                return term > 1e-17 * total
-            return term[i] > 1e-17 * total[i]
-
-        watch = np.empty(0, dtype=np.intp)
-        n = 0.0
-        while True:
-            n += 1.0
-            if scalar:
-                np.divide(xl, al + n, out=ratio)
-            else:
-                np.add(al, n, out=ratio)
-                np.divide(xl, ratio, out=ratio)
-            term *= ratio
-            total += term
-            if n >= 5000:
-                break
-            done, watch = _all_done(series_unfinished, watch)
-            if done:
-                break
         lp = log_pre[at]
         lp -= np.log(al)
-        lp += np.log(total)
+        lp += np.log(total_out)
         flip = np.flatnonzero(use_q[at])  # Q = 1 - P
         if flip.size:
             lp[flip] = np.log1p(-np.exp(lp[flip]))
@@ -510,46 +622,12 @@ def _log_f(
     at = np.flatnonzero(~lower)
     if at.size:
         xu = x[at]
-        au = a if scalar else a[at]  # type: ignore[index]
-        # For x >= a + 1 every b_i = x + 2i + 1 - a is at least 2, so Lentz's guards against
-        # a zero denominator are not needed.
-        b = xu + 1.0
-        b -= au
-        c = np.full_like(xu, np.inf)  # c_0 = 1 / tiny, and an / c_0 = 0
-        d = 1.0 / b
-        h = d.copy()
-        i = 0.0
-        delta = np.empty_like(xu)
-        an_buf = np.empty_like(xu)
-        an: Any
-
-        def fraction_unfinished(i: np.ndarray | None) -> np.ndarray:
-            di = delta if i is None else delta[i]
-            return np.abs(di - 1.0) > 3e-16  # one ulp is converged
-
-        watch = np.empty(0, dtype=np.intp)
-        while True:
-            i += 1.0
-            if scalar:
-                an = -i * (i - au)
-            else:
-                an = np.subtract(i, au, out=an_buf)
-                an *= -i
-            b += 2.0
-            d *= an
-            d += b
-            np.divide(1.0, d, out=d)
-            np.divide(an, c, out=c)
-            c += b
-            np.multiply(d, c, out=delta)
-            h *= delta
-            if i >= 5000:
-                break
-            done, watch = _all_done(fraction_unfinished, watch)
-            if done:
-                break
+        if scalar:
+            h_out = _fraction_one_shape(a, xu)  # type: ignore[arg-type]
+        else:
+            h_out = _fraction(a[at], xu)  # type: ignore[index]
         lq = log_pre[at]
-        lq += np.log(h)
+        lq += np.log(h_out)
         flip = np.flatnonzero(~use_q[at])  # P = 1 - Q
         if flip.size:
             lq[flip] = np.log1p(-np.exp(lq[flip]))
@@ -577,32 +655,81 @@ def gammainccinv(a: Any, y: Any) -> np.ndarray:
     return out.reshape(shape) if shape else out[0]
 
 
-def _gammainccinv(a: np.ndarray | float, q: np.ndarray) -> np.ndarray:
-    """Halley's method on ``log Q(a, e**s) = log q`` (or ``log P = log p`` when q > 1/2, so
-    that the smaller of the two is matched), in ``s = log x``: there the lower tail
-    ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing underflows.
+# One shape for many values (a reference model's 65,536 uniforms a chunk): the inverse is
+# solved exactly on a grid spanning the values, and each value starts Halley's method from a
+# cubic Hermite interpolant of log x there (slopes from the density, so the curve is matched to
+# ~1e-9 relative at a = 19): one step then reaches full precision where the Wilson-Hilferty
+# start needed two, halving the incomplete-gamma evaluations. The grid's coordinate is the
+# smaller tail's r = sqrt(-2 log min(p, q)) (about |ndtri(q)|, without its cost), signed
+# w = +-(r - r0) so that it runs through 0 at q = 1/2 (r0 = sqrt(2 log 2)); 0 is a node, so
+# no interval straddles the two sides. Below _GRID_MIN values the grid costs more than it saves.
+_GRID_MIN = 4096
+_GRID_STEP = 0.125  # in w; the interpolant's error shrinks as its 4th power
+_R0 = math.sqrt(2.0 * math.log(2.0))
 
-    ``a`` is one float (one shape for all) or an array like ``q``. Values leave the iteration
-    as they converge; the ones still iterating are kept packed in arrays of their own, and
-    each iteration evaluates exactly the set of values the straightforward version did
-    (tests/test_special_bits.py checks every bit against it). Warnings silenced by the caller.
+
+def _grid_start(
+    a: float, const: float, log_a: float, target: np.ndarray, use_q: np.ndarray
+) -> np.ndarray | None:
+    """The grid interpolant of the start ``s`` (log x) from each value's ``target`` (log of
+    its smaller tail) and side; NaN or inf where it failed, None when the values span no
+    grid. Warnings silenced by the caller."""
+    w = np.multiply(target, -2.0)
+    np.sqrt(w, out=w)
+    w -= _R0
+    np.negative(w, out=w, where=~use_q)
+    w_lo, w_hi = float(w.min()), float(w.max())
+    if not (math.isfinite(w_lo) and math.isfinite(w_hi)) or w_hi - w_lo < _GRID_STEP:
+        return None
+    h = _GRID_STEP
+    k_lo = math.floor(w_lo / h)
+    m = math.ceil(w_hi / h) - k_lo  # intervals
+    wn = h * np.arange(k_lo, k_lo + m + 1, dtype=float)
+    rn = np.abs(wn) + _R0
+    tn = -0.5 * rn * rn
+    un = wn >= 0.0
+    # the nodes' own start (accuracy is not needed there, only a start)
+    qn = np.where(un, np.exp(tn), -np.expm1(tn))
+    zn = ndtri(qn)
+    np.negative(zn, out=zn)
+    sn = _halley(a, const, tn, un, _wilson_hilferty_start(a, const, log_a, zn, qn))
+    # ds/dw = (ds/dtarget) (dtarget/dw): on either side r * exp(target - log_pre)
+    dn = tn - _log_prefactor(a, np.exp(sn), const)
+    np.exp(dn, out=dn)
+    dn *= rn
+    dn *= h  # slopes per interval length
+    # per interval, s = c0 + t (c1 + t (c2 + t c3)) for t in [0, 1]
+    s0, s1, d0, d1 = sn[:-1], sn[1:], dn[:-1], dn[1:]
+    diff = s1 - s0
+    c2 = 3.0 * diff - 2.0 * d0 - d1
+    c3 = d0 + d1 - 2.0 * diff
+    t = w
+    t -= k_lo * h
+    t /= h
+    i = t.astype(np.intp)
+    np.clip(i, 0, m - 1, out=i)
+    t -= i
+    start = np.take(c3, i)
+    start *= t
+    start += np.take(c2, i)
+    start *= t
+    start += np.take(d0, i)
+    start *= t
+    start += np.take(s0, i)
+    return start
+
+
+def _wilson_hilferty_start(
+    a: np.ndarray | float,
+    const: np.ndarray | float,
+    log_a: np.ndarray | float,
+    z: np.ndarray,
+    q: np.ndarray,
+) -> np.ndarray:
+    """log x by Wilson-Hilferty (``z = -ndtri(q)``); where it fails (small a, far in the lower
+    tail) ``P ~ x**a / Gamma(a + 1)``, i.e. ``log x = log a - 1 + (log p - const + log a) / a``.
     """
     scalar = isinstance(a, float)
-    use_q = q <= 0.5
-    log_p = np.log1p(-q)  # 1 - q is exact where it is used
-    target = log_p.copy()
-    at = np.flatnonzero(use_q)
-    target[at] = np.log(q[at])
-    if scalar:
-        const: np.ndarray | float = float(_log_prefactor_const(np.array([a]))[0])
-        log_a: np.ndarray | float = float(np.log(np.array([a]))[0])
-    else:
-        const = _log_prefactor_const(a)  # type: ignore[arg-type]
-        log_a = np.log(a)
-    # Wilson-Hilferty start; where it fails (small a, far in the lower tail) P ~ x**a /
-    # Gamma(a + 1), i.e. log x = log a - 1 + (log p - const + log a) / a
-    z = ndtri(q)
-    np.negative(z, out=z)
     w = 1.0 / (9.0 * np.asarray(a)) if scalar else 1.0 / (9.0 * a)
     base = z * np.sqrt(w)
     base += 1.0 - w
@@ -615,13 +742,58 @@ def _gammainccinv(a: np.ndarray | float, q: np.ndarray) -> np.ndarray:
         a_s = a if scalar else a[small]  # type: ignore[index]
         la = log_a if scalar else log_a[small]  # type: ignore[index]
         cs = const if scalar else const[small]  # type: ignore[index]
-        s[small] = la - 1.0 + (log_p[small] - cs + la) / a_s
+        s[small] = la - 1.0 + (np.log1p(-q[small]) - cs + la) / a_s
+    return s
+
+
+def _gammainccinv(a: np.ndarray | float, q: np.ndarray, *, grid: bool = True) -> np.ndarray:
+    """The x with ``Q(a, x) = q``: Halley's method (``_halley``) from the grid's start (one
+    shape, at least _GRID_MIN values, ``grid``) or Wilson-Hilferty's. ``a`` is one float (one
+    shape for all) or an array like ``q``. Warnings silenced by the caller."""
+    scalar = isinstance(a, float)
+    use_q = q <= 0.5
+    target = np.log(q)  # of the smaller tail: log q, or log p = log1p(-q) (1 - q is exact)
+    np.log1p(-q, out=target, where=~use_q)
+    if scalar:
+        const: np.ndarray | float = float(_log_prefactor_const(np.array([a]))[0])
+        log_a: np.ndarray | float = float(np.log(np.array([a]))[0])
+    else:
+        const = _log_prefactor_const(a)  # type: ignore[arg-type]
+        log_a = np.log(a)
+    s = None
+    if scalar and grid and q.size >= _GRID_MIN:
+        s = _grid_start(float(a), const, log_a, target, use_q)  # type: ignore[arg-type]
+    if s is None:
+        z = ndtri(q)
+        np.negative(z, out=z)
+        s = _wilson_hilferty_start(a, const, log_a, z, q)
+    else:
+        bad = np.flatnonzero(~np.isfinite(s))
+        if bad.size:
+            z = ndtri(q[bad])
+            np.negative(z, out=z)
+            s[bad] = _wilson_hilferty_start(a, const, log_a, z, q[bad])
+    return np.exp(_halley(a, const, target, use_q, s))
+
+
+def _halley(
+    a: np.ndarray | float,
+    const: np.ndarray | float,
+    target: np.ndarray,
+    use_q: np.ndarray,
+    s: np.ndarray,
+) -> np.ndarray:
+    """Halley's method on ``log Q(a, e**s) = target`` where ``use_q`` (else ``log P``: the
+    smaller of the two is matched), in ``s = log x`` from the start ``s`` (overwritten and
+    returned): there the lower tail ``P ~ x**a / Gamma(a + 1)`` is a straight line and nothing
+    underflows. Values leave the iteration as they converge; the ones still iterating are
+    kept packed in arrays of their own. Warnings silenced by the caller."""
+    scalar = isinstance(a, float)
     # the values still iterating, packed: their place in s, and their a, const, target, use_q
     idx = np.arange(s.size)
     sa = s.copy()
     aa, ca, ta, ua = a, const, target, use_q
-    sign = np.ones(s.size)  # dG/ds is negative where Q is matched
-    sign[use_q] = -1.0
+    sign = np.where(use_q, -1.0, 1.0)  # dG/ds is negative where Q is matched
     last = np.full(s.size, np.inf)  # the previous step's size
     for _ in range(200):
         xa = np.exp(sa)
@@ -669,4 +841,4 @@ def _gammainccinv(a: np.ndarray | float, q: np.ndarray) -> np.ndarray:
             aa, ca = aa[keep], ca[keep]  # type: ignore[index]
     else:
         s[idx] = sa
-    return np.exp(s)
+    return s
