@@ -71,14 +71,21 @@ def main() -> None:
 
 def _leave(exc: SystemExit) -> None:
     """End the process with ``exc``'s status now, skipping the interpreter's teardown, when
-    that is safe: a plain integer status, no other thread alive, the exit handlers run and both
+    that is safe: this is the program (the console script or ``python -m leapforecast``, not
+    code that runs it inside another program: IPython's ``%run -m``, ``runpy``, a profiler or a
+    debugger), a plain integer status, no other thread alive, the exit handlers run and both
     streams flushed. Returns (and the caller exits the ordinary way) otherwise."""
     import atexit
     import threading
 
     code = exc.code
     run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; elsewhere: ordinary exit
-    if not isinstance(code, int) or run_handlers is None or threading.active_count() != 1:
+    if (
+        not isinstance(code, int)
+        or run_handlers is None
+        or not _is_the_program()
+        or threading.active_count() != 1
+    ):
         return
     run_handlers()  # as the ordinary exit does: exit handlers first, then the streams
     try:
@@ -92,3 +99,12 @@ def _leave(exc: SystemExit) -> None:
     except OSError:
         pass
     os._exit(code)
+
+
+def _is_the_program() -> bool:
+    """Whether this process is leapforecast itself: its ``__main__`` is the console script or
+    ``leapforecast/__main__.py`` (both import ``main`` from here), and nothing traces or profiles
+    it (a profiler prints its report after the program's ``SystemExit``)."""
+    top = sys.modules.get("__main__")
+    watched = sys.gettrace() is not None or sys.getprofile() is not None
+    return getattr(top, "main", None) is main and not watched

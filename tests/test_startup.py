@@ -137,3 +137,33 @@ def test_default_run_skips_numpy_masked_arrays():
     loaded, stdout = _loaded(["run", "-n", "2000"])
     assert "P(" in stdout or "units" in stdout.lower()
     assert "numpy" in loaded and "numpy.ma" not in loaded
+
+
+def test_fast_exit_only_when_leapforecast_is_the_program():
+    """Run inside another program (runpy, as IPython's ``%run -m`` does) or under a profiler,
+    the command ends with an ordinary ``SystemExit``: the host goes on, the profiler reports."""
+    host = (
+        "import runpy, sys\n"
+        "sys.argv = ['leapforecast', 'history', '-f', 'csv']\n"
+        "try:\n"
+        "    runpy.run_module('leapforecast', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    print('HOST GOES ON', exc.code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", host], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("HOST GOES ON 0")
+    profiled = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-m", "leapforecast", "history", "-f", "csv"],
+        capture_output=True,
+        text=True,
+    )
+    assert profiled.returncode == 0 and "function calls" in profiled.stdout
+    canary = (
+        "import sys\n"
+        "class Canary:\n"
+        "    def __del__(self):\n"
+        "        sys.__stderr__.write('TEARDOWN RAN')\n"
+        "canary = Canary()\n" + _MAIN
+    )
+    fast = _entry_process(canary, "history", "-f", "csv")  # this is the program: no teardown
+    assert fast.returncode == 0 and "TEARDOWN RAN" not in fast.stderr
