@@ -57,7 +57,8 @@ def _tune_process() -> None:
 
 def main() -> None:
     try:
-        _tune_process()
+        if _is_the_program():  # not a notebook's or another host's process
+            _tune_process()
         from leapforecast.cli import main as cli_main
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
