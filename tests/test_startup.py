@@ -151,7 +151,8 @@ def test_fast_exit_only_when_leapforecast_is_the_program():
         "    print('HOST GOES ON', exc.code)\n"
     )
     host = "import gc\nbefore = gc.get_threshold()\n" + host
-    host += "import os\nprint(gc.get_threshold() == before, os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    settings = "gc.get_threshold() == before, os.environ.get('OPENBLAS_NUM_THREADS')"
+    host += f"import os\nprint({settings})\n"
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     done = subprocess.run([sys.executable, "-c", host], capture_output=True, text=True, env=env)
     lines = done.stdout.rstrip().splitlines()
